@@ -1,0 +1,100 @@
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "cutout", version, about = "Self-hosted background removal for images")]
+pub struct Cli {
+    /// Where models and the ONNX Runtime library are installed [default: ~/.local/share/cutout]
+    #[arg(long, global = true, env = "CUTOUT_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Cut the subject out of images, files or whole folders (`-` reads stdin, writes stdout).
+    Remove(RemoveArgs),
+    /// List or install segmentation models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Installed and available models, with licences, sizes and inputs.
+    List,
+    /// Install models (the Apache-2.0 defaults when none are named) and the ONNX Runtime library.
+    Install(InstallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Models to install. Copyleft models (isnet, rvm) install only when named here.
+    pub names: Vec<String>,
+    /// Install only the ONNX Runtime library.
+    #[arg(long)]
+    pub runtime_only: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// Image files or folders (searched recursively); `-` for stdin.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output file (one input) or folder; `-` for stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Segmentation model (see `cutout models list`).
+    #[arg(short, long, default_value = "u2net")]
+    pub model: String,
+    /// Output format: png, jpg, webp, tiff, psd, mask.
+    #[arg(short, long, default_value = "png")]
+    pub format: String,
+    /// Background colour (hex RRGGBB[AA] or a name); default transparent.
+    #[arg(long, conflicts_with = "bg_image")]
+    pub bg_color: Option<String>,
+    /// Background image, scaled to cover the output.
+    #[arg(long)]
+    pub bg_image: Option<PathBuf>,
+    /// Crop to the subject.
+    #[arg(long)]
+    pub crop: bool,
+    /// Margin around the cropped subject: pixels (`20`, `20px`) or percent (`10%`).
+    #[arg(long, default_value = "0", requires = "crop")]
+    pub crop_margin: String,
+    /// Write the mask (grayscale alpha) instead of the cut-out.
+    #[arg(long)]
+    pub only_mask: bool,
+    /// Files processed in parallel (each with its own inference session).
+    #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// JPEG / lossy WebP quality (1-100).
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub quality: u8,
+    /// Lossy WebP (alpha stays lossless).
+    #[arg(long)]
+    pub webp_lossy: bool,
+    /// Scale the output by this factor (0-1].
+    #[arg(long)]
+    pub scale: Option<f32>,
+    /// Shrink the output to at most this width.
+    #[arg(long)]
+    pub max_width: Option<u32>,
+    /// Shrink the output to at most this height.
+    #[arg(long)]
+    pub max_height: Option<u32>,
+    /// Turn off the guided-filter edge refinement.
+    #[arg(long)]
+    pub no_edge_refine: bool,
+    /// Turn off foreground colour decontamination.
+    #[arg(long)]
+    pub no_decontaminate: bool,
+    /// Largest accepted input file, in bytes.
+    #[arg(long, default_value_t = 64 << 20)]
+    pub max_bytes: u64,
+    /// Largest accepted image, in megapixels.
+    #[arg(long, default_value_t = 100.0)]
+    pub max_megapixels: f64,
+}

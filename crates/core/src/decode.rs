@@ -1,0 +1,108 @@
+//! Decoding with limits checked from the header, before any pixel buffer is allocated.
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbaImage};
+
+use crate::DecodeError;
+
+/// Input limits. Every one is enforced before the full decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// Largest accepted input, in bytes. Default 64 MiB.
+    pub max_bytes: u64,
+    /// Largest accepted image, in pixels (width × height). Default 100 MP.
+    pub max_pixels: u64,
+    /// Longest accepted side, in pixels. Default 20 000.
+    pub max_side: u32,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        Self { max_bytes: 64 << 20, max_pixels: 100_000_000, max_side: 20_000 }
+    }
+}
+
+/// A decoded, upright image in straight (non-premultiplied) RGBA8.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub image: RgbaImage,
+    /// Whether the source had an alpha channel; its transparency is kept in the cut-out.
+    pub has_alpha: bool,
+    pub format: ImageFormat,
+}
+
+const SUPPORTED: [ImageFormat; 6] =
+    [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::WebP, ImageFormat::Tiff, ImageFormat::Gif, ImageFormat::Bmp];
+
+/// Decodes `bytes` (format sniffed from the content, never from a name), applies EXIF
+/// orientation, converts CMYK, 16-bit and palette inputs to RGBA8, and keeps an existing alpha.
+pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    if bytes.len() as u64 > limits.max_bytes {
+        return Err(DecodeError::TooManyBytes { size: bytes.len() as u64, limit: limits.max_bytes });
+    }
+    // Header first: a 30000x30000 PNG is refused here, before the decoder sizes any buffer.
+    let (format, width, height) = probe(bytes)?;
+    check_dimensions(width, height, limits)?;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.limits(alloc_limits(limits));
+    let mut decoder = reader.into_decoder().map_err(corrupt)?;
+    let has_alpha = decoder.color_type().has_alpha();
+    // A broken EXIF block should not cost the user their image: fall back to "as stored".
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    image.apply_orientation(orientation);
+    Ok(Decoded { image: image.into_rgba8(), has_alpha, format })
+}
+
+/// Reads only the header: the format and the dimensions.
+pub fn probe(bytes: &[u8]) -> Result<(ImageFormat, u32, u32), DecodeError> {
+    let format = sniff(bytes)?;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.no_limits();
+    let (w, h) = reader.into_dimensions().map_err(corrupt)?;
+    Ok((format, w, h))
+}
+
+fn sniff(bytes: &[u8]) -> Result<ImageFormat, DecodeError> {
+    match image::guess_format(bytes) {
+        Ok(f) if SUPPORTED.contains(&f) => Ok(f),
+        Ok(f) => Err(DecodeError::UnsupportedFormat(format!(" ({})", f.extensions_str()[0]))),
+        Err(_) => Err(DecodeError::UnsupportedFormat(String::new())),
+    }
+}
+
+pub(crate) fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<(), DecodeError> {
+    if width == 0 || height == 0 {
+        return Err(DecodeError::Corrupt(format!("zero-sized image {width}x{height}")));
+    }
+    if width.max(height) > limits.max_side {
+        return Err(DecodeError::TooLarge { width, height, limit: limits.max_side });
+    }
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > limits.max_pixels {
+        return Err(DecodeError::TooManyPixels { width, height, pixels, limit: limits.max_pixels });
+    }
+    Ok(())
+}
+
+/// The decoder's own allocation cap, a second line of defence behind the header check: the
+/// decoded buffer may be 16-bit RGBA (8 bytes a pixel), plus the RGBA8 copy.
+fn alloc_limits(limits: &DecodeLimits) -> Limits {
+    let mut l = Limits::default();
+    l.max_image_width = Some(limits.max_side);
+    l.max_image_height = Some(limits.max_side);
+    l.max_alloc = Some(limits.max_pixels.saturating_mul(12).max(64 << 20));
+    l
+}
+
+fn corrupt(e: image::ImageError) -> DecodeError {
+    match e {
+        image::ImageError::Unsupported(u) => DecodeError::UnsupportedFormat(format!(": {u}")),
+        image::ImageError::Limits(l) => DecodeError::Corrupt(format!("declared size exceeds limits: {l}")),
+        other => DecodeError::Corrupt(other.to_string()),
+    }
+}

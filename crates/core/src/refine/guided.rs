@@ -1,0 +1,112 @@
+//! Colour guided filter (He, Sun & Tang, "Guided Image Filtering", TPAMI 2013), computed at a
+//! working resolution. Its output is a per-pixel linear model `q = a·I + b` of the guide's colour;
+//! the coefficients are smooth, so they can be upsampled and applied at full resolution (the "fast
+//! guided filter" of He & Sun, 2015) to snap the mask's edges to the photo's edges.
+
+use super::plane::Plane;
+
+/// Smoothed coefficients of the local linear model.
+pub(crate) struct Coeffs {
+    pub a: [Plane; 3],
+    pub b: Plane,
+}
+
+impl Coeffs {
+    /// Evaluates `a·I + b` on the guide the coefficients were computed on.
+    pub fn apply(&self, guide: &[Plane; 3]) -> Plane {
+        let v = (0..self.b.v.len())
+            .map(|i| self.b.v[i] + (0..3).map(|c| self.a[c].v[i] * guide[c].v[i]).sum::<f32>())
+            .collect();
+        Plane::new(self.b.w, self.b.h, v)
+    }
+}
+
+/// Fits the linear model of `p` on the RGB guide `g` (values in [0, 1]) in windows of radius `r`.
+pub(crate) fn coefficients(g: &[Plane; 3], p: &Plane, r: usize, eps: f32) -> Coeffs {
+    let mean = |x: &Plane| x.box_mean(r);
+    let mi: [Plane; 3] = [mean(&g[0]), mean(&g[1]), mean(&g[2])];
+    let mp = mean(p);
+    let mip: [Plane; 3] = [0, 1, 2].map(|c| mean(&g[c].zip(p, |a, b| a * b)));
+    // The six distinct entries of the symmetric 3x3 covariance, row-major upper triangle.
+    const PAIRS: [(usize, usize); 6] = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)];
+    let mii: [Plane; 6] = PAIRS.map(|(i, j)| mean(&g[i].zip(&g[j], |a, b| a * b)));
+
+    let n = p.v.len();
+    let mut a = [vec![0f32; n], vec![0f32; n], vec![0f32; n]];
+    let mut b = vec![0f32; n];
+    for k in 0..n {
+        let m = [mi[0].v[k], mi[1].v[k], mi[2].v[k]];
+        let cov_ip = [0, 1, 2].map(|c| mip[c].v[k] - m[c] * mp.v[k]);
+        let s = PAIRS.map(|(i, j)| f64::from(mii[pair_index(i, j)].v[k] - m[i] * m[j]));
+        let eps = f64::from(eps);
+        let sigma = [[s[0] + eps, s[1], s[2]], [s[1], s[3] + eps, s[4]], [s[2], s[4], s[5] + eps]];
+        let ak = solve_sym3(&sigma, cov_ip.map(f64::from));
+        for c in 0..3 {
+            a[c][k] = ak[c] as f32;
+        }
+        b[k] = mp.v[k] - (0..3).map(|c| a[c][k] * m[c]).sum::<f32>();
+    }
+    let (w, h) = (p.w, p.h);
+    let [a0, a1, a2] = a;
+    Coeffs {
+        a: [mean(&Plane::new(w, h, a0)), mean(&Plane::new(w, h, a1)), mean(&Plane::new(w, h, a2))],
+        b: mean(&Plane::new(w, h, b)),
+    }
+}
+
+fn pair_index(i: usize, j: usize) -> usize {
+    match (i.min(j), i.max(j)) {
+        (0, 0) => 0,
+        (0, 1) => 1,
+        (0, 2) => 2,
+        (1, 1) => 3,
+        (1, 2) => 4,
+        _ => 5,
+    }
+}
+
+/// Solves `m x = y` for a symmetric positive-definite 3x3 `m` by the adjugate (eps keeps it
+/// invertible).
+fn solve_sym3(m: &[[f64; 3]; 3], y: [f64; 3]) -> [f64; 3] {
+    let c00 = m[1][1] * m[2][2] - m[1][2] * m[2][1];
+    let c01 = m[1][2] * m[2][0] - m[1][0] * m[2][2];
+    let c02 = m[1][0] * m[2][1] - m[1][1] * m[2][0];
+    let det = m[0][0] * c00 + m[0][1] * c01 + m[0][2] * c02;
+    let c11 = m[0][0] * m[2][2] - m[0][2] * m[2][0];
+    let c12 = m[0][2] * m[1][0] - m[0][0] * m[1][2];
+    let c22 = m[0][0] * m[1][1] - m[0][1] * m[1][0];
+    let inv = [[c00, c01, c02], [c01, c11, c12], [c02, c12, c22]];
+    [0, 1, 2].map(|r| (inv[r][0] * y[0] + inv[r][1] * y[1] + inv[r][2] * y[2]) / det)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn solve_sym3_inverts() {
+        let m = [[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]];
+        let x = [1.0, -2.0, 0.5];
+        let y = [0, 1, 2].map(|r| m[r][0] * x[0] + m[r][1] * x[1] + m[r][2] * x[2]);
+        let got = solve_sym3(&m, y);
+        for c in 0..3 {
+            assert!((got[c] - x[c]).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn snaps_a_blurry_mask_to_the_guide_edge() {
+        // Guide: left half black, right half white. Mask: a soft ramp across the middle.
+        let (w, h) = (40, 8);
+        let g: Vec<f32> = (0..w * h).map(|i| if i % w >= 20 { 1.0 } else { 0.0 }).collect();
+        let guide = [0, 1, 2].map(|_| Plane::new(w, h, g.clone()));
+        let p: Vec<f32> = (0..w * h).map(|i| ((i % w) as f32 - 12.0).clamp(0.0, 16.0) / 16.0).collect();
+        let p = Plane::new(w, h, p);
+        let q = coefficients(&guide, &p, 4, 1e-4).apply(&guide);
+        let row = &q.v[3 * w..4 * w];
+        // Inside each flat region the output is flat, and the step sits on the guide's edge.
+        assert!((row[17] - row[19]).abs() < 0.02, "{row:?}");
+        assert!((row[20] - row[22]).abs() < 0.02, "{row:?}");
+        assert!(row[20] - row[19] > 0.4, "{row:?}");
+    }
+}

@@ -1,0 +1,136 @@
+//! Single-channel f32 planes and the two primitives the refiners are built from: a box mean with
+//! O(1) cost per pixel whatever the radius, and bilinear row sampling for upsampling.
+
+/// A row-major single-channel f32 image.
+#[derive(Debug, Clone)]
+pub(crate) struct Plane {
+    pub w: usize,
+    pub h: usize,
+    pub v: Vec<f32>,
+}
+
+impl Plane {
+    pub fn new(w: usize, h: usize, v: Vec<f32>) -> Self {
+        debug_assert_eq!(v.len(), w * h);
+        Self { w, h, v }
+    }
+
+    pub fn zip(&self, other: &Plane, f: impl Fn(f32, f32) -> f32) -> Plane {
+        let v = self.v.iter().zip(&other.v).map(|(&a, &b)| f(a, b)).collect();
+        Plane::new(self.w, self.h, v)
+    }
+
+    pub fn map(&self, f: impl Fn(f32) -> f32) -> Plane {
+        Plane::new(self.w, self.h, self.v.iter().map(|&a| f(a)).collect())
+    }
+
+    /// Mean over the (2r+1)² window around each pixel, clipped at the borders (the divisor is the
+    /// number of pixels actually inside the image, so edges are not darkened).
+    pub fn box_mean(&self, r: usize) -> Plane {
+        let (w, h) = (self.w, self.h);
+        let mut horiz = vec![0f32; w * h];
+        for (src, dst) in self.v.chunks_exact(w).zip(horiz.chunks_exact_mut(w)) {
+            box_row(src, dst, r);
+        }
+        // Vertical pass: running sums over whole rows, so the inner loop runs along memory.
+        let mut out = vec![0f32; w * h];
+        let mut acc = vec![0f64; w];
+        let row = |y: usize| &horiz[y * w..(y + 1) * w];
+        for y in 0..r.min(h) {
+            acc.iter_mut().zip(row(y)).for_each(|(a, &v)| *a += f64::from(v));
+        }
+        for y in 0..h {
+            if y + r < h {
+                acc.iter_mut().zip(row(y + r)).for_each(|(a, &v)| *a += f64::from(v));
+            }
+            if y > r {
+                acc.iter_mut().zip(row(y - r - 1)).for_each(|(a, &v)| *a -= f64::from(v));
+            }
+            let n = ((y + r).min(h - 1) - y.saturating_sub(r) + 1) as f64;
+            out[y * w..(y + 1) * w].iter_mut().zip(&acc).for_each(|(o, &a)| *o = (a / n) as f32);
+        }
+        Plane::new(w, h, out)
+    }
+}
+
+fn box_row(src: &[f32], dst: &mut [f32], r: usize) {
+    let w = src.len();
+    let mut acc: f64 = src[..r.min(w)].iter().map(|&v| f64::from(v)).sum();
+    for x in 0..w {
+        if x + r < w {
+            acc += f64::from(src[x + r]);
+        }
+        if x > r {
+            acc -= f64::from(src[x - r - 1]);
+        }
+        let n = ((x + r).min(w - 1) - x.saturating_sub(r) + 1) as f64;
+        dst[x] = (acc / n) as f32;
+    }
+}
+
+/// Source index pair and weight for each destination coordinate (half-pixel centres).
+pub(crate) fn bilinear_taps(src: usize, dst: usize) -> Vec<(usize, usize, f32)> {
+    let scale = src as f32 / dst as f32;
+    (0..dst)
+        .map(|d| {
+            let s = ((d as f32 + 0.5) * scale - 0.5).clamp(0.0, (src - 1) as f32);
+            let i0 = s.floor() as usize;
+            let i1 = (i0 + 1).min(src - 1);
+            (i0, i1, s - i0 as f32)
+        })
+        .collect()
+}
+
+/// Blends two rows of `plane` vertically into `out` (length `plane.w`).
+pub(crate) fn lerp_rows(plane: &Plane, (y0, y1, t): (usize, usize, f32), out: &mut [f32]) {
+    let a = &plane.v[y0 * plane.w..(y0 + 1) * plane.w];
+    let b = &plane.v[y1 * plane.w..(y1 + 1) * plane.w];
+    for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+        *o = a + (b - a) * t;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn brute_box(p: &Plane, r: usize) -> Plane {
+        let mut v = vec![0f32; p.w * p.h];
+        for y in 0..p.h {
+            for x in 0..p.w {
+                let (mut s, mut n) = (0f32, 0f32);
+                for yy in y.saturating_sub(r)..=(y + r).min(p.h - 1) {
+                    for xx in x.saturating_sub(r)..=(x + r).min(p.w - 1) {
+                        s += p.v[yy * p.w + xx];
+                        n += 1.0;
+                    }
+                }
+                v[y * p.w + x] = s / n;
+            }
+        }
+        Plane::new(p.w, p.h, v)
+    }
+
+    #[test]
+    fn box_mean_matches_brute_force() {
+        let v: Vec<f32> = (0..13 * 7).map(|i| ((i * 37) % 11) as f32).collect();
+        let p = Plane::new(13, 7, v);
+        for r in [0, 1, 3, 20] {
+            let fast = p.box_mean(r);
+            let slow = brute_box(&p, r);
+            for (a, b) in fast.v.iter().zip(&slow.v) {
+                assert!((a - b).abs() < 1e-4, "r={r}: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn bilinear_taps_cover_the_source() {
+        let taps = bilinear_taps(4, 8);
+        assert_eq!(taps.len(), 8);
+        assert_eq!(taps[0], (0, 1, 0.0));
+        assert_eq!(taps[7].1, 3);
+        let identity = bilinear_taps(5, 5);
+        assert!(identity.iter().enumerate().all(|(i, t)| t.0 == i && t.2 == 0.0));
+    }
+}

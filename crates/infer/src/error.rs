@@ -1,0 +1,34 @@
+use cutout_core::SegmentError;
+use cutout_models::ModelsError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum InferError {
+    #[error(transparent)]
+    Models(#[from] ModelsError),
+    #[error("cannot load the ONNX Runtime library {path}: {detail}")]
+    Runtime { path: String, detail: String },
+    #[error("cannot load model {model}: {detail}")]
+    Load { model: String, detail: String },
+    #[error("model {0} is a video model; use it for video jobs")]
+    VideoOnly(String),
+    #[error("inference failed on {model}: {detail}")]
+    Run { model: String, detail: String },
+}
+
+impl InferError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Models(e) => e.code(),
+            Self::Runtime { .. } => "runtime_unavailable",
+            Self::Load { .. } => "model_load_failed",
+            Self::VideoOnly(_) => "video_only_model",
+            Self::Run { .. } => "inference_failed",
+        }
+    }
+}
+
+impl From<InferError> for SegmentError {
+    fn from(e: InferError) -> Self {
+        SegmentError(e.to_string())
+    }
+}

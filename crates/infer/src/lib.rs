@@ -1,0 +1,13 @@
+//! Segmentation with ONNX Runtime: each model's preprocessing exactly as its reference pipeline
+//! (see `models/manifest.toml`), and a pool of sessions so inference runs on dedicated threads.
+
+mod error;
+mod pool;
+mod preprocess;
+mod runtime;
+mod segmenter;
+
+pub use error::InferError;
+pub use pool::PoolConfig;
+pub use runtime::init_runtime;
+pub use segmenter::OrtSegmenter;

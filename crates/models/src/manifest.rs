@@ -1,0 +1,123 @@
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::ModelsError;
+
+/// Where a package comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registry {
+    Pypi,
+    Npm,
+}
+
+/// The ONNX Runtime shared library, shipped in the `onnxruntime` wheel.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RuntimeEntry {
+    pub name: String,
+    pub registry: Registry,
+    pub package: String,
+    pub version: String,
+    pub pip_args: Vec<String>,
+    pub path: String,
+    pub file: String,
+    pub sha256: String,
+    pub license: String,
+}
+
+/// One model file: provenance, checksum, licence and how to feed it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ModelEntry {
+    pub name: String,
+    pub registry: Registry,
+    pub package: String,
+    pub version: String,
+    pub pip_args: Vec<String>,
+    pub package_license: String,
+    /// Path inside the archive; for npm chunked models, `resources.json#/<key>`.
+    pub path: String,
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub license: String,
+    pub commercial_use: bool,
+    /// Copyleft models are never installed unless named.
+    pub copyleft: bool,
+    pub default: bool,
+    /// Which preprocessing family the model belongs to (`u2net`, `modnet`, `isnet`, `rvm`).
+    pub kind: String,
+    pub input: String,
+    pub preprocessing: String,
+    pub output: String,
+    pub summary: String,
+}
+
+impl ModelEntry {
+    /// `name@version` as the registry's client spells it.
+    pub fn package_spec(&self) -> String {
+        match self.registry {
+            Registry::Pypi => format!("{}=={}", self.package, self.version),
+            Registry::Npm => format!("{}@{}", self.package, self.version),
+        }
+    }
+
+    /// The file name the model is installed under.
+    pub fn file_name(&self) -> String {
+        format!("{}.onnx", self.name)
+    }
+}
+
+/// The checked-in manifest.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Manifest {
+    pub runtime: RuntimeEntry,
+    #[serde(rename = "model")]
+    pub models: Vec<ModelEntry>,
+}
+
+const MANIFEST_TOML: &str = include_str!("../../../models/manifest.toml");
+
+/// The manifest compiled into this binary. It is checked by a unit test, so parsing cannot fail.
+pub fn manifest() -> &'static Manifest {
+    static M: OnceLock<Manifest> = OnceLock::new();
+    M.get_or_init(|| toml::from_str(MANIFEST_TOML).expect("models/manifest.toml is valid (tested)"))
+}
+
+impl Manifest {
+    pub fn get(&self, name: &str) -> Result<&ModelEntry, ModelsError> {
+        self.models.iter().find(|m| m.name == name).ok_or_else(|| {
+            let known: Vec<&str> = self.models.iter().map(|m| m.name.as_str()).collect();
+            ModelsError::UnknownModel(name.to_owned(), known.join(", "))
+        })
+    }
+
+    pub fn defaults(&self) -> impl Iterator<Item = &ModelEntry> {
+        self.models.iter().filter(|m| m.default)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_parses_and_is_consistent() {
+        let m = manifest();
+        assert!(m.models.len() >= 5);
+        for e in &m.models {
+            assert_eq!(e.sha256.len(), 64, "{}", e.name);
+            assert!(hex::decode(&e.sha256).is_ok(), "{}", e.name);
+            // Copyleft models must never be part of the silent default install.
+            assert!(!(e.copyleft && e.default), "{} is copyleft and default", e.name);
+        }
+        let defaults: Vec<_> = m.defaults().map(|e| e.name.as_str()).collect();
+        assert_eq!(defaults, ["u2netp", "u2net", "modnet"]);
+    }
+
+    #[test]
+    fn unknown_model_lists_known_ones() {
+        let err = manifest().get("nope").unwrap_err();
+        assert_eq!(err.code(), "unknown_model");
+        assert!(err.to_string().contains("u2net"));
+    }
+}
