@@ -3,7 +3,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "cutout", version, about = "Self-hosted background removal for images")]
+#[command(
+    name = "cutout",
+    version,
+    about = "Self-hosted background removal for images"
+)]
 pub struct Cli {
     /// Where models and the ONNX Runtime library are installed [default: ~/.local/share/cutout]
     #[arg(long, global = true, env = "CUTOUT_DATA_DIR")]
@@ -88,6 +92,12 @@ pub struct RemoveArgs {
     /// Turn off the guided-filter edge refinement.
     #[arg(long)]
     pub no_edge_refine: bool,
+    /// Edge refinement window radius, in working-resolution pixels.
+    #[arg(long, default_value_t = cutout_core::RefineOptions::default().radius)]
+    pub edge_radius: u32,
+    /// Edge refinement regularisation (smaller follows image edges more tightly).
+    #[arg(long, default_value_t = cutout_core::RefineOptions::default().epsilon)]
+    pub edge_epsilon: f32,
     /// Turn off foreground colour decontamination.
     #[arg(long)]
     pub no_decontaminate: bool,

@@ -1,6 +1,8 @@
 use std::process::ExitCode;
 
-use cutout_models::{install_model, install_runtime, manifest, DataDir, InstallOutcome, ModelsError};
+use cutout_models::{
+    install_model, install_runtime, manifest, DataDir, InstallOutcome, ModelsError,
+};
 
 use crate::args::InstallArgs;
 
@@ -12,11 +14,22 @@ pub fn list(data: &DataDir) -> Result<ExitCode, ModelsError> {
         "onnxruntime {} ({}): {}\n",
         manifest().runtime.version,
         manifest().runtime.license,
-        if rt.is_file() { "installed" } else { "not installed" }
+        if rt.is_file() {
+            "installed"
+        } else {
+            "not installed"
+        }
     );
-    println!("{:<8} {:<10} {:>8}  {:<10} {:<11} {:<30} LICENCE", "MODEL", "STATE", "SIZE", "COMMERCIAL", "DEFAULT", "INPUT");
+    println!(
+        "{:<8} {:<10} {:>8}  {:<10} {:<11} {:<30} LICENCE",
+        "MODEL", "STATE", "SIZE", "COMMERCIAL", "DEFAULT", "INPUT"
+    );
     for m in &manifest().models {
-        let state = if data.is_installed(m) { "installed" } else { "missing" };
+        let state = if data.is_installed(m) {
+            "installed"
+        } else {
+            "missing"
+        };
         let size = std::fs::metadata(data.model_path(m)).map_or(m.size_bytes, |md| md.len());
         let commercial = match (m.commercial_use, m.copyleft) {
             (true, false) => "yes",
@@ -48,13 +61,19 @@ pub fn install(data: &DataDir, args: &InstallArgs) -> Result<ExitCode, ModelsErr
     let entries: Vec<_> = if args.names.is_empty() {
         manifest().defaults().collect()
     } else {
-        args.names.iter().map(|n| manifest().get(n)).collect::<Result<_, _>>()?
+        args.names
+            .iter()
+            .map(|n| manifest().get(n))
+            .collect::<Result<_, _>>()?
     };
     for m in entries {
         if m.copyleft || !m.commercial_use {
             eprintln!(
                 "note: {} is licensed {} (package {}, {}); installing because it was named.",
-                m.name, m.license, m.package_spec(), m.package_license
+                m.name,
+                m.license,
+                m.package_spec(),
+                m.package_license
             );
         }
         report(&m.name, install_model(data, m)?);
@@ -64,7 +83,11 @@ pub fn install(data: &DataDir, args: &InstallArgs) -> Result<ExitCode, ModelsErr
 
 fn report(name: &str, outcome: InstallOutcome) {
     match outcome {
-        InstallOutcome::AlreadyInstalled(p) => eprintln!("{name}: already installed at {}", p.display()),
-        InstallOutcome::Installed(p) => eprintln!("{name}: installed and verified at {}", p.display()),
+        InstallOutcome::AlreadyInstalled(p) => {
+            eprintln!("{name}: already installed at {}", p.display())
+        }
+        InstallOutcome::Installed(p) => {
+            eprintln!("{name}: installed and verified at {}", p.display())
+        }
     }
 }

@@ -15,9 +15,11 @@ impl Progress {
         let bar = (std::io::stderr().is_terminal() && total > 0).then(|| {
             let bar = ProgressBar::new(total as u64);
             bar.set_style(
-                ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {per_sec} ETA {eta} {wide_msg}")
-                    .expect("static template")
-                    .progress_chars("=> "),
+                ProgressStyle::with_template(
+                    "{spinner} [{bar:30}] {pos}/{len} {per_sec} ETA {eta} {wide_msg}",
+                )
+                .expect("static template")
+                .progress_chars("=> "),
             );
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
@@ -31,7 +33,12 @@ impl Progress {
                 bar.set_message(input.display().to_string());
                 bar.inc(1);
             }
-            None => eprintln!("ok {} -> {} ({} ms)", input.display(), output.display(), took.as_millis()),
+            None => eprintln!(
+                "ok {} -> {} ({} ms)",
+                input.display(),
+                output.display(),
+                took.as_millis()
+            ),
         }
     }
 

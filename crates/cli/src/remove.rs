@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use cutout_core::compose::parse_color;
 use cutout_core::{
-    decode, process, Background, ComposeOptions, CropMargin, CutoutError, DecodeError, EncodeOptions, Options,
-    OutputFormat, RefineOptions, Segmenter,
+    decode, process, Background, ComposeOptions, CropMargin, CutoutError, DecodeError,
+    EncodeOptions, Options, OutputFormat, RefineOptions, Segmenter,
 };
 use cutout_infer::{OrtSegmenter, PoolConfig};
 use cutout_models::DataDir;
@@ -24,9 +24,22 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 pub fn run(data: &DataDir, args: RemoveArgs) -> Result<ExitCode, BoxError> {
     let opts = options(&args)?;
-    let targets = plan(&args.inputs, args.output.as_deref(), opts.encode.format.extension())?;
-    let segmenter = OrtSegmenter::load(data, &args.model, PoolConfig::for_sessions(usize::from(args.jobs)))?;
-    if targets == [Target { input: None, output: None }] {
+    let targets = plan(
+        &args.inputs,
+        args.output.as_deref(),
+        opts.encode.format.extension(),
+    )?;
+    let segmenter = OrtSegmenter::load(
+        data,
+        &args.model,
+        PoolConfig::for_sessions(usize::from(args.jobs)),
+    )?;
+    if targets
+        == [Target {
+            input: None,
+            output: None,
+        }]
+    {
         return stdin_to_stdout(&segmenter, &opts);
     }
     let progress = Progress::new(targets.len());
@@ -50,7 +63,10 @@ pub fn run(data: &DataDir, args: RemoveArgs) -> Result<ExitCode, BoxError> {
         drop(tx);
         for (i, r) in rx {
             let t = &targets[i];
-            let (input, output) = (t.input.as_deref().unwrap_or(Path::new("-")), t.output.as_deref().unwrap_or(Path::new("-")));
+            let (input, output) = (
+                t.input.as_deref().unwrap_or(Path::new("-")),
+                t.output.as_deref().unwrap_or(Path::new("-")),
+            );
             match r {
                 Ok(took) => {
                     ok += 1;
@@ -64,11 +80,17 @@ pub fn run(data: &DataDir, args: RemoveArgs) -> Result<ExitCode, BoxError> {
         }
     });
     progress.finish(ok, failed);
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn one_file(t: &Target, segmenter: &dyn Segmenter, opts: &Options) -> Result<(), BoxError> {
-    let (Some(input), Some(output)) = (&t.input, &t.output) else { unreachable!("files only") };
+    let (Some(input), Some(output)) = (&t.input, &t.output) else {
+        unreachable!("files only")
+    };
     let bytes = read_limited(input, opts.limits.max_bytes)?;
     let out = process(&bytes, segmenter, opts)?;
     write_atomic(output, &out.bytes)
@@ -85,7 +107,10 @@ fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, BoxError> {
 
 /// Writes beside the target and renames, so an interrupted run never leaves a half-written file.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BoxError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(bytes)?;
@@ -95,9 +120,14 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BoxError> {
 
 fn stdin_to_stdout(segmenter: &dyn Segmenter, opts: &Options) -> Result<ExitCode, BoxError> {
     let mut bytes = Vec::new();
-    std::io::stdin().take(opts.limits.max_bytes + 1).read_to_end(&mut bytes)?;
+    std::io::stdin()
+        .take(opts.limits.max_bytes + 1)
+        .read_to_end(&mut bytes)?;
     if bytes.len() as u64 > opts.limits.max_bytes {
-        let e = DecodeError::TooManyBytes { size: bytes.len() as u64, limit: opts.limits.max_bytes };
+        let e = DecodeError::TooManyBytes {
+            size: bytes.len() as u64,
+            limit: opts.limits.max_bytes,
+        };
         return Err(CutoutError::Decode(e).into());
     }
     let out = process(&bytes, segmenter, opts)?;
@@ -116,7 +146,13 @@ fn options(a: &RemoveArgs) -> Result<Options, BoxError> {
     let mut opts = Options::default();
     opts.limits.max_bytes = a.max_bytes;
     opts.limits.max_pixels = (a.max_megapixels * 1e6) as u64;
-    opts.refine = RefineOptions { guided_filter: !a.no_edge_refine, decontaminate: !a.no_decontaminate, ..Default::default() };
+    opts.refine = RefineOptions {
+        guided_filter: !a.no_edge_refine,
+        decontaminate: !a.no_decontaminate,
+        radius: a.edge_radius,
+        epsilon: a.edge_epsilon,
+        ..Default::default()
+    };
     if let Some(s) = a.scale.filter(|s| !(*s > 0.0 && *s <= 1.0)) {
         return Err(format!("--scale must be in (0, 1], got {s}").into());
     }
@@ -137,7 +173,13 @@ fn options(a: &RemoveArgs) -> Result<Options, BoxError> {
         max_width: a.max_width,
         max_height: a.max_height,
     };
-    opts.encode = EncodeOptions { format, quality: a.quality, webp_lossy: a.webp_lossy, jpeg_background, ..Default::default() };
+    opts.encode = EncodeOptions {
+        format,
+        quality: a.quality,
+        webp_lossy: a.webp_lossy,
+        jpeg_background,
+        ..Default::default()
+    };
     Ok(opts)
 }
 

@@ -25,18 +25,28 @@ pub enum TargetError {
 
 /// Expands inputs (files, folders searched recursively) into targets. Folder inputs keep their
 /// relative paths under the output folder; the extension becomes `ext`.
-pub fn plan(inputs: &[PathBuf], output: Option<&Path>, ext: &str) -> Result<Vec<Target>, TargetError> {
+pub fn plan(
+    inputs: &[PathBuf],
+    output: Option<&Path>,
+    ext: &str,
+) -> Result<Vec<Target>, TargetError> {
     if inputs.iter().any(|p| p.as_os_str() == "-") {
         let out_ok = output.is_none_or(|o| o.as_os_str() == "-");
         if inputs.len() != 1 || !out_ok {
             return Err(TargetError::Stdin);
         }
-        return Ok(vec![Target { input: None, output: None }]);
+        return Ok(vec![Target {
+            input: None,
+            output: None,
+        }]);
     }
     let output = output.ok_or(TargetError::NoOutput)?;
     let single_file = inputs.len() == 1 && inputs[0].is_file();
     if single_file && !output.is_dir() && output.extension().is_some() {
-        return Ok(vec![Target { input: Some(inputs[0].clone()), output: Some(output.to_path_buf()) }]);
+        return Ok(vec![Target {
+            input: Some(inputs[0].clone()),
+            output: Some(output.to_path_buf()),
+        }]);
     }
     if output.is_file() {
         return Err(TargetError::OutputIsFile(output.to_path_buf()));
@@ -45,13 +55,23 @@ pub fn plan(inputs: &[PathBuf], output: Option<&Path>, ext: &str) -> Result<Vec<
     for input in inputs {
         if input.is_file() {
             let name = input.file_name().map(Path::new).unwrap_or(Path::new("out"));
-            targets.push(Target { input: Some(input.clone()), output: Some(output.join(name).with_extension(ext)) });
+            targets.push(Target {
+                input: Some(input.clone()),
+                output: Some(output.join(name).with_extension(ext)),
+            });
         } else if input.is_dir() {
-            for entry in walkdir::WalkDir::new(input).sort_by_file_name().into_iter().filter_map(Result::ok) {
+            for entry in walkdir::WalkDir::new(input)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_map(Result::ok)
+            {
                 let path = entry.path();
                 if entry.file_type().is_file() && is_image_name(path) {
                     let rel = path.strip_prefix(input).unwrap_or(path);
-                    targets.push(Target { input: Some(path.to_path_buf()), output: Some(output.join(rel).with_extension(ext)) });
+                    targets.push(Target {
+                        input: Some(path.to_path_buf()),
+                        output: Some(output.join(rel).with_extension(ext)),
+                    });
                 }
             }
         } else {
@@ -84,7 +104,14 @@ mod tests {
         let out = dir.path().join("out");
         let t = plan(&[src.clone()], Some(&out), "png").unwrap();
         let outs: Vec<_> = t.iter().map(|t| t.output.clone().unwrap()).collect();
-        assert_eq!(outs, [out.join("a/b/z.png"), out.join("a/y.png"), out.join("x.png")]);
+        assert_eq!(
+            outs,
+            [
+                out.join("a/b/z.png"),
+                out.join("a/y.png"),
+                out.join("x.png")
+            ]
+        );
     }
 
     #[test]
@@ -93,14 +120,32 @@ mod tests {
         let f = dir.path().join("cat.jpg");
         std::fs::write(&f, b"").unwrap();
         let t = plan(&[f.clone()], Some(&dir.path().join("r.webp")), "webp").unwrap();
-        assert_eq!(t[0].output.as_deref(), Some(dir.path().join("r.webp").as_path()));
+        assert_eq!(
+            t[0].output.as_deref(),
+            Some(dir.path().join("r.webp").as_path())
+        );
     }
 
     #[test]
     fn stdin_rules() {
-        assert_eq!(plan(&["-".into()], None, "png").unwrap(), [Target { input: None, output: None }]);
-        assert!(matches!(plan(&["-".into(), "x".into()], None, "png"), Err(TargetError::Stdin)));
-        assert!(matches!(plan(&["nope.jpg".into()], None, "png"), Err(TargetError::NoOutput)));
-        assert!(matches!(plan(&["/no/such".into()], Some(Path::new("/tmp/o")), "png"), Err(TargetError::Missing(_))));
+        assert_eq!(
+            plan(&["-".into()], None, "png").unwrap(),
+            [Target {
+                input: None,
+                output: None
+            }]
+        );
+        assert!(matches!(
+            plan(&["-".into(), "x".into()], None, "png"),
+            Err(TargetError::Stdin)
+        ));
+        assert!(matches!(
+            plan(&["nope.jpg".into()], None, "png"),
+            Err(TargetError::NoOutput)
+        ));
+        assert!(matches!(
+            plan(&["/no/such".into()], Some(Path::new("/tmp/o")), "png"),
+            Err(TargetError::Missing(_))
+        ));
     }
 }

@@ -19,7 +19,11 @@ pub struct DecodeLimits {
 
 impl Default for DecodeLimits {
     fn default() -> Self {
-        Self { max_bytes: 64 << 20, max_pixels: 100_000_000, max_side: 20_000 }
+        Self {
+            max_bytes: 64 << 20,
+            max_pixels: 100_000_000,
+            max_side: 20_000,
+        }
     }
 }
 
@@ -32,8 +36,14 @@ pub struct Decoded {
     pub format: ImageFormat,
 }
 
-const SUPPORTED: [ImageFormat; 6] =
-    [ImageFormat::Jpeg, ImageFormat::Png, ImageFormat::WebP, ImageFormat::Tiff, ImageFormat::Gif, ImageFormat::Bmp];
+const SUPPORTED: [ImageFormat; 6] = [
+    ImageFormat::Jpeg,
+    ImageFormat::Png,
+    ImageFormat::WebP,
+    ImageFormat::Tiff,
+    ImageFormat::Gif,
+    ImageFormat::Bmp,
+];
 
 /// Decodes `bytes` (format sniffed from the content, never from a name), applies EXIF
 /// orientation, converts CMYK, 16-bit and palette inputs to RGBA8, and keeps an existing alpha.
@@ -42,7 +52,10 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, DecodeErro
         return Err(DecodeError::Empty);
     }
     if bytes.len() as u64 > limits.max_bytes {
-        return Err(DecodeError::TooManyBytes { size: bytes.len() as u64, limit: limits.max_bytes });
+        return Err(DecodeError::TooManyBytes {
+            size: bytes.len() as u64,
+            limit: limits.max_bytes,
+        });
     }
     // Header first: a 30000x30000 PNG is refused here, before the decoder sizes any buffer.
     let (format, width, height) = probe(bytes)?;
@@ -52,10 +65,16 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, DecodeErro
     let mut decoder = reader.into_decoder().map_err(corrupt)?;
     let has_alpha = decoder.color_type().has_alpha();
     // A broken EXIF block should not cost the user their image: fall back to "as stored".
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
     image.apply_orientation(orientation);
-    Ok(Decoded { image: image.into_rgba8(), has_alpha, format })
+    Ok(Decoded {
+        image: image.into_rgba8(),
+        has_alpha,
+        format,
+    })
 }
 
 /// Reads only the header: the format and the dimensions.
@@ -70,21 +89,39 @@ pub fn probe(bytes: &[u8]) -> Result<(ImageFormat, u32, u32), DecodeError> {
 fn sniff(bytes: &[u8]) -> Result<ImageFormat, DecodeError> {
     match image::guess_format(bytes) {
         Ok(f) if SUPPORTED.contains(&f) => Ok(f),
-        Ok(f) => Err(DecodeError::UnsupportedFormat(format!(" ({})", f.extensions_str()[0]))),
+        Ok(f) => Err(DecodeError::UnsupportedFormat(format!(
+            " ({})",
+            f.extensions_str()[0]
+        ))),
         Err(_) => Err(DecodeError::UnsupportedFormat(String::new())),
     }
 }
 
-pub(crate) fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<(), DecodeError> {
+pub(crate) fn check_dimensions(
+    width: u32,
+    height: u32,
+    limits: &DecodeLimits,
+) -> Result<(), DecodeError> {
     if width == 0 || height == 0 {
-        return Err(DecodeError::Corrupt(format!("zero-sized image {width}x{height}")));
+        return Err(DecodeError::Corrupt(format!(
+            "zero-sized image {width}x{height}"
+        )));
     }
     if width.max(height) > limits.max_side {
-        return Err(DecodeError::TooLarge { width, height, limit: limits.max_side });
+        return Err(DecodeError::TooLarge {
+            width,
+            height,
+            limit: limits.max_side,
+        });
     }
     let pixels = u64::from(width) * u64::from(height);
     if pixels > limits.max_pixels {
-        return Err(DecodeError::TooManyPixels { width, height, pixels, limit: limits.max_pixels });
+        return Err(DecodeError::TooManyPixels {
+            width,
+            height,
+            pixels,
+            limit: limits.max_pixels,
+        });
     }
     Ok(())
 }
@@ -102,7 +139,9 @@ fn alloc_limits(limits: &DecodeLimits) -> Limits {
 fn corrupt(e: image::ImageError) -> DecodeError {
     match e {
         image::ImageError::Unsupported(u) => DecodeError::UnsupportedFormat(format!(": {u}")),
-        image::ImageError::Limits(l) => DecodeError::Corrupt(format!("declared size exceeds limits: {l}")),
+        image::ImageError::Limits(l) => {
+            DecodeError::Corrupt(format!("declared size exceeds limits: {l}"))
+        }
         other => DecodeError::Corrupt(other.to_string()),
     }
 }

@@ -92,10 +92,20 @@ impl Default for EncodeOptions {
 
 /// Encodes the composed cut-out. `original` is the decoded input, used by PSD as a hidden layer
 /// (same size as `image`; when they differ, PSD is written with the cut-out alone as both).
-pub fn encode(image: &RgbaImage, original: Option<&RgbaImage>, opts: &EncodeOptions) -> Result<Vec<u8>, EncodeError> {
+pub fn encode(
+    image: &RgbaImage,
+    original: Option<&RgbaImage>,
+    opts: &EncodeOptions,
+) -> Result<Vec<u8>, EncodeError> {
     let (w, h) = image.dimensions();
     match opts.format {
-        OutputFormat::Png => png(image.as_raw(), w, h, ExtendedColorType::Rgba8, opts.png_best),
+        OutputFormat::Png => png(
+            image.as_raw(),
+            w,
+            h,
+            ExtendedColorType::Rgba8,
+            opts.png_best,
+        ),
         OutputFormat::Mask => {
             let alpha: Vec<u8> = image.pixels().map(|p| p[3]).collect();
             png(&alpha, w, h, ExtendedColorType::L8, opts.png_best)
@@ -110,38 +120,73 @@ pub fn encode(image: &RgbaImage, original: Option<&RgbaImage>, opts: &EncodeOpti
             Ok(out.into_inner())
         }
         OutputFormat::Psd => {
-            let original = original.filter(|o| o.dimensions() == (w, h)).unwrap_or(image);
+            let original = original
+                .filter(|o| o.dimensions() == (w, h))
+                .unwrap_or(image);
             crate::psd::write_psd(image, original)
         }
     }
 }
 
-fn png(data: &[u8], w: u32, h: u32, color: ExtendedColorType, best: bool) -> Result<Vec<u8>, EncodeError> {
+fn png(
+    data: &[u8],
+    w: u32,
+    h: u32,
+    color: ExtendedColorType,
+    best: bool,
+) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(data.len() / 3);
-    let (compression, filter) =
-        if best { (CompressionType::Best, FilterType::Adaptive) } else { (CompressionType::Fast, FilterType::Adaptive) };
-    PngEncoder::new_with_quality(&mut out, compression, filter).write_image(data, w, h, color).map_err(failed("png"))?;
+    let (compression, filter) = if best {
+        (CompressionType::Best, FilterType::Adaptive)
+    } else {
+        (CompressionType::Fast, FilterType::Adaptive)
+    };
+    PngEncoder::new_with_quality(&mut out, compression, filter)
+        .write_image(data, w, h, color)
+        .map_err(failed("png"))?;
     Ok(out)
 }
 
 fn jpeg(image: &RgbaImage, opts: &EncodeOptions) -> Result<Vec<u8>, EncodeError> {
     let (w, h) = image.dimensions();
     if w > u32::from(u16::MAX) || h > u32::from(u16::MAX) {
-        return Err(EncodeError::TooLarge { format: "jpeg", width: w, height: h });
+        return Err(EncodeError::TooLarge {
+            format: "jpeg",
+            width: w,
+            height: h,
+        });
     }
-    let bg = Rgba([opts.jpeg_background[0], opts.jpeg_background[1], opts.jpeg_background[2], 255]);
-    let rgb: Vec<u8> = image.pixels().flat_map(|&p| { let c = over(p, bg); [c[0], c[1], c[2]] }).collect();
+    let bg = Rgba([
+        opts.jpeg_background[0],
+        opts.jpeg_background[1],
+        opts.jpeg_background[2],
+        255,
+    ]);
+    let rgb: Vec<u8> = image
+        .pixels()
+        .flat_map(|&p| {
+            let c = over(p, bg);
+            [c[0], c[1], c[2]]
+        })
+        .collect();
     let mut out = Vec::new();
     jpeg_encoder::Encoder::new(&mut out, opts.quality.clamp(1, 100))
         .encode(&rgb, w as u16, h as u16, jpeg_encoder::ColorType::Rgb)
-        .map_err(|e| EncodeError::Failed { format: "jpeg", detail: e.to_string() })?;
+        .map_err(|e| EncodeError::Failed {
+            format: "jpeg",
+            detail: e.to_string(),
+        })?;
     Ok(out)
 }
 
 fn webp(image: &RgbaImage, opts: &EncodeOptions) -> Result<Vec<u8>, EncodeError> {
     let (w, h) = image.dimensions();
     if w > 16383 || h > 16383 {
-        return Err(EncodeError::TooLarge { format: "webp", width: w, height: h });
+        return Err(EncodeError::TooLarge {
+            format: "webp",
+            width: w,
+            height: h,
+        });
     }
     if opts.webp_lossy {
         let enc = webp::Encoder::from_rgba(image.as_raw(), w, h);
@@ -155,5 +200,8 @@ fn webp(image: &RgbaImage, opts: &EncodeOptions) -> Result<Vec<u8>, EncodeError>
 }
 
 fn failed(format: &'static str) -> impl Fn(image::ImageError) -> EncodeError {
-    move |e| EncodeError::Failed { format, detail: e.to_string() }
+    move |e| EncodeError::Failed {
+        format,
+        detail: e.to_string(),
+    }
 }

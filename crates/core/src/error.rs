@@ -22,10 +22,17 @@ pub enum DecodeError {
     #[error("the input is {size} bytes, over the limit of {limit} bytes")]
     TooManyBytes { size: u64, limit: u64 },
     #[error("the image is {width}x{height} ({pixels} pixels), over the limit of {limit} pixels")]
-    TooManyPixels { width: u32, height: u32, pixels: u64, limit: u64 },
+    TooManyPixels {
+        width: u32,
+        height: u32,
+        pixels: u64,
+        limit: u64,
+    },
     #[error("the image is {width}x{height}, over the limit of {limit} pixels per side")]
     TooLarge { width: u32, height: u32, limit: u32 },
-    #[error("unsupported or unrecognised image format{0}; supported: JPEG, PNG, WebP, TIFF, GIF, BMP")]
+    #[error(
+        "unsupported or unrecognised image format{0}; supported: JPEG, PNG, WebP, TIFF, GIF, BMP"
+    )]
     UnsupportedFormat(String),
     #[error("the image data is corrupt or truncated: {0}")]
     Corrupt(String),
@@ -34,16 +41,25 @@ pub enum DecodeError {
 #[derive(Debug, thiserror::Error)]
 pub enum EncodeError {
     #[error("the output is {width}x{height}, too large for {format}")]
-    TooLarge { format: &'static str, width: u32, height: u32 },
+    TooLarge {
+        format: &'static str,
+        width: u32,
+        height: u32,
+    },
     #[error("encoding {format} failed: {detail}")]
-    Failed { format: &'static str, detail: String },
+    Failed {
+        format: &'static str,
+        detail: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum OptionsError {
     #[error("invalid colour `{0}`: use hex RRGGBB or RRGGBBAA (with or without #), or a CSS colour name")]
     Color(String),
-    #[error("invalid crop margin `{0}`: use pixels (`30`, `30px`) or a percentage (`10%`), at most 50%")]
+    #[error(
+        "invalid crop margin `{0}`: use pixels (`30`, `30px`) or a percentage (`10%`), at most 50%"
+    )]
     CropMargin(String),
     #[error("invalid output format `{0}`: use png, jpg, webp, tiff, psd or mask")]
     Format(String),
@@ -73,7 +89,9 @@ impl CutoutError {
             Self::Decode(e) | Self::Background(e) => match e {
                 DecodeError::Empty => "empty_input",
                 DecodeError::TooManyBytes { .. } => "file_too_large",
-                DecodeError::TooManyPixels { .. } | DecodeError::TooLarge { .. } => "image_too_large",
+                DecodeError::TooManyPixels { .. } | DecodeError::TooLarge { .. } => {
+                    "image_too_large"
+                }
                 DecodeError::UnsupportedFormat(_) => "unsupported_format",
                 DecodeError::Corrupt(_) => "corrupt_image",
             },

@@ -15,13 +15,21 @@ pub struct Mask {
 impl Mask {
     /// Wraps a row-major buffer; `None` if its length does not match the dimensions.
     pub fn new(width: u32, height: u32, data: Vec<u8>) -> Option<Self> {
-        (width > 0 && height > 0 && data.len() == width as usize * height as usize)
-            .then_some(Self { width, height, data })
+        (width > 0 && height > 0 && data.len() == width as usize * height as usize).then_some(
+            Self {
+                width,
+                height,
+                data,
+            },
+        )
     }
 
     /// Quantises values in [0, 1] to 0..=255, as rembg does before resizing its mask.
     pub fn from_unit_f32(width: u32, height: u32, values: &[f32]) -> Option<Self> {
-        let data = values.iter().map(|v| (v.clamp(0.0, 1.0) * 255.0) as u8).collect();
+        let data = values
+            .iter()
+            .map(|v| (v.clamp(0.0, 1.0) * 255.0) as u8)
+            .collect();
         Self::new(width, height, data)
     }
 
@@ -43,12 +51,23 @@ impl Mask {
 
     /// Lanczos-resized copy; the reference pipelines upsample their masks this way.
     pub fn resized(&self, width: u32, height: u32) -> Mask {
-        let data = resize(&self.data, (self.width, self.height), (width, height), PixelType::U8, Filter::Lanczos3);
-        Mask { width, height, data }
+        let data = resize(
+            &self.data,
+            (self.width, self.height),
+            (width, height),
+            PixelType::U8,
+            Filter::Lanczos3,
+        );
+        Mask {
+            width,
+            height,
+            data,
+        }
     }
 
     pub fn to_gray_image(&self) -> GrayImage {
-        GrayImage::from_raw(self.width, self.height, self.data.clone()).expect("length checked in new")
+        GrayImage::from_raw(self.width, self.height, self.data.clone())
+            .expect("length checked in new")
     }
 
     /// The smallest box holding every pixel above `threshold`: (x, y, width, height).
@@ -62,7 +81,14 @@ impl Mask {
             (x0, x1) = (x0.min(first), x1.max(last));
             (y0, y1) = (y0.min(y), y);
         }
-        (x0 != usize::MAX).then(|| (x0 as u32, y0 as u32, (x1 - x0 + 1) as u32, (y1 - y0 + 1) as u32))
+        (x0 != usize::MAX).then(|| {
+            (
+                x0 as u32,
+                y0 as u32,
+                (x1 - x0 + 1) as u32,
+                (y1 - y0 + 1) as u32,
+            )
+        })
     }
 }
 

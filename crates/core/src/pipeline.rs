@@ -7,8 +7,8 @@ use image::RgbaImage;
 use crate::compose::compose;
 use crate::refine::refine;
 use crate::{
-    decode, encode, ComposeOptions, CutoutError, DecodeLimits, Decoded, EncodeOptions, OutputFormat, RefineOptions,
-    Segmenter,
+    decode, encode, ComposeOptions, CutoutError, DecodeLimits, Decoded, EncodeOptions,
+    OutputFormat, RefineOptions, Segmenter,
 };
 
 /// Every option of the pipeline, grouped by stage; `Options::default()` is the documented default.
@@ -48,7 +48,11 @@ pub struct Output {
 }
 
 /// Decodes `input`, cuts out its subject with `segmenter`, and encodes the result.
-pub fn process(input: &[u8], segmenter: &dyn Segmenter, opts: &Options) -> Result<Output, CutoutError> {
+pub fn process(
+    input: &[u8],
+    segmenter: &dyn Segmenter,
+    opts: &Options,
+) -> Result<Output, CutoutError> {
     let t = Instant::now();
     let decoded = decode(input, &opts.limits)?;
     let decode_time = t.elapsed();
@@ -58,7 +62,11 @@ pub fn process(input: &[u8], segmenter: &dyn Segmenter, opts: &Options) -> Resul
 }
 
 /// The pipeline after decoding, for callers that decode themselves (video frames, benchmarks).
-pub fn process_decoded(decoded: Decoded, segmenter: &dyn Segmenter, opts: &Options) -> Result<Output, CutoutError> {
+pub fn process_decoded(
+    decoded: Decoded,
+    segmenter: &dyn Segmenter,
+    opts: &Options,
+) -> Result<Output, CutoutError> {
     let mut timings = StageTimings::default();
     let (image, seg) = cutout(decoded.image, segmenter, opts, &mut timings)?;
     let t = Instant::now();
@@ -67,7 +75,13 @@ pub fn process_decoded(decoded: Decoded, segmenter: &dyn Segmenter, opts: &Optio
     let t = Instant::now();
     let bytes = encode(&composed, seg.as_ref(), &opts.encode)?;
     timings.encode = t.elapsed();
-    Ok(Output { bytes, format: opts.encode.format, width: composed.width(), height: composed.height(), timings })
+    Ok(Output {
+        bytes,
+        format: opts.encode.format,
+        width: composed.width(),
+        height: composed.height(),
+        timings,
+    })
 }
 
 /// Segments and refines: returns the straight-RGBA cut-out, and the original when PSD needs it.
@@ -89,7 +103,17 @@ fn cutout(
     timings.refine = t.elapsed();
     let original = original.map(|o| {
         let fitted = crate::compose::fitted_size(o.width(), o.height(), &opts.compose);
-        if fitted == o.dimensions() { o } else { compose(o, &ComposeOptions { background: Default::default(), ..opts.compose.clone() }) }
+        if fitted == o.dimensions() {
+            o
+        } else {
+            compose(
+                o,
+                &ComposeOptions {
+                    background: Default::default(),
+                    ..opts.compose.clone()
+                },
+            )
+        }
     });
     Ok((image, original))
 }

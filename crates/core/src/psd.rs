@@ -13,7 +13,11 @@ const MAX_SIDE: u32 = 30_000;
 pub(crate) fn write_psd(cutout: &RgbaImage, original: &RgbaImage) -> Result<Vec<u8>, EncodeError> {
     let (w, h) = cutout.dimensions();
     if w > MAX_SIDE || h > MAX_SIDE || original.dimensions() != (w, h) {
-        return Err(EncodeError::TooLarge { format: "psd", width: w, height: h });
+        return Err(EncodeError::TooLarge {
+            format: "psd",
+            width: w,
+            height: h,
+        });
     }
     let mut out = Vec::with_capacity(w as usize * h as usize * 2);
     out.extend_from_slice(b"8BPS");
@@ -27,7 +31,18 @@ pub(crate) fn write_psd(cutout: &RgbaImage, original: &RgbaImage) -> Result<Vec<
     put32(&mut out, 0); // colour mode data
     put32(&mut out, 0); // image resources
 
-    let layers = [Layer { name: "Original", image: original, hidden: true }, Layer { name: "Cutout", image: cutout, hidden: false }];
+    let layers = [
+        Layer {
+            name: "Original",
+            image: original,
+            hidden: true,
+        },
+        Layer {
+            name: "Cutout",
+            image: cutout,
+            hidden: false,
+        },
+    ];
     let layer_info = layer_info(&layers);
     put32(&mut out, layer_info.len() as u32 + 8);
     put32(&mut out, layer_info.len() as u32);
@@ -54,11 +69,17 @@ struct Layer<'a> {
 
 fn layer_info(layers: &[Layer]) -> Vec<u8> {
     let mut info = Vec::new();
-    put16(&mut info, layers.len() as u16);
+    // A negative count says the merged image's first alpha channel is its transparency, which
+    // readers (psd-tools, Photoshop) need to show the merged cut-out as transparent.
+    info.extend_from_slice(&(-(layers.len() as i16)).to_be_bytes());
     // Channel data per layer, in record order: alpha (-1), then R, G, B (0, 1, 2).
     let data: Vec<Vec<(i16, Vec<u8>)>> = layers
         .iter()
-        .map(|l| [(-1i16, 3usize), (0, 0), (1, 1), (2, 2)].map(|(id, c)| (id, channel_block(l.image, c))).to_vec())
+        .map(|l| {
+            [(-1i16, 3usize), (0, 0), (1, 1), (2, 2)]
+                .map(|(id, c)| (id, channel_block(l.image, c)))
+                .to_vec()
+        })
         .collect();
     for (layer, channels) in layers.iter().zip(&data) {
         let (w, h) = layer.image.dimensions();
@@ -90,7 +111,8 @@ fn layer_info(layers: &[Layer]) -> Vec<u8> {
 /// One layer channel: compression (1 = PackBits), the row byte counts, then the rows.
 fn channel_block(img: &RgbaImage, c: usize) -> Vec<u8> {
     let rows = packbits_rows(img, c);
-    let mut block = Vec::with_capacity(2 + rows.len() * 2 + rows.iter().map(Vec::len).sum::<usize>());
+    let mut block =
+        Vec::with_capacity(2 + rows.len() * 2 + rows.iter().map(Vec::len).sum::<usize>());
     put16(&mut block, 1);
     rows.iter().for_each(|r| put16(&mut block, r.len() as u16));
     rows.iter().for_each(|r| block.extend_from_slice(r));
@@ -110,7 +132,11 @@ pub(crate) fn packbits(src: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(src.len() / 2 + 2);
     let mut i = 0;
     while i < src.len() {
-        let run = src[i..].iter().take(128).take_while(|&&b| b == src[i]).count();
+        let run = src[i..]
+            .iter()
+            .take(128)
+            .take_while(|&&b| b == src[i])
+            .count();
         if run >= 2 {
             out.extend_from_slice(&[(1 - run as i16) as u8, src[i]]);
             i += run;

@@ -40,7 +40,11 @@ fn resize_with(
         Filter::Lanczos3 => FilterType::Lanczos3,
     });
     Resizer::new()
-        .resize(&src, &mut dst, &ResizeOptions::new().resize_alg(alg).use_alpha(use_alpha))
+        .resize(
+            &src,
+            &mut dst,
+            &ResizeOptions::new().resize_alg(alg).use_alpha(use_alpha),
+        )
         .expect("pixel types match");
     dst.into_vec()
 }
@@ -49,7 +53,15 @@ fn resize_with(
 /// `convert("RGB").resize(...)` does), and returns packed RGB. Models see the colours a
 /// transparent pixel stores, exactly as the reference preprocessing does.
 pub fn rgb_resized(image: &image::RgbaImage, (w, h): (u32, u32), filter: Filter) -> Vec<u8> {
-    let rgba = resize_with(image.as_raw(), image.dimensions(), (w, h), PixelType::U8x4, filter, false);
-    rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect()
+    let rgba = resize_with(
+        image.as_raw(),
+        image.dimensions(),
+        (w, h),
+        PixelType::U8x4,
+        filter,
+        false,
+    );
+    rgba.chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect()
 }
-

@@ -26,7 +26,10 @@ impl PoolConfig {
     pub fn for_sessions(sessions: usize) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let sessions = sessions.max(1);
-        Self { sessions, intra_threads: (cores / sessions).max(1) }
+        Self {
+            sessions,
+            intra_threads: (cores / sessions).max(1),
+        }
     }
 }
 
@@ -37,7 +40,10 @@ pub(crate) struct Pool {
 
 impl Pool {
     pub fn new(sessions: Vec<Session>) -> Self {
-        Self { idle: Mutex::new(sessions), ready: Condvar::new() }
+        Self {
+            idle: Mutex::new(sessions),
+            ready: Condvar::new(),
+        }
     }
 
     /// Runs `f` with an idle session, waiting for one if all are busy.
@@ -48,7 +54,10 @@ impl Pool {
                 if let Some(s) = idle.pop() {
                     break s;
                 }
-                idle = self.ready.wait(idle).unwrap_or_else(PoisonError::into_inner);
+                idle = self
+                    .ready
+                    .wait(idle)
+                    .unwrap_or_else(PoisonError::into_inner);
             }
         };
         // Put the session back even if `f` panics, so one bad input cannot shrink the pool.
@@ -56,7 +65,11 @@ impl Pool {
         impl Drop for Return<'_> {
             fn drop(&mut self) {
                 if let Some(s) = self.1.take() {
-                    self.0.idle.lock().unwrap_or_else(PoisonError::into_inner).push(s);
+                    self.0
+                        .idle
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(s);
                     self.0.ready.notify_one();
                 }
             }

@@ -68,7 +68,9 @@ impl Family {
     pub fn mask(self, w: u32, h: u32, out: &[f32]) -> Option<Mask> {
         match self {
             Self::U2net => {
-                let (mi, ma) = out.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+                let (mi, ma) = out
+                    .iter()
+                    .fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
                 let range = (ma - mi).max(f32::EPSILON);
                 let norm: Vec<f32> = out.iter().map(|v| (v - mi) / range).collect();
                 Mask::from_unit_f32(w, h, &norm)
@@ -92,7 +94,11 @@ fn fill(t: &mut Array4<f32>, rgb: &[u8], f: impl Fn(u8, usize) -> f32) {
 fn modnet_size(w: u32, h: u32) -> (u32, u32) {
     const REF: f64 = 512.0;
     let (w, h) = (f64::from(w), f64::from(h));
-    let (rw, rh) = if w >= h { (w / h * REF, REF) } else { (REF, h / w * REF) };
+    let (rw, rh) = if w >= h {
+        (w / h * REF, REF)
+    } else {
+        (REF, h / w * REF)
+    };
     let snap = |v: f64| ((v as u32) - (v as u32) % 32).max(32);
     (snap(rw), snap(rh))
 }

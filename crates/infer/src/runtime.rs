@@ -19,5 +19,8 @@ pub fn init_runtime(lib: &Path) -> Result<Environment, InferError> {
             .build()
             .map_err(|e| e.to_string())
     });
-    result.clone().map_err(|detail| InferError::Runtime { path: lib.display().to_string(), detail })
+    result.clone().map_err(|detail| InferError::Runtime {
+        path: lib.display().to_string(),
+        detail,
+    })
 }

@@ -20,7 +20,10 @@ pub struct OrtSegmenter {
 
 impl std::fmt::Debug for OrtSegmenter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OrtSegmenter").field("name", &self.name).field("family", &self.family).finish()
+        f.debug_struct("OrtSegmenter")
+            .field("name", &self.name)
+            .field("family", &self.family)
+            .finish()
     }
 }
 
@@ -29,14 +32,19 @@ impl OrtSegmenter {
     /// names the install command.
     pub fn load(data: &DataDir, name: &str, config: PoolConfig) -> Result<Self, InferError> {
         let entry = manifest().get(name)?;
-        let family = Family::from_kind(&entry.kind)
-            .ok_or_else(|| InferError::Load { model: name.into(), detail: format!("unknown kind {}", entry.kind) })?;
+        let family = Family::from_kind(&entry.kind).ok_or_else(|| InferError::Load {
+            model: name.into(),
+            detail: format!("unknown kind {}", entry.kind),
+        })?;
         if family == Family::Rvm {
             return Err(InferError::VideoOnly(name.into()));
         }
         let model_path = data.require_model(name)?;
         let env = init_runtime(&data.require_runtime()?)?;
-        let load = |detail: String| InferError::Load { model: name.into(), detail };
+        let load = |detail: String| InferError::Load {
+            model: name.into(),
+            detail,
+        };
         let sessions = (0..config.sessions.max(1))
             .map(|_| {
                 Session::builder(&env)
@@ -49,7 +57,11 @@ impl OrtSegmenter {
                     .map_err(|e| load(e.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { name: name.to_owned(), family, pool: Pool::new(sessions) })
+        Ok(Self {
+            name: name.to_owned(),
+            family,
+            pool: Pool::new(sessions),
+        })
     }
 
     fn run(&self, image: &RgbaImage) -> Result<SegmentOutput, InferError> {
@@ -57,22 +69,37 @@ impl OrtSegmenter {
         let input = self.family.tensor(image);
         let (h, w) = (input.shape()[2] as u32, input.shape()[3] as u32);
         let preprocess = t.elapsed();
-        let fail = |detail: String| InferError::Run { model: self.name.clone(), detail };
+        let fail = |detail: String| InferError::Run {
+            model: self.name.clone(),
+            detail,
+        };
         let t = Instant::now();
         let mask = self.pool.with_session(|session| {
             let tensor = TensorRef::from_array_view(&input).map_err(|e| fail(e.to_string()))?;
-            let outputs = session.run(ort::inputs![tensor]).map_err(|e| fail(e.to_string()))?;
-            let (shape, data) = outputs[0].try_extract_tensor::<f32>().map_err(|e| fail(e.to_string()))?;
+            let outputs = session
+                .run(ort::inputs![tensor])
+                .map_err(|e| fail(e.to_string()))?;
+            let (shape, data) = outputs[0]
+                .try_extract_tensor::<f32>()
+                .map_err(|e| fail(e.to_string()))?;
             let (oh, ow) = match **shape {
                 [.., oh, ow] => (oh as u32, ow as u32),
                 _ => return Err(fail(format!("unexpected output shape {shape:?}"))),
             };
             if (oh, ow) != (h, w) || data.len() != (oh * ow) as usize {
-                return Err(fail(format!("output shape {shape:?} does not match input {w}x{h}")));
+                return Err(fail(format!(
+                    "output shape {shape:?} does not match input {w}x{h}"
+                )));
             }
-            self.family.mask(ow, oh, data).ok_or_else(|| fail("empty output".into()))
+            self.family
+                .mask(ow, oh, data)
+                .ok_or_else(|| fail("empty output".into()))
         })?;
-        Ok(SegmentOutput { mask, preprocess, inference: t.elapsed() })
+        Ok(SegmentOutput {
+            mask,
+            preprocess,
+            inference: t.elapsed(),
+        })
     }
 }
 

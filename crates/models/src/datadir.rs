@@ -88,7 +88,8 @@ pub(crate) fn stamp_path(file: &Path) -> PathBuf {
 
 pub(crate) fn stamp_matches(file: &Path, sha256: &str) -> bool {
     file.is_file()
-        && std::fs::read_to_string(stamp_path(file)).is_ok_and(|s| s.trim().eq_ignore_ascii_case(sha256))
+        && std::fs::read_to_string(stamp_path(file))
+            .is_ok_and(|s| s.trim().eq_ignore_ascii_case(sha256))
 }
 
 #[cfg(test)]
@@ -98,9 +99,14 @@ mod tests {
     #[test]
     fn missing_model_error_names_install_command() {
         let dir = tempfile::tempdir().unwrap();
-        let err = DataDir::new(dir.path()).require_model("u2netp").unwrap_err();
+        let err = DataDir::new(dir.path())
+            .require_model("u2netp")
+            .unwrap_err();
         assert_eq!(err.code(), "model_not_installed");
-        assert!(err.to_string().contains("cutout models install u2netp"), "{err}");
+        assert!(
+            err.to_string().contains("cutout models install u2netp"),
+            "{err}"
+        );
     }
 
     #[test]

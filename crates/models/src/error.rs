@@ -6,17 +6,32 @@ pub enum ModelsError {
     #[error("unknown model `{0}`; known models: {1}")]
     UnknownModel(String, String),
     #[error("model `{name}` is not installed ({path}); install it with `{command}`")]
-    NotInstalled { name: String, path: PathBuf, command: String },
+    NotInstalled {
+        name: String,
+        path: PathBuf,
+        command: String,
+    },
     #[error("the ONNX Runtime library is not installed ({0}); install it with `cutout models install --runtime`")]
     RuntimeMissing(PathBuf),
     #[error("`{program}` failed while fetching {package}: {detail}")]
-    Fetch { program: String, package: String, detail: String },
+    Fetch {
+        program: String,
+        package: String,
+        detail: String,
+    },
     #[error("`{path}` was not found inside the package {package}")]
     NotInPackage { package: String, path: String },
     #[error("sha256 mismatch for {name}: expected {expected}, got {actual}")]
-    Checksum { name: String, expected: String, actual: String },
+    Checksum {
+        name: String,
+        expected: String,
+        actual: String,
+    },
     #[error("I/O error on {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot read the package archive: {0}")]
     Archive(String),
 }

@@ -17,15 +17,25 @@ pub(crate) fn fetch_package(
         Registry::Pypi => {
             let python = std::env::var("CUTOUT_PYTHON").unwrap_or_else(|_| "python3".into());
             let mut c = Command::new(&python);
-            c.args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q", "-d"])
-                .arg(dest)
-                .args(extra_args)
-                .arg(spec);
+            c.args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--disable-pip-version-check",
+                "-q",
+                "-d",
+            ])
+            .arg(dest)
+            .args(extra_args)
+            .arg(spec);
             (python, c)
         }
         Registry::Npm => {
             let mut c = Command::new("npm");
-            c.args(["pack", "--silent", "--pack-destination"]).arg(dest).arg(spec);
+            c.args(["pack", "--silent", "--pack-destination"])
+                .arg(dest)
+                .arg(spec);
             ("npm".to_owned(), c)
         }
     };

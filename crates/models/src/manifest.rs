@@ -108,7 +108,11 @@ mod tests {
             assert_eq!(e.sha256.len(), 64, "{}", e.name);
             assert!(hex::decode(&e.sha256).is_ok(), "{}", e.name);
             // Copyleft models must never be part of the silent default install.
-            assert!(!(e.copyleft && e.default), "{} is copyleft and default", e.name);
+            assert!(
+                !(e.copyleft && e.default),
+                "{} is copyleft and default",
+                e.name
+            );
         }
         let defaults: Vec<_> = m.defaults().map(|e| e.name.as_str()).collect();
         assert_eq!(defaults, ["u2netp", "u2net", "modnet"]);

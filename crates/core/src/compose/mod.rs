@@ -41,9 +41,17 @@ impl std::str::FromStr for CropMargin {
         let t = s.trim();
         if let Some(p) = t.strip_suffix('%') {
             let v: f32 = p.trim().parse().map_err(|_| bad())?;
-            return (0.0..=50.0).contains(&v).then_some(Self::Percent(v)).ok_or_else(bad);
+            return (0.0..=50.0)
+                .contains(&v)
+                .then_some(Self::Percent(v))
+                .ok_or_else(bad);
         }
-        let v: u32 = t.strip_suffix("px").unwrap_or(t).trim().parse().map_err(|_| bad())?;
+        let v: u32 = t
+            .strip_suffix("px")
+            .unwrap_or(t)
+            .trim()
+            .parse()
+            .map_err(|_| bad())?;
         (v <= 500).then_some(Self::Px(v)).ok_or_else(bad)
     }
 }
@@ -64,7 +72,11 @@ pub struct ComposeOptions {
 
 /// Composes the cut-out (straight RGBA) according to `opts`.
 pub fn compose(cutout: RgbaImage, opts: &ComposeOptions) -> RgbaImage {
-    let img = if opts.crop { crop_to_subject(cutout, opts.crop_margin) } else { cutout };
+    let img = if opts.crop {
+        crop_to_subject(cutout, opts.crop_margin)
+    } else {
+        cutout
+    };
     let img = fit(img, opts);
     match &opts.background {
         Background::Transparent => img,
@@ -81,10 +93,15 @@ fn crop_to_subject(img: RgbaImage, margin: CropMargin) -> RgbaImage {
     let alpha: Vec<u8> = img.pixels().map(|p| p[3]).collect();
     let mask = crate::Mask::new(w, h, alpha).expect("dimensions match");
     // Nothing visible: keep the full canvas rather than produce an empty image.
-    let Some((x, y, bw, bh)) = mask.bounding_box(10) else { return img };
+    let Some((x, y, bw, bh)) = mask.bounding_box(10) else {
+        return img;
+    };
     let (mx, my) = match margin {
         CropMargin::Px(p) => (p, p),
-        CropMargin::Percent(p) => ((bw as f32 * p / 100.0).round() as u32, (bh as f32 * p / 100.0).round() as u32),
+        CropMargin::Percent(p) => (
+            (bw as f32 * p / 100.0).round() as u32,
+            (bh as f32 * p / 100.0).round() as u32,
+        ),
     };
     let (x0, y0) = (x.saturating_sub(mx), y.saturating_sub(my));
     let (x1, y1) = ((x + bw + mx).min(w), (y + bh + my).min(h));
@@ -103,7 +120,10 @@ pub fn fitted_size(w: u32, h: u32, opts: &ComposeOptions) -> (u32, u32) {
     if s >= 1.0 {
         return (w, h);
     }
-    (((f64::from(w) * s).round() as u32).max(1), ((f64::from(h) * s).round() as u32).max(1))
+    (
+        ((f64::from(w) * s).round() as u32).max(1),
+        ((f64::from(h) * s).round() as u32).max(1),
+    )
 }
 
 fn fit(img: RgbaImage, opts: &ComposeOptions) -> RgbaImage {
@@ -112,7 +132,13 @@ fn fit(img: RgbaImage, opts: &ComposeOptions) -> RgbaImage {
     if (tw, th) == (w, h) {
         return img;
     }
-    let out = resize(img.as_raw(), (w, h), (tw, th), PixelType::U8x4, Filter::Lanczos3);
+    let out = resize(
+        img.as_raw(),
+        (w, h),
+        (tw, th),
+        PixelType::U8x4,
+        Filter::Lanczos3,
+    );
     RgbaImage::from_raw(tw, th, out).expect("resize returns the requested size")
 }
 
@@ -120,8 +146,17 @@ fn fit(img: RgbaImage, opts: &ComposeOptions) -> RgbaImage {
 fn cover(bg: &RgbaImage, w: u32, h: u32) -> RgbaImage {
     let (bw, bh) = bg.dimensions();
     let s = (f64::from(w) / f64::from(bw)).max(f64::from(h) / f64::from(bh));
-    let (sw, sh) = (((f64::from(bw) * s).ceil() as u32).max(w), ((f64::from(bh) * s).ceil() as u32).max(h));
-    let scaled = resize(bg.as_raw(), (bw, bh), (sw, sh), PixelType::U8x4, Filter::Bilinear);
+    let (sw, sh) = (
+        ((f64::from(bw) * s).ceil() as u32).max(w),
+        ((f64::from(bh) * s).ceil() as u32).max(h),
+    );
+    let scaled = resize(
+        bg.as_raw(),
+        (bw, bh),
+        (sw, sh),
+        PixelType::U8x4,
+        Filter::Bilinear,
+    );
     let scaled = RgbaImage::from_raw(sw, sh, scaled).expect("resize returns the requested size");
     image::imageops::crop_imm(&scaled, (sw - w) / 2, (sh - h) / 2, w, h).to_image()
 }
@@ -141,7 +176,8 @@ pub(crate) fn over(fg: Rgba<u8>, bg: Rgba<u8>) -> Rgba<u8> {
     if oa <= 0.0 {
         return Rgba([0, 0, 0, 0]);
     }
-    let c = |i: usize| ((f32::from(fg[i]) * fa + f32::from(bg[i]) * ba * (1.0 - fa)) / oa + 0.5) as u8;
+    let c =
+        |i: usize| ((f32::from(fg[i]) * fa + f32::from(bg[i]) * ba * (1.0 - fa)) / oa + 0.5) as u8;
     Rgba([c(0), c(1), c(2), (oa * 255.0 + 0.5) as u8])
 }
 
@@ -166,12 +202,23 @@ pub fn parse_color(s: &str) -> Result<Rgba<u8>, OptionsError> {
         return Err(bad());
     }
     let digits: Vec<u8> = match hex.len() {
-        3 | 4 => hex.chars().map(|c| u8::from_str_radix(&format!("{c}{c}"), 16)).collect::<Result<_, _>>(),
-        6 | 8 => (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16)).collect::<Result<_, _>>(),
+        3 | 4 => hex
+            .chars()
+            .map(|c| u8::from_str_radix(&format!("{c}{c}"), 16))
+            .collect::<Result<_, _>>(),
+        6 | 8 => (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
+            .collect::<Result<_, _>>(),
         _ => return Err(bad()),
     }
     .map_err(|_| bad())?;
-    Ok(Rgba([digits[0], digits[1], digits[2], digits.get(3).copied().unwrap_or(255)]))
+    Ok(Rgba([
+        digits[0],
+        digits[1],
+        digits[2],
+        digits.get(3).copied().unwrap_or(255),
+    ]))
 }
 
 #[cfg(test)]

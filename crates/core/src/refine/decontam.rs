@@ -12,7 +12,12 @@ pub(crate) struct ColourFields {
 }
 
 /// Two rounds of blur fusion: a wide one for a global estimate, a narrow one for local detail.
-pub(crate) fn colour_fields(image: &[Plane; 3], alpha: &Plane, r_wide: usize, r_narrow: usize) -> ColourFields {
+pub(crate) fn colour_fields(
+    image: &[Plane; 3],
+    alpha: &Plane,
+    r_wide: usize,
+    r_narrow: usize,
+) -> ColourFields {
     let first = fuse(image, image, alpha, r_wide);
     let fg = [0, 1, 2].map(|c| estimate(&image[c], &first.fg[c], &first.bg[c], alpha));
     fuse(&fg, &first.bg, alpha, r_narrow)
@@ -25,7 +30,9 @@ pub(crate) fn foreground(i: f32, alpha: f32, f_blur: f32, b_blur: f32) -> f32 {
 }
 
 fn estimate(i: &Plane, f_blur: &Plane, b_blur: &Plane, alpha: &Plane) -> Plane {
-    let v = (0..i.v.len()).map(|k| foreground(i.v[k], alpha.v[k], f_blur.v[k], b_blur.v[k])).collect();
+    let v = (0..i.v.len())
+        .map(|k| foreground(i.v[k], alpha.v[k], f_blur.v[k], b_blur.v[k]))
+        .collect();
     Plane::new(i.w, i.h, v)
 }
 
@@ -50,7 +57,9 @@ mod tests {
     fn recovers_foreground_colour_on_a_soft_edge() {
         // A red subject on a green background, with a soft edge: I = αF + (1-α)B.
         let (w, h) = (60, 6);
-        let alpha: Vec<f32> = (0..w * h).map(|k| ((k % w) as f32 - 25.0).clamp(0.0, 10.0) / 10.0).collect();
+        let alpha: Vec<f32> = (0..w * h)
+            .map(|k| ((k % w) as f32 - 25.0).clamp(0.0, 10.0) / 10.0)
+            .collect();
         let alpha = Plane::new(w, h, alpha);
         let f = [1.0, 0.0, 0.0];
         let b = [0.0, 1.0, 0.0];
@@ -58,8 +67,18 @@ mod tests {
         let fields = colour_fields(&image, &alpha, 20, 3);
         let k = 3 * w + 30; // alpha = 0.5: the raw colour is half green
         assert!((image[1].v[k] - 0.5).abs() < 1e-6);
-        let g = foreground(image[1].v[k], alpha.v[k], fields.fg[1].v[k], fields.bg[1].v[k]);
-        let r = foreground(image[0].v[k], alpha.v[k], fields.fg[0].v[k], fields.bg[0].v[k]);
+        let g = foreground(
+            image[1].v[k],
+            alpha.v[k],
+            fields.fg[1].v[k],
+            fields.bg[1].v[k],
+        );
+        let r = foreground(
+            image[0].v[k],
+            alpha.v[k],
+            fields.fg[0].v[k],
+            fields.bg[0].v[k],
+        );
         assert!(g < 0.1, "green left in the foreground: {g}");
         assert!(r > 0.9, "red lost: {r}");
     }

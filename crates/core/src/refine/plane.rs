@@ -16,7 +16,12 @@ impl Plane {
     }
 
     pub fn zip(&self, other: &Plane, f: impl Fn(f32, f32) -> f32) -> Plane {
-        let v = self.v.iter().zip(&other.v).map(|(&a, &b)| f(a, b)).collect();
+        let v = self
+            .v
+            .iter()
+            .zip(&other.v)
+            .map(|(&a, &b)| f(a, b))
+            .collect();
         Plane::new(self.w, self.h, v)
     }
 
@@ -37,17 +42,26 @@ impl Plane {
         let mut acc = vec![0f64; w];
         let row = |y: usize| &horiz[y * w..(y + 1) * w];
         for y in 0..r.min(h) {
-            acc.iter_mut().zip(row(y)).for_each(|(a, &v)| *a += f64::from(v));
+            acc.iter_mut()
+                .zip(row(y))
+                .for_each(|(a, &v)| *a += f64::from(v));
         }
         for y in 0..h {
             if y + r < h {
-                acc.iter_mut().zip(row(y + r)).for_each(|(a, &v)| *a += f64::from(v));
+                acc.iter_mut()
+                    .zip(row(y + r))
+                    .for_each(|(a, &v)| *a += f64::from(v));
             }
             if y > r {
-                acc.iter_mut().zip(row(y - r - 1)).for_each(|(a, &v)| *a -= f64::from(v));
+                acc.iter_mut()
+                    .zip(row(y - r - 1))
+                    .for_each(|(a, &v)| *a -= f64::from(v));
             }
             let n = ((y + r).min(h - 1) - y.saturating_sub(r) + 1) as f64;
-            out[y * w..(y + 1) * w].iter_mut().zip(&acc).for_each(|(o, &a)| *o = (a / n) as f32);
+            out[y * w..(y + 1) * w]
+                .iter_mut()
+                .zip(&acc)
+                .for_each(|(o, &a)| *o = (a / n) as f32);
         }
         Plane::new(w, h, out)
     }
@@ -131,6 +145,9 @@ mod tests {
         assert_eq!(taps[0], (0, 1, 0.0));
         assert_eq!(taps[7].1, 3);
         let identity = bilinear_taps(5, 5);
-        assert!(identity.iter().enumerate().all(|(i, t)| t.0 == i && t.2 == 0.0));
+        assert!(identity
+            .iter()
+            .enumerate()
+            .all(|(i, t)| t.0 == i && t.2 == 0.0));
     }
 }

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh clone: installs what is missing, then checks formatting and
+# lints, and runs every test against the real models and ONNX Runtime.
+source "$(dirname "$0")/lib.sh"
+ensure_apt
+ensure_rust
+# psd-tools reads back our PSD output in the encode tests; numpy/Pillow run the eval scorer.
+ensure_venv psd-tools numpy pillow
+export CUTOUT_TEST_PYTHON="$VENV/bin/python"
+build_release
+ensure_models
+cd "$ROOT"
+log "cargo fmt --check"
+cargo fmt --all --check
+log "cargo clippy"
+cargo clippy --release --locked --all-targets -q -- -D warnings
+log "cargo test"
+cargo test --release --locked --workspace
