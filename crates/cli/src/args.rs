@@ -53,9 +53,9 @@ pub struct RemoveArgs {
     /// Segmentation model (see `cutout models list`).
     #[arg(short, long, default_value = "u2net")]
     pub model: String,
-    /// Output format: png, jpg, webp, tiff, psd, mask.
-    #[arg(short, long, default_value = "png")]
-    pub format: String,
+    /// Output format: png, jpg, webp, tiff, psd, mask [default: the output file's extension, else png].
+    #[arg(short, long)]
+    pub format: Option<String>,
     /// Background colour (hex RRGGBB[AA] or a name); default transparent.
     #[arg(long, conflicts_with = "bg_image")]
     pub bg_color: Option<String>,

@@ -139,7 +139,16 @@ fn stdin_to_stdout(segmenter: &dyn Segmenter, opts: &Options) -> Result<ExitCode
 
 /// Parses the command line into pipeline options; bad values are reported before any work.
 fn options(a: &RemoveArgs) -> Result<Options, BoxError> {
-    let mut format: OutputFormat = a.format.parse()?;
+    let mut format: OutputFormat =
+        match (&a.format, a.output.as_deref().and_then(|o| o.extension())) {
+            (Some(f), _) => f.parse()?,
+            // `-o cut.jpg` means JPEG; a folder or an unknown extension means the default.
+            (None, Some(ext)) => ext
+                .to_str()
+                .and_then(|e| e.parse().ok())
+                .unwrap_or_default(),
+            (None, None) => OutputFormat::default(),
+        };
     if a.only_mask {
         format = OutputFormat::Mask;
     }

@@ -60,6 +60,11 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, DecodeErro
     // Header first: a 30000x30000 PNG is refused here, before the decoder sizes any buffer.
     let (format, width, height) = probe(bytes)?;
     check_dimensions(width, height, limits)?;
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(DecodeError::Corrupt(
+            "the JPEG ends before its end-of-image marker".into(),
+        ));
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(alloc_limits(limits));
     let mut decoder = reader.into_decoder().map_err(corrupt)?;
@@ -84,6 +89,17 @@ pub fn probe(bytes: &[u8]) -> Result<(ImageFormat, u32, u32), DecodeError> {
     reader.no_limits();
     let (w, h) = reader.into_dimensions().map_err(corrupt)?;
     Ok((format, w, h))
+}
+
+/// The JPEG decoder pads a truncated scan with grey and reports success; a cut-out of half a
+/// photo is worse than a clear error. Entropy-coded data cannot contain FF D9 (FF bytes are
+/// stuffed), so an end-of-image marker after the first start-of-scan means the scan data ended
+/// properly. Data appended after it (motion photos) does not matter.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let Some(sos) = bytes.windows(2).position(|w| w == [0xFF, 0xDA]) else {
+        return false;
+    };
+    bytes[sos..].windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
 fn sniff(bytes: &[u8]) -> Result<ImageFormat, DecodeError> {
