@@ -26,11 +26,22 @@ struct Args {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let tmp = tempfile::tempdir()?;
-    let images = if args.images.is_empty() { measure::default_images(tmp.path())? } else { args.images.clone() };
+    let images = if args.images.is_empty() {
+        measure::default_images(tmp.path())?
+    } else {
+        args.images.clone()
+    };
     let data = cutout_models::DataDir::from_env();
     let report = measure::cutout(&data, &args.model, &images, args.runs)?;
     let peer = match &args.rembg_python {
-        Some(py) => Some(measure::rembg(py, &data, &args.model, &images, args.runs, tmp.path())?),
+        Some(py) => Some(measure::rembg(
+            py,
+            &data,
+            &args.model,
+            &images,
+            args.runs,
+            tmp.path(),
+        )?),
         None => None,
     };
     measure::print(&report, peer.as_ref());

@@ -2,7 +2,7 @@
 //! share one loaded model.
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -192,7 +192,7 @@ fn options(a: &RemoveArgs) -> Result<Options, BoxError> {
     Ok(opts)
 }
 
-fn load_background(path: &PathBuf, opts: &Options) -> Result<cutout_core::RgbaImage, BoxError> {
+fn load_background(path: &Path, opts: &Options) -> Result<cutout_core::RgbaImage, BoxError> {
     let bytes = read_limited(path, opts.limits.max_bytes)?;
     let decoded = decode(&bytes, &opts.limits).map_err(CutoutError::Background)?;
     Ok(decoded.image)

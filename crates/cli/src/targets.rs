@@ -102,7 +102,7 @@ mod tests {
             std::fs::write(src.join(f), b"").unwrap();
         }
         let out = dir.path().join("out");
-        let t = plan(&[src.clone()], Some(&out), "png").unwrap();
+        let t = plan(std::slice::from_ref(&src), Some(&out), "png").unwrap();
         let outs: Vec<_> = t.iter().map(|t| t.output.clone().unwrap()).collect();
         assert_eq!(
             outs,
@@ -119,7 +119,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("cat.jpg");
         std::fs::write(&f, b"").unwrap();
-        let t = plan(&[f.clone()], Some(&dir.path().join("r.webp")), "webp").unwrap();
+        let t = plan(
+            std::slice::from_ref(&f),
+            Some(&dir.path().join("r.webp")),
+            "webp",
+        )
+        .unwrap();
         assert_eq!(
             t[0].output.as_deref(),
             Some(dir.path().join("r.webp").as_path())
