@@ -2,7 +2,8 @@
 # The whole test suite from a fresh clone: installs what is missing, then checks formatting and
 # lints, and runs every test against the real models and ONNX Runtime.
 source "$(dirname "$0")/lib.sh"
-ensure_apt
+# ImageMagick reads back our PSD output, as users' tools will.
+ensure_apt imagemagick
 ensure_rust
 # psd-tools reads back our PSD output in the encode tests; numpy/Pillow run the eval scorer.
 ensure_venv psd-tools numpy pillow

@@ -167,3 +167,40 @@ print("psd ok")
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn psd_is_readable_by_imagemagick() {
+    let original = RgbaImage::from_pixel(64, 48, Rgba([10, 200, 10, 255]));
+    let opts = EncodeOptions {
+        format: OutputFormat::Psd,
+        ..Default::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.psd");
+    std::fs::write(&path, encode(&cutout(), Some(&original), &opts).unwrap()).unwrap();
+    let identify =
+        |args: &[&str], target: String| {
+            let out = Command::new("identify").args(args).arg(target).output().unwrap_or_else(|e| {
+            panic!("cannot run ImageMagick's identify ({e}); scripts/test.sh installs imagemagick")
+        });
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+    // The merged image plus the two layers.
+    let sizes = identify(&["-format", "%wx%h\n"], path.display().to_string());
+    assert_eq!(sizes.lines().collect::<Vec<_>>(), ["64x48"; 3]);
+    let px = identify(
+        &["-format", "%[pixel:p{20,20}] %[pixel:p{2,2}]"],
+        format!("{}[2]", path.display()),
+    );
+    assert_eq!(px, "srgba(220,20,20,1) srgba(0,0,0,0)");
+    let px = identify(
+        &["-format", "%[pixel:p{2,2}]"],
+        format!("{}[1]", path.display()),
+    );
+    assert_eq!(px, "srgba(10,200,10,1)");
+}
