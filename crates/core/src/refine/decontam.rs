@@ -3,6 +3,8 @@
 //! background; keeping the raw colour leaves a halo of the old background on hair and soft edges.
 //! This solves `I = αF + (1-α)B` for a locally smooth `F` and `B`.
 
+use rayon::prelude::*;
+
 use super::plane::Plane;
 
 /// Locally smoothed foreground and background colour estimates (three planes each).
@@ -37,15 +39,14 @@ fn estimate(i: &Plane, f_blur: &Plane, b_blur: &Plane, alpha: &Plane) -> Plane {
 }
 
 fn fuse(fg: &[Plane; 3], bg: &[Plane; 3], alpha: &Plane, r: usize) -> ColourFields {
-    let blur_a = alpha.box_mean(r);
-    let fg = [0, 1, 2].map(|c| {
-        let fa = fg[c].zip(alpha, |f, a| f * a).box_mean(r);
-        fa.zip(&blur_a, |fa, a| fa / (a + 1e-5))
-    });
-    let bg = [0, 1, 2].map(|c| {
-        let ba = bg[c].zip(alpha, |b, a| b * (1.0 - a)).box_mean(r);
-        ba.zip(&blur_a, |ba, a| ba / ((1.0 - a) + 1e-5))
-    });
+    // Seven independent box means (α, F·α ×3, B·(1-α) ×3), run in parallel.
+    let mut inputs = vec![alpha.clone()];
+    inputs.extend(fg.iter().map(|f| f.zip(alpha, |f, a| f * a)));
+    inputs.extend(bg.iter().map(|b| b.zip(alpha, |b, a| b * (1.0 - a))));
+    let blurred: Vec<Plane> = inputs.par_iter().map(|x| x.box_mean(r)).collect();
+    let blur_a = &blurred[0];
+    let fg = [1, 2, 3].map(|c| blurred[c].zip(blur_a, |fa, a| fa / (a + 1e-5)));
+    let bg = [4, 5, 6].map(|c| blurred[c].zip(blur_a, |ba, a| ba / ((1.0 - a) + 1e-5)));
     ColourFields { fg, bg }
 }
 

@@ -3,6 +3,8 @@
 //! the coefficients are smooth, so they can be upsampled and applied at full resolution (the "fast
 //! guided filter" of He & Sun, 2015) to snap the mask's edges to the photo's edges.
 
+use rayon::prelude::*;
+
 use super::plane::Plane;
 
 /// Smoothed coefficients of the local linear model.
@@ -23,54 +25,33 @@ impl Coeffs {
 
 /// Fits the linear model of `p` on the RGB guide `g` (values in [0, 1]) in windows of radius `r`.
 pub(crate) fn coefficients(g: &[Plane; 3], p: &Plane, r: usize, eps: f32) -> Coeffs {
-    let mean = |x: &Plane| x.box_mean(r);
-    let mi: [Plane; 3] = [mean(&g[0]), mean(&g[1]), mean(&g[2])];
-    let mp = mean(p);
-    let mip: [Plane; 3] = [0, 1, 2].map(|c| mean(&g[c].zip(p, |a, b| a * b)));
     // The six distinct entries of the symmetric 3x3 covariance, row-major upper triangle.
     const PAIRS: [(usize, usize); 6] = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)];
-    let mii: [Plane; 6] = PAIRS.map(|(i, j)| mean(&g[i].zip(&g[j], |a, b| a * b)));
+    // Thirteen independent box means: I (3), p, I·p (3), I·Iᵀ (6). Run them in parallel.
+    let mut inputs: Vec<Plane> = g.to_vec();
+    inputs.push(p.clone());
+    inputs.extend((0..3).map(|c| g[c].zip(p, |a, b| a * b)));
+    inputs.extend(PAIRS.iter().map(|&(i, j)| g[i].zip(&g[j], |a, b| a * b)));
+    let means: Vec<Plane> = inputs.par_iter().map(|x| x.box_mean(r)).collect();
+    let (mi, mp, mip, mii) = (&means[0..3], &means[3], &means[4..7], &means[7..13]);
 
-    let n = p.v.len();
-    let mut a = [vec![0f32; n], vec![0f32; n], vec![0f32; n]];
-    let mut b = vec![0f32; n];
-    for k in 0..n {
-        let m = [mi[0].v[k], mi[1].v[k], mi[2].v[k]];
-        let cov_ip = [0, 1, 2].map(|c| mip[c].v[k] - m[c] * mp.v[k]);
-        let s = PAIRS.map(|(i, j)| f64::from(mii[pair_index(i, j)].v[k] - m[i] * m[j]));
-        let eps = f64::from(eps);
-        let sigma = [
-            [s[0] + eps, s[1], s[2]],
-            [s[1], s[3] + eps, s[4]],
-            [s[2], s[4], s[5] + eps],
-        ];
-        let ak = solve_sym3(&sigma, cov_ip.map(f64::from));
-        for c in 0..3 {
-            a[c][k] = ak[c] as f32;
-        }
-        b[k] = mp.v[k] - (0..3).map(|c| a[c][k] * m[c]).sum::<f32>();
-    }
+    let eps = f64::from(eps);
+    let ab: Vec<[f32; 4]> = (0..p.v.len())
+        .into_par_iter()
+        .map(|k| {
+            let m = [mi[0].v[k], mi[1].v[k], mi[2].v[k]];
+            let cov_ip = [0, 1, 2].map(|c| f64::from(mip[c].v[k] - m[c] * mp.v[k]));
+            let s = [0, 1, 2, 3, 4, 5].map(|q| f64::from(mii[q].v[k] - m[PAIRS[q].0] * m[PAIRS[q].1]));
+            let sigma = [[s[0] + eps, s[1], s[2]], [s[1], s[3] + eps, s[4]], [s[2], s[4], s[5] + eps]];
+            let a = solve_sym3(&sigma, cov_ip).map(|v| v as f32);
+            [a[0], a[1], a[2], mp.v[k] - (0..3).map(|c| a[c] * m[c]).sum::<f32>()]
+        })
+        .collect();
     let (w, h) = (p.w, p.h);
-    let [a0, a1, a2] = a;
-    Coeffs {
-        a: [
-            mean(&Plane::new(w, h, a0)),
-            mean(&Plane::new(w, h, a1)),
-            mean(&Plane::new(w, h, a2)),
-        ],
-        b: mean(&Plane::new(w, h, b)),
-    }
-}
-
-fn pair_index(i: usize, j: usize) -> usize {
-    match (i.min(j), i.max(j)) {
-        (0, 0) => 0,
-        (0, 1) => 1,
-        (0, 2) => 2,
-        (1, 1) => 3,
-        (1, 2) => 4,
-        _ => 5,
-    }
+    let planes: Vec<Plane> =
+        (0..4).into_par_iter().map(|c| Plane::new(w, h, ab.iter().map(|v| v[c]).collect()).box_mean(r)).collect();
+    let [a0, a1, a2, b]: [Plane; 4] = planes.try_into().expect("four planes");
+    Coeffs { a: [a0, a1, a2], b }
 }
 
 /// Solves `m x = y` for a symmetric positive-definite 3x3 `m` by the adjugate (eps keeps it

@@ -34,12 +34,14 @@ impl Plane {
     pub fn box_mean(&self, r: usize) -> Plane {
         let (w, h) = (self.w, self.h);
         let mut horiz = vec![0f32; w * h];
+        let inv_w = window_reciprocals(w, r);
         for (src, dst) in self.v.chunks_exact(w).zip(horiz.chunks_exact_mut(w)) {
-            box_row(src, dst, r);
+            box_row(src, dst, r, &inv_w);
         }
         // Vertical pass: running sums over whole rows, so the inner loop runs along memory.
         let mut out = vec![0f32; w * h];
         let mut acc = vec![0f64; w];
+        let inv = window_reciprocals(h, r);
         let row = |y: usize| &horiz[y * w..(y + 1) * w];
         for y in 0..r.min(h) {
             acc.iter_mut()
@@ -57,17 +59,19 @@ impl Plane {
                     .zip(row(y - r - 1))
                     .for_each(|(a, &v)| *a -= f64::from(v));
             }
-            let n = ((y + r).min(h - 1) - y.saturating_sub(r) + 1) as f64;
-            out[y * w..(y + 1) * w]
-                .iter_mut()
-                .zip(&acc)
-                .for_each(|(o, &a)| *o = (a / n) as f32);
+            let k = inv[y];
+            out[y * w..(y + 1) * w].iter_mut().zip(&acc).for_each(|(o, &a)| *o = (a * k) as f32);
         }
         Plane::new(w, h, out)
     }
 }
 
-fn box_row(src: &[f32], dst: &mut [f32], r: usize) {
+/// 1 / (number of pixels in the clipped window) for each position along a line of `n`.
+fn window_reciprocals(n: usize, r: usize) -> Vec<f64> {
+    (0..n).map(|i| 1.0 / ((i + r).min(n - 1) - i.saturating_sub(r) + 1) as f64).collect()
+}
+
+fn box_row(src: &[f32], dst: &mut [f32], r: usize, inv: &[f64]) {
     let w = src.len();
     let mut acc: f64 = src[..r.min(w)].iter().map(|&v| f64::from(v)).sum();
     for x in 0..w {
@@ -77,8 +81,7 @@ fn box_row(src: &[f32], dst: &mut [f32], r: usize) {
         if x > r {
             acc -= f64::from(src[x - r - 1]);
         }
-        let n = ((x + r).min(w - 1) - x.saturating_sub(r) + 1) as f64;
-        dst[x] = (acc / n) as f32;
+        dst[x] = (acc * inv[x]) as f32;
     }
 }
 
