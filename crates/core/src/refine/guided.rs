@@ -41,15 +41,27 @@ pub(crate) fn coefficients(g: &[Plane; 3], p: &Plane, r: usize, eps: f32) -> Coe
         .map(|k| {
             let m = [mi[0].v[k], mi[1].v[k], mi[2].v[k]];
             let cov_ip = [0, 1, 2].map(|c| f64::from(mip[c].v[k] - m[c] * mp.v[k]));
-            let s = [0, 1, 2, 3, 4, 5].map(|q| f64::from(mii[q].v[k] - m[PAIRS[q].0] * m[PAIRS[q].1]));
-            let sigma = [[s[0] + eps, s[1], s[2]], [s[1], s[3] + eps, s[4]], [s[2], s[4], s[5] + eps]];
+            let s =
+                [0, 1, 2, 3, 4, 5].map(|q| f64::from(mii[q].v[k] - m[PAIRS[q].0] * m[PAIRS[q].1]));
+            let sigma = [
+                [s[0] + eps, s[1], s[2]],
+                [s[1], s[3] + eps, s[4]],
+                [s[2], s[4], s[5] + eps],
+            ];
             let a = solve_sym3(&sigma, cov_ip).map(|v| v as f32);
-            [a[0], a[1], a[2], mp.v[k] - (0..3).map(|c| a[c] * m[c]).sum::<f32>()]
+            [
+                a[0],
+                a[1],
+                a[2],
+                mp.v[k] - (0..3).map(|c| a[c] * m[c]).sum::<f32>(),
+            ]
         })
         .collect();
     let (w, h) = (p.w, p.h);
-    let planes: Vec<Plane> =
-        (0..4).into_par_iter().map(|c| Plane::new(w, h, ab.iter().map(|v| v[c]).collect()).box_mean(r)).collect();
+    let planes: Vec<Plane> = (0..4)
+        .into_par_iter()
+        .map(|c| Plane::new(w, h, ab.iter().map(|v| v[c]).collect()).box_mean(r))
+        .collect();
     let [a0, a1, a2, b]: [Plane; 4] = planes.try_into().expect("four planes");
     Coeffs { a: [a0, a1, a2], b }
 }
