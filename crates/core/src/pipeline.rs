@@ -7,7 +7,7 @@ use image::RgbaImage;
 use crate::compose::compose;
 use crate::refine::refine;
 use crate::{
-    decode, encode, ComposeOptions, CutoutError, DecodeLimits, Decoded, EncodeOptions,
+    decode, encode, Background, ComposeOptions, CutoutError, DecodeLimits, Decoded, EncodeOptions,
     OutputFormat, RefineOptions, Segmenter,
 };
 
@@ -68,12 +68,12 @@ pub fn process_decoded(
     opts: &Options,
 ) -> Result<Output, CutoutError> {
     let mut timings = StageTimings::default();
-    let (image, seg) = cutout(decoded.image, segmenter, opts, &mut timings)?;
+    let (image, original) = cutout(decoded.image, segmenter, opts, &mut timings)?;
     let t = Instant::now();
     let composed = compose(image, &opts.compose);
     timings.compose = t.elapsed();
     let t = Instant::now();
-    let bytes = encode(&composed, seg.as_ref(), &opts.encode)?;
+    let bytes = encode(&composed, original.as_ref(), &opts.encode)?;
     timings.encode = t.elapsed();
     Ok(Output {
         bytes,
@@ -101,19 +101,12 @@ fn cutout(
     let t = Instant::now();
     refine(&mut image, &seg.mask, &opts.refine);
     timings.refine = t.elapsed();
-    let original = original.map(|o| {
-        let fitted = crate::compose::fitted_size(o.width(), o.height(), &opts.compose);
-        if fitted == o.dimensions() {
-            o
-        } else {
-            compose(
-                o,
-                &ComposeOptions {
-                    background: Default::default(),
-                    ..opts.compose.clone()
-                },
-            )
-        }
-    });
+    // Same scale and size limits as the cut-out (crop is off here, and a transparent background
+    // is a no-op), so the hidden layer lines up with it.
+    let fit = ComposeOptions {
+        background: Background::Transparent,
+        ..opts.compose.clone()
+    };
+    let original = original.map(|o| compose(o, &fit));
     Ok((image, original))
 }
