@@ -23,6 +23,65 @@ pub enum Command {
     /// List or install segmentation models.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Run the HTTP API and job workers (SQLite and local disk by default: no other service).
+    Serve(ServeArgs),
+    /// Run job workers only, against the configured shared database and blob store.
+    Worker(ServeArgs),
+    /// Create, list, revoke and credit API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Show the effective configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Configuration file (TOML); `CUTOUT_SECTION__KEY` variables override it.
+    #[arg(short, long, env = "CUTOUT_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration as TOML, secrets masked.
+    Print(ServeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key (and an account, unless --account names one); the key is printed once.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Credits granted to the new account.
+        #[arg(long, default_value_t = 0)]
+        credits: i64,
+        /// Comma-separated scopes (default: all).
+        #[arg(long, value_delimiter = ',')]
+        scopes: Vec<String>,
+        /// Add the key to this existing account instead of a new one.
+        #[arg(long)]
+        account: Option<String>,
+        #[command(flatten)]
+        cfg: ServeArgs,
+    },
+    /// List keys (never the keys themselves).
+    List(ServeArgs),
+    /// Revoke a key by id.
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        cfg: ServeArgs,
+    },
+    /// Add (or with a negative amount remove) credits on an account.
+    Credit {
+        account: String,
+        #[arg(allow_negative_numbers = true)]
+        amount: i64,
+        #[command(flatten)]
+        cfg: ServeArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,14 +1,19 @@
 //! `cutout`: background removal from the command line.
 
 mod args;
+mod keys_cmd;
 mod models_cmd;
 mod progress;
 mod remove;
+mod serve;
 mod targets;
 
 use std::process::ExitCode;
 
 use clap::Parser;
+
+/// Errors of the commands: reported on stderr, exit code 2.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
@@ -24,6 +29,10 @@ fn main() -> ExitCode {
         args::Command::Models(args::ModelsCommand::Install(a)) => {
             models_cmd::install(&data, &a).map_err(Into::into)
         }
+        args::Command::Serve(a) => serve::run(&data, &a, true),
+        args::Command::Worker(a) => serve::run(&data, &a, false),
+        args::Command::Keys(k) => keys_cmd::run(k),
+        args::Command::Config(args::ConfigCommand::Print(a)) => keys_cmd::print_config(&a),
     };
     match result {
         Ok(code) => code,

@@ -20,7 +20,7 @@ use crate::args::RemoveArgs;
 use crate::progress::Progress;
 use crate::targets::{plan, Target};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use crate::BoxError;
 
 pub fn run(data: &DataDir, args: RemoveArgs) -> Result<ExitCode, BoxError> {
     let opts = options(&args)?;

@@ -113,7 +113,8 @@ fn sniff(bytes: &[u8]) -> Result<ImageFormat, DecodeError> {
     }
 }
 
-pub(crate) fn check_dimensions(
+/// Refuses dimensions over `limits`; callers that only have the header (probe) use it too.
+pub fn check_dimensions(
     width: u32,
     height: u32,
     limits: &DecodeLimits,

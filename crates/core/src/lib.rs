@@ -22,7 +22,7 @@ pub use error::{CutoutError, DecodeError, EncodeError, ErrorKind, OptionsError};
 pub use mask::Mask;
 pub use pipeline::{process, process_decoded, Options, Output, StageTimings};
 pub use refine::RefineOptions;
-pub use segment::{SegmentError, SegmentOutput, Segmenter};
+pub use segment::{SegmentError, SegmentOutput, Segmenter, SegmenterProvider};
 
 /// Re-exported so callers can name image types without depending on `image` themselves.
 pub use image::{Rgba, RgbaImage};

@@ -29,3 +29,12 @@ pub trait Segmenter: Send + Sync {
     /// Segments `image` (straight RGBA, alpha ignored) and returns a mask of any size.
     fn segment(&self, image: &RgbaImage) -> Result<SegmentOutput, SegmentError>;
 }
+
+/// A set of loadable models, by name. The server asks it for a model per job; the binary backs
+/// it with ONNX Runtime, so the HTTP layer never links a runtime.
+pub trait SegmenterProvider: Send + Sync {
+    /// Installed models usable for still images, by manifest name.
+    fn image_models(&self) -> Vec<String>;
+    /// The loaded model, loading it on first use. Blocking: call it off the async executor.
+    fn get(&self, model: &str) -> Result<std::sync::Arc<dyn Segmenter>, SegmentError>;
+}

@@ -4,10 +4,12 @@
 mod error;
 mod pool;
 mod preprocess;
+mod provider;
 mod runtime;
 mod segmenter;
 
 pub use error::InferError;
 pub use pool::PoolConfig;
 pub use runtime::init_runtime;
+pub use provider::OrtProvider;
 pub use segmenter::OrtSegmenter;

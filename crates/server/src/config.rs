@@ -1,0 +1,346 @@
+//! Configuration: documented defaults, then an optional TOML file, then `CUTOUT_*` environment
+//! variables (`CUTOUT_LIMITS__MAX_INPUT_BYTES=...`: a double underscore separates the section).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize, Serializer};
+
+/// A value that must never be printed: `Debug` and `Serialize` show `***`.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if self.0.is_empty() { "" } else { "***" })
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub security: SecurityConfig,
+    pub limits: LimitsConfig,
+    pub jobs: JobsConfig,
+    pub fetch: FetchConfig,
+    pub webhooks: WebhookConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on; port 0 picks a free port (tests).
+    pub bind: SocketAddr,
+    /// The URL clients reach this server at; signed result URLs start with it.
+    /// Empty: `http://` + the bound address.
+    pub public_url: String,
+    /// Seconds a request may take before it is answered 503.
+    pub request_timeout_secs: u64,
+    /// Largest JSON body, in bytes.
+    pub max_json_bytes: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// `sqlite://PATH`.
+    pub database_url: String,
+    pub database_max_connections: u32,
+    /// `file://DIR`.
+    pub blob_url: String,
+    /// Public base URL of published results (`delivery_mode=final_url`), e.g. a bucket or CDN.
+    /// Empty: this server publishes them under `{public_url}/files/`.
+    pub public_base_url: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// Key for signing result URLs. Empty: read from (or created in) `signing_secret_file`.
+    /// Every API node of one deployment needs the same value.
+    pub signing_secret: Secret,
+    pub signing_secret_file: PathBuf,
+    /// Lifetime of a signed result URL, in seconds.
+    pub signed_url_ttl_secs: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest accepted input image (upload or fetched), in bytes.
+    pub max_input_bytes: u64,
+    /// Largest accepted image, in megapixels (checked from the header before decoding).
+    pub max_megapixels: f64,
+    /// Longest accepted image side, in pixels.
+    pub max_side: u32,
+    /// Jobs queued or running at once; beyond it uploads get 503 with `Retry-After`.
+    pub max_pending_jobs: u64,
+    /// Requests per minute per key (0 turns rate limiting off).
+    pub rate_limit_per_minute: u32,
+    /// Requests a key may burst above the steady rate.
+    pub rate_limit_burst: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Run workers in this process (`cutout serve`); `cutout worker` runs only workers.
+    pub run_workers: bool,
+    /// Concurrent jobs per process; 0 = one per CPU core.
+    pub workers: usize,
+    /// ONNX Runtime threads per inference; 0 = cores / workers.
+    pub inference_threads: usize,
+    /// Credits one image job costs.
+    pub credits_per_image: i64,
+    pub max_attempts: u32,
+    pub heartbeat_secs: u64,
+    /// A running job whose heartbeat is older than this is re-queued.
+    pub stale_after_secs: u64,
+    /// First retry delay; doubles per attempt.
+    pub retry_backoff_secs: u64,
+    /// On shutdown, in-flight jobs get this long to finish before they are re-queued.
+    pub shutdown_grace_secs: u64,
+    /// Idle workers poll the queue this often (uploads also wake them directly).
+    pub poll_interval_ms: u64,
+    /// Model used when a request names none.
+    pub default_model: String,
+    /// Where models and the ONNX Runtime library live (see `cutout models`). Empty: the default.
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct FetchConfig {
+    pub timeout_secs: u64,
+    pub connect_timeout_secs: u64,
+    pub max_redirects: usize,
+    /// Hosts (names or IPs) exempt from the private-address check. Empty by default; tests use it
+    /// to reach a local server. Never put anything here on a server that faces the internet.
+    pub allow_hosts: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub timeout_secs: u64,
+    pub max_attempts: u32,
+    /// First retry delay; doubles per attempt, capped at one hour.
+    pub retry_backoff_secs: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `json` or `pretty`.
+    pub format: String,
+    /// A `tracing` filter, e.g. `info` or `cutout_server=debug,info`.
+    pub level: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: String::new(),
+            request_timeout_secs: 120,
+            max_json_bytes: 1 << 20,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://cutout-data/cutout.db".into(),
+            database_max_connections: 8,
+            blob_url: "file://cutout-data/blobs".into(),
+            public_base_url: String::new(),
+        }
+    }
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            signing_secret: Secret::default(),
+            signing_secret_file: "cutout-data/signing.key".into(),
+            signed_url_ttl_secs: 3600,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_input_bytes: 32 << 20,
+            max_megapixels: 50.0,
+            max_side: 20_000,
+            max_pending_jobs: 1000,
+            rate_limit_per_minute: 600,
+            rate_limit_burst: 60,
+        }
+    }
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            run_workers: true,
+            workers: 0,
+            inference_threads: 0,
+            credits_per_image: 1,
+            max_attempts: 3,
+            heartbeat_secs: 5,
+            stale_after_secs: 30,
+            retry_backoff_secs: 2,
+            shutdown_grace_secs: 30,
+            poll_interval_ms: 1000,
+            default_model: "u2net".into(),
+            data_dir: None,
+        }
+    }
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        Self {
+            timeout_secs: 20,
+            connect_timeout_secs: 5,
+            max_redirects: 5,
+            allow_hosts: Vec::new(),
+        }
+    }
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            timeout_secs: 10,
+            max_attempts: 8,
+            retry_backoff_secs: 5,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: "json".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            storage: StorageConfig::default(),
+            security: SecurityConfig::default(),
+            limits: LimitsConfig::default(),
+            jobs: JobsConfig::default(),
+            fetch: FetchConfig::default(),
+            webhooks: WebhookConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Defaults, then `file` (if given), then `CUTOUT_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                return Err(ConfigError(format!("config file {} not found", f.display())));
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        // `CUTOUT_DATA_DIR` belongs to the model installer; only sectioned names are ours.
+        let env = Env::prefixed("CUTOUT_")
+            .filter(|k| k.as_str().contains("__"))
+            .split("__");
+        fig.merge(env)
+            .extract::<Config>()
+            .map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// The effective configuration as TOML, secrets masked.
+    pub fn to_masked_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}"))
+    }
+
+    /// Worker count with `0` resolved to the machine's cores.
+    pub fn worker_count(&self) -> usize {
+        match self.jobs.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_masked_everywhere() {
+        let mut c = Config::default();
+        c.security.signing_secret = Secret::new("hunter2");
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert!(!c.to_masked_toml().contains("hunter2"));
+        assert!(c.to_masked_toml().contains("signing_secret = \"***\""));
+    }
+
+    #[test]
+    fn file_then_env_override_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "[limits]\nmax_megapixels = 12.5\nmax_side = 9000\n").unwrap();
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CUTOUT_LIMITS__MAX_SIDE", "4000");
+            let c = Config::load(Some(&f)).unwrap();
+            assert_eq!(c.limits.max_megapixels, 12.5);
+            assert_eq!(c.limits.max_side, 4000);
+            assert_eq!(c.jobs.max_attempts, JobsConfig::default().max_attempts);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "[limits]\nmax_megapixel = 1\n").unwrap();
+        assert!(Config::load(Some(&f)).is_err());
+    }
+}

@@ -1,0 +1,261 @@
+//! Fetching user-supplied URLs (`file_url`, `bg_image_url`, webhooks) without becoming a proxy
+//! into the private network: http(s) only, every address checked after DNS resolution (the
+//! connection uses exactly the checked addresses, so DNS rebinding cannot slip in), every redirect
+//! checked again, IP literals too, with size and time limits.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::{redirect, Url};
+
+use crate::config::FetchConfig;
+use crate::netguard::is_public;
+
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("invalid URL: {0}")]
+    BadUrl(String),
+    #[error("URL refused: {0}")]
+    Forbidden(String),
+    #[error("the remote file is larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("the remote server answered HTTP {0}")]
+    Status(u16),
+    #[error("more than {0} redirects")]
+    TooManyRedirects(usize),
+    #[error("timed out fetching the URL")]
+    Timeout,
+    #[error("network error: {0}")]
+    Network(String),
+}
+
+impl FetchError {
+    /// Stable code for job errors and logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadUrl(_) => "url_invalid",
+            Self::Forbidden(_) => "url_forbidden",
+            Self::TooLarge(_) => "input_too_large",
+            Self::Status(_) => "fetch_http_error",
+            Self::TooManyRedirects(_) => "fetch_redirects",
+            Self::Timeout => "fetch_timeout",
+            Self::Network(_) => "fetch_network",
+        }
+    }
+
+    /// Whether trying again later may work (a 5xx, a timeout, a dropped connection).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Status(s) => *s >= 500 || *s == 429 || *s == 408,
+            Self::Timeout | Self::Network(_) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Hosts exempt from the address check (tests only; empty by default).
+#[derive(Clone, Debug, Default)]
+struct AllowList(Arc<Vec<String>>);
+
+impl AllowList {
+    fn allows(&self, host: &str) -> bool {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        self.0.iter().any(|h| h.eq_ignore_ascii_case(host))
+    }
+}
+
+/// Checks a URL's syntax, scheme and (for IP literals) address, without any network access.
+/// Used at request time so obvious SSRF attempts get a 422 at once.
+pub fn check_url(raw: &str, allow_hosts: &[String]) -> Result<Url, FetchError> {
+    check_parsed(raw, &AllowList(Arc::new(allow_hosts.to_vec())))
+}
+
+fn check_parsed(raw: &str, allow: &AllowList) -> Result<Url, FetchError> {
+    let url = Url::parse(raw).map_err(|e| FetchError::BadUrl(e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(FetchError::BadUrl("only http and https URLs are accepted".into()));
+    }
+    let host = url
+        .host_str()
+        .ok_or_else(|| FetchError::BadUrl("the URL has no host".into()))?;
+    if allow.allows(host) {
+        return Ok(url);
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        if !is_public(ip) {
+            return Err(FetchError::Forbidden(format!("{ip} is not a public address")));
+        }
+    } else if bare.eq_ignore_ascii_case("localhost") || bare.ends_with(".localhost") {
+        return Err(FetchError::Forbidden("localhost is not a public host".into()));
+    }
+    Ok(url)
+}
+
+/// A resolver that refuses names resolving to any non-public address.
+#[derive(Clone, Debug)]
+struct GuardedResolver {
+    allow: AllowList,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow = self.allow.clone();
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .collect();
+            // One private answer taints the name: mixing public and private answers is a
+            // rebinding trick, not a real deployment.
+            if !allow.allows(&host) {
+                if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
+                    let msg = format!("{host} resolves to {} which is not public", bad.ip());
+                    return Err(Box::new(FetchError::Forbidden(msg)) as _);
+                }
+            }
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// The guarded HTTP client, shared by file fetching and webhook delivery.
+#[derive(Clone, Debug)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    allow: AllowList,
+    max_redirects: usize,
+}
+
+impl Fetcher {
+    pub fn new(cfg: &FetchConfig) -> Result<Self, FetchError> {
+        let allow = AllowList(Arc::new(cfg.allow_hosts.clone()));
+        let client = reqwest::Client::builder()
+            // Redirects are followed by hand so each hop is checked.
+            .redirect(redirect::Policy::none())
+            // A proxy would resolve names itself and bypass the address check.
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver { allow: allow.clone() }))
+            .connect_timeout(Duration::from_secs(cfg.connect_timeout_secs))
+            .timeout(Duration::from_secs(cfg.timeout_secs))
+            .user_agent(concat!("cutout/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| FetchError::Network(e.to_string()))?;
+        Ok(Self {
+            client,
+            allow,
+            max_redirects: cfg.max_redirects,
+        })
+    }
+
+    /// GETs `raw` and returns at most `max_bytes` of body.
+    pub async fn get(&self, raw: &str, max_bytes: u64) -> Result<Bytes, FetchError> {
+        let mut url = check_parsed(raw, &self.allow)?;
+        for _ in 0..=self.max_redirects {
+            let resp = self.client.get(url.clone()).send().await.map_err(map_err)?;
+            let status = resp.status();
+            if status.is_redirection() {
+                let loc = resp
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or(FetchError::Status(status.as_u16()))?;
+                let next = url
+                    .join(loc)
+                    .map_err(|e| FetchError::BadUrl(e.to_string()))?;
+                url = check_parsed(next.as_str(), &self.allow)?;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(FetchError::Status(status.as_u16()));
+            }
+            return read_limited(resp, max_bytes).await;
+        }
+        Err(FetchError::TooManyRedirects(self.max_redirects))
+    }
+
+    /// POSTs a JSON body with extra headers (webhooks). Redirects are not followed.
+    pub async fn post(
+        &self,
+        raw: &str,
+        headers: &[(&str, String)],
+        body: String,
+        timeout: Duration,
+    ) -> Result<u16, FetchError> {
+        let url = check_parsed(raw, &self.allow)?;
+        let mut req = self
+            .client
+            .post(url)
+            .timeout(timeout)
+            .header("content-type", "application/json")
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        let resp = req.send().await.map_err(map_err)?;
+        Ok(resp.status().as_u16())
+    }
+}
+
+async fn read_limited(resp: reqwest::Response, max: u64) -> Result<Bytes, FetchError> {
+    if resp.content_length().is_some_and(|n| n > max) {
+        return Err(FetchError::TooLarge(max));
+    }
+    let mut buf = BytesMut::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(map_err)?;
+        if (buf.len() + chunk.len()) as u64 > max {
+            return Err(FetchError::TooLarge(max));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// Finds our own `Forbidden` inside reqwest's error chain (the resolver's refusal).
+fn map_err(e: reqwest::Error) -> FetchError {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(s) = src {
+        if let Some(f) = s.downcast_ref::<FetchError>() {
+            return f.clone();
+        }
+        src = s.source();
+    }
+    if e.is_timeout() {
+        FetchError::Timeout
+    } else {
+        // Without the URL: it may carry credentials in its query.
+        FetchError::Network(e.without_url().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_checks() {
+        let none: Vec<String> = vec![];
+        for bad in ["ftp://x.com/a", "file:///etc/passwd", "gopher://x", "not a url", "http://"] {
+            assert!(matches!(check_url(bad, &none), Err(FetchError::BadUrl(_))), "{bad}");
+        }
+        for bad in ["http://127.0.0.1/", "http://[::1]:80/", "http://169.254.169.254/latest", "http://localhost:8080/", "http://0x7f000001/", "http://2130706433/"] {
+            assert!(matches!(check_url(bad, &none), Err(FetchError::Forbidden(_))), "{bad}");
+        }
+        assert!(check_url("https://example.com/a.jpg", &none).is_ok());
+        assert!(check_url("http://127.0.0.1:9/", &["127.0.0.1".into()]).is_ok());
+    }
+
+    #[tokio::test]
+    async fn names_resolving_to_loopback_are_refused() {
+        let f = Fetcher::new(&FetchConfig::default()).unwrap();
+        // `localhost.` (trailing dot) skips the name check and goes through the resolver.
+        let err = f.get("http://localhost.:9/x", 10).await.unwrap_err();
+        assert!(matches!(err, FetchError::Forbidden(_)), "{err:?}");
+    }
+}

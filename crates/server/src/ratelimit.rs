@@ -1,0 +1,93 @@
+//! Per-key token buckets. In-process: each API node limits on its own, which bounds a key's rate
+//! per node (documented); a shared limiter would need a shared store.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use cutout_store::KeyId;
+
+/// The outcome of one request against a key's bucket, with what the headers report.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
+    /// Seconds until the bucket is full again.
+    pub reset_secs: u64,
+    /// Seconds until one request is allowed (0 when allowed).
+    pub retry_after_secs: u64,
+}
+
+#[derive(Debug)]
+pub struct RateLimiter {
+    per_minute: u32,
+    burst: u32,
+    buckets: Mutex<HashMap<KeyId, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    pub fn new(per_minute: u32, burst: u32) -> Self {
+        Self {
+            per_minute,
+            burst: burst.max(1),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.per_minute > 0
+    }
+
+    pub fn check(&self, key: KeyId) -> Decision {
+        self.check_at(key, Instant::now())
+    }
+
+    fn check_at(&self, key: KeyId, now: Instant) -> Decision {
+        let rate = self.per_minute as f64 / 60.0;
+        let cap = self.burst as f64;
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() > 100_000 {
+            // Bound memory: drop buckets that have refilled completely.
+            buckets.retain(|_, (t, at)| *t + now.duration_since(*at).as_secs_f64() * rate < cap);
+        }
+        let (tokens, at) = buckets.entry(key).or_insert((cap, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(cap);
+        *at = now;
+        let allowed = *tokens >= 1.0;
+        if allowed {
+            *tokens -= 1.0;
+        }
+        Decision {
+            allowed,
+            limit: self.burst,
+            remaining: tokens.floor() as u32,
+            reset_secs: ((cap - *tokens) / rate).ceil() as u64,
+            retry_after_secs: if allowed { 0 } else { ((1.0 - *tokens) / rate).ceil().max(1.0) as u64 },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn bursts_then_refills_at_the_rate() {
+        let rl = RateLimiter::new(60, 3);
+        let k = KeyId::new();
+        let t0 = Instant::now();
+        for left in [2, 1, 0] {
+            let d = rl.check_at(k, t0);
+            assert!(d.allowed);
+            assert_eq!(d.remaining, left);
+        }
+        let d = rl.check_at(k, t0);
+        assert!(!d.allowed);
+        assert_eq!(d.retry_after_secs, 1);
+        assert!(rl.check_at(k, t0 + Duration::from_millis(1100)).allowed);
+        assert!(rl.check_at(KeyId::new(), t0).allowed, "keys share a bucket");
+    }
+}

@@ -1,0 +1,4 @@
+pub mod jobs;
+pub mod params;
+pub mod system;
+pub mod upload;

@@ -1,0 +1,139 @@
+//! `/api/v1/params`: named parameter presets per account, used by `mode=params`.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use cutout_store::Preset;
+use serde_json::{json, Map, Value};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::idempotency::{idempotency_key, remember, replay, request_hash};
+use crate::spec::{self, Mode, OPTION_FIELDS};
+use crate::state::AppState;
+
+fn view(p: &Preset) -> Value {
+    json!({
+        "name": p.name,
+        "params": p.params,
+        "created_at": crate::time::rfc3339(p.created_at),
+        "updated_at": crate::time::rfc3339(p.updated_at),
+    })
+}
+
+fn check_name(name: &str) -> Result<(), ApiError> {
+    let ok = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::field("name", "must be 1-64 characters of A-Z a-z 0-9 _ - ."))
+    }
+}
+
+/// A preset's options are validated like a request's, so a stored preset always works.
+fn check_options(state: &AppState, opts: &Map<String, Value>) -> Result<(), ApiError> {
+    if let Some(bad) = opts.keys().find(|k| !OPTION_FIELDS.contains(&k.as_str())) {
+        return Err(ApiError::field("params", format!("unknown option {bad:?}; known: {}", OPTION_FIELDS.join(", "))));
+    }
+    let models = state.segmenters.image_models();
+    let ctx = spec::Context {
+        models: &models,
+        default_model: &state.config.jobs.default_model,
+        allow_hosts: &state.config.fetch.allow_hosts,
+    };
+    spec::parse_options(opts, Mode::Params, None, None, &ctx).map(|_| ()).map_err(ApiError::Validation)
+}
+
+fn parse_body(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(ApiError::BadRequest("the body must be a JSON object".into())),
+        Err(e) => Err(ApiError::BadRequest(format!("invalid JSON: {e}"))),
+    }
+}
+
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let presets = state
+        .repo
+        .list_presets(caller.0.account)
+        .await
+        .map_err(|e| ApiError::internal("listing presets failed", &e))?;
+    Ok(Json(json!({"params": presets.iter().map(view).collect::<Vec<_>>()})))
+}
+
+pub async fn get(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+    let p = state
+        .repo
+        .get_preset(caller.0.account, &name)
+        .await
+        .map_err(|e| ApiError::internal("reading a preset failed", &e))?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(view(&p)))
+}
+
+/// `POST /api/v1/params` with `{"name": ..., "params": {...}}`.
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    caller.require("params:write")?;
+    let fields = parse_body(&body)?;
+    let idem = idempotency_key(&headers)?;
+    let hash = request_hash("params.create", &fields, None);
+    if let Some(k) = &idem {
+        if let Some(r) = replay(&state, &caller, k, &hash).await? {
+            return Ok(r);
+        }
+    }
+    let name = fields.get("name").and_then(Value::as_str).ok_or_else(|| ApiError::field("name", "name is required"))?;
+    let opts = match fields.get("params") {
+        Some(Value::Object(o)) => o.clone(),
+        _ => return Err(ApiError::field("params", "params must be an object of options")),
+    };
+    let (status, body) = save(&state, &caller, name, &opts).await?;
+    remember(&state, &caller, idem, hash, status, &body).await
+}
+
+/// `PUT /api/v1/params/{name}` with the options object (or `{"params": {...}}`).
+pub async fn put(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    caller.require("params:write")?;
+    let mut fields = parse_body(&body)?;
+    if let Some(Value::Object(inner)) = fields.remove("params") {
+        fields = inner;
+    }
+    let (status, body) = save(&state, &caller, &name, &fields).await?;
+    Ok((status, Json(body)).into_response())
+}
+
+async fn save(state: &AppState, caller: &Caller, name: &str, opts: &Map<String, Value>) -> Result<(StatusCode, Value), ApiError> {
+    check_name(name)?;
+    check_options(state, opts)?;
+    let fail = |e: cutout_store::StoreError| ApiError::internal("saving a preset failed", &e);
+    let created = state.repo.put_preset(caller.0.account, name, &Value::Object(opts.clone())).await.map_err(fail)?;
+    let stored = state.repo.get_preset(caller.0.account, name).await.map_err(fail)?.ok_or(ApiError::Internal)?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, view(&stored)))
+}
+
+pub async fn delete(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+    caller.require("params:write")?;
+    let gone = state
+        .repo
+        .delete_preset(caller.0.account, &name)
+        .await
+        .map_err(|e| ApiError::internal("deleting a preset failed", &e))?;
+    if gone {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}

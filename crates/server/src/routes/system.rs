@@ -1,0 +1,75 @@
+//! Health, readiness, metrics, models and the API description.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::state::AppState;
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready when the database answers and at least one model is installed.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let db = state.repo.pending_count().await;
+    let models = state.segmenters.image_models();
+    let ok = db.is_ok() && !models.is_empty();
+    let body = json!({
+        "database": if db.is_ok() { "ok" } else { "unavailable" },
+        "models": models,
+    });
+    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(body)).into_response()
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    // Queue figures are read at scrape time, so every API node reports the shared truth.
+    if let Ok(n) = state.repo.pending_count().await {
+        state.metrics.queue_depth.set(n as i64);
+    }
+    if let Ok(counts) = state.repo.count_by_state().await {
+        for (st, n) in counts {
+            let label = crate::metrics::NameLabels { name: st.as_str().into() };
+            state.metrics.jobs_by_state.get_or_create(&label).set(n as i64);
+        }
+    }
+    (
+        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        state.metrics.encode(),
+    )
+        .into_response()
+}
+
+/// `GET /v1/models`: installed image models with their licences.
+pub async fn models(State(state): State<AppState>) -> Json<Value> {
+    let manifest = cutout_models::manifest();
+    let list: Vec<Value> = state
+        .segmenters
+        .image_models()
+        .iter()
+        .map(|name| match manifest.get(name) {
+            Ok(m) => json!({
+                "name": name,
+                "licence": m.license,
+                "commercial_use": m.commercial_use,
+                "input": m.input,
+                "summary": m.summary,
+                "default": *name == state.config.jobs.default_model,
+            }),
+            Err(_) => json!({"name": name}),
+        })
+        .collect();
+    Json(json!({"models": list}))
+}
+
+pub async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], include_str!("../../openapi.json")).into_response()
+}
+
+/// A self-contained page (no CDN) that renders `/openapi.json`.
+pub async fn docs() -> Html<&'static str> {
+    Html(include_str!("../../docs.html"))
+}

@@ -1,0 +1,324 @@
+//! `POST /api/v1/upload`: JSON (`file_url`) or multipart (`file`), validated into a job that is
+//! charged and queued in one transaction.
+
+use std::path::PathBuf;
+
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use cutout_core::{decode::probe, DecodeError, DecodeLimits};
+use cutout_store::{BlobKey, CreateOutcome, JobId, NewJob};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::idempotency::{idempotency_key, replay, request_hash};
+use crate::spec::{self, Mode, OPTION_FIELDS};
+use crate::state::AppState;
+
+/// The raw request: fields as JSON values, and the uploaded file if any.
+struct Raw {
+    fields: Map<String, Value>,
+    file: Option<Upload>,
+}
+
+struct Upload {
+    /// Removed when dropped, so a refused request leaves nothing behind.
+    temp: tempfile::TempPath,
+    sha256: String,
+    size: u64,
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<Response, ApiError> {
+    caller.require("images:write")?;
+    let idem = idempotency_key(&headers)?;
+    let raw = read_request(&state, &headers, req).await?;
+    let spec = validate(&state, &caller, &raw).await?;
+    let job_id = JobId::new();
+    let hash = request_hash("upload", &raw.fields, raw.file.as_ref().map(|f| f.sha256.as_str()));
+    if let Some(k) = &idem {
+        // Cheap early replay; the authoritative check is inside the job's transaction.
+        if let Some(r) = replay(&state, &caller, k, &hash).await? {
+            return Ok(r);
+        }
+    }
+    let input_key = match &raw.file {
+        Some(f) => Some(store_input(&state, job_id, f).await?),
+        None => None,
+    };
+    let body = json!({"job_id": job_id, "status": "queued", "mode": spec.mode.as_str()});
+    let record = idem.map(|k| cutout_store::IdemRecord {
+        key: caller.0.id,
+        idem_key: k,
+        request_hash: hash,
+        status: 202,
+        body: body.to_string(),
+    });
+    let new = NewJob {
+        id: job_id,
+        account: caller.0.account,
+        key: caller.0.id,
+        kind: "image".into(),
+        mode: spec.mode.as_str().into(),
+        spec: serde_json::to_value(&spec).map_err(|e| ApiError::internal("spec encoding", &e))?,
+        input_key: input_key.as_ref().map(|k| k.to_string()),
+        max_attempts: state.config.jobs.max_attempts,
+        cost: state.config.jobs.credits_per_image,
+        max_pending: state.config.limits.max_pending_jobs,
+    };
+    let outcome = state
+        .repo
+        .create_job(new, record)
+        .await
+        .map_err(|e| ApiError::internal("creating a job failed", &e))?;
+    if !matches!(outcome, CreateOutcome::Created(_)) {
+        if let Some(k) = &input_key {
+            let _ = state.blobs.delete(k).await;
+        }
+    }
+    match outcome {
+        CreateOutcome::Created(job) => {
+            tracing::info!(job_id = %job.id, mode = %job.mode, "job queued");
+            state.wake.notify_waiters();
+            Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
+        }
+        CreateOutcome::Replay(rec) => Ok(crate::idempotency::response_of(&rec)),
+        CreateOutcome::IdemConflict => Err(crate::idempotency::conflict()),
+        CreateOutcome::InsufficientCredits { .. } => Err(ApiError::InsufficientCredits),
+        CreateOutcome::QueueFull => Err(ApiError::Unavailable {
+            reason: "the job queue is full, retry later",
+            retry_after_secs: 5,
+        }),
+    }
+}
+
+async fn read_request(state: &AppState, headers: &HeaderMap, req: Request) -> Result<Raw, ApiError> {
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if ctype.starts_with("multipart/form-data") {
+        let mp = Multipart::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        read_multipart(state, mp).await
+    } else if ctype.starts_with("application/json") || ctype.is_empty() {
+        let limit = state.config.server.max_json_bytes;
+        let bytes = axum::body::to_bytes(req.into_body(), limit)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge(format!("JSON bodies are limited to {limit} bytes")))?;
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(fields)) => Ok(Raw { fields, file: None }),
+            Ok(_) => Err(ApiError::BadRequest("the body must be a JSON object".into())),
+            Err(e) => Err(ApiError::BadRequest(format!("invalid JSON: {e}"))),
+        }
+    } else {
+        Err(ApiError::BadRequest(
+            "send application/json (with file_url) or multipart/form-data (with file)".into(),
+        ))
+    }
+}
+
+async fn read_multipart(state: &AppState, mut mp: Multipart) -> Result<Raw, ApiError> {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(e.body_text())
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
+    };
+    let mut fields = Map::new();
+    let mut file = None;
+    while let Some(mut field) = mp.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            if file.is_some() {
+                return Err(ApiError::field("file", "send one file per job"));
+            }
+            file = Some(stream_to_disk(state, &mut field).await?);
+            continue;
+        }
+        let mut text = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(bad)? {
+            text.extend_from_slice(&chunk);
+            if text.len() > 64 << 10 {
+                return Err(ApiError::PayloadTooLarge(format!("field {name} is over 64 KiB")));
+            }
+        }
+        let text = String::from_utf8(text)
+            .map_err(|_| ApiError::BadRequest(format!("field {name} is not UTF-8 text")))?;
+        // `params` may be an inline JSON object in a form, like in a JSON body.
+        let value = match serde_json::from_str::<Value>(&text) {
+            Ok(v @ Value::Object(_)) if name == "params" => v,
+            _ => Value::String(text),
+        };
+        fields.insert(name, value);
+    }
+    Ok(Raw { fields, file })
+}
+
+/// Streams one file field to a temp file, hashing it and enforcing the byte limit as it goes.
+async fn stream_to_disk(
+    state: &AppState,
+    field: &mut axum::extract::multipart::Field<'_>,
+) -> Result<Upload, ApiError> {
+    let max = state.config.limits.max_input_bytes;
+    let temp = tempfile::NamedTempFile::new_in(state.upload_dir.path())
+        .map_err(|e| ApiError::internal("creating an upload file", &e))?
+        .into_temp_path();
+    let mut out = tokio::fs::File::create(&temp)
+        .await
+        .map_err(|e| ApiError::internal("opening an upload file", &e))?;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    while let Some(chunk) = field.chunk().await.map_err(|e| ApiError::BadRequest(e.body_text()))? {
+        size += chunk.len() as u64;
+        if size > max {
+            return Err(ApiError::PayloadTooLarge(format!("the file is over the limit of {max} bytes")));
+        }
+        hasher.update(&chunk);
+        out.write_all(&chunk)
+            .await
+            .map_err(|e| ApiError::internal("writing an upload", &e))?;
+    }
+    out.flush().await.map_err(|e| ApiError::internal("writing an upload", &e))?;
+    Ok(Upload { temp, sha256: hex::encode(hasher.finalize()), size })
+}
+
+/// Everything a 422 can be about, checked before anything is stored or charged.
+async fn validate(state: &AppState, caller: &Caller, raw: &Raw) -> Result<spec::JobSpec, ApiError> {
+    let f = &raw.fields;
+    let file_url = f.get("file_url").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let mut errors = crate::error::FieldErrors::new();
+    match (&raw.file, file_url) {
+        (Some(_), Some(_)) => errors.entry("file".into()).or_default().push("give file or file_url, not both".into()),
+        (None, None) => errors.entry("file".into()).or_default().push("file or file_url is required".into()),
+        _ => {}
+    }
+    if let Some(u) = &raw.file {
+        if let Err(msg) = check_image(state, u).await {
+            errors.entry("file".into()).or_default().push(msg);
+        }
+    }
+    if let Some(u) = file_url {
+        if let Err(e) = crate::fetch::check_url(u, &state.config.fetch.allow_hosts) {
+            errors.entry("file_url".into()).or_default().push(e.to_string());
+        }
+    }
+    let mode = match f.get("mode").and_then(Value::as_str).map(str::trim) {
+        None | Some("") | Some("clipping") => Mode::Clipping,
+        Some("background") => Mode::Background,
+        Some("params") => Mode::Params,
+        Some(_) => {
+            errors.entry("mode".into()).or_default().push("must be one of background, clipping, params".into());
+            Mode::Clipping
+        }
+    };
+    let (merged, preset) = merge_params(state, caller, f, mode, &mut errors).await?;
+    let models = state.segmenters.image_models();
+    let ctx = spec::Context {
+        models: &models,
+        default_model: &state.config.jobs.default_model,
+        allow_hosts: &state.config.fetch.allow_hosts,
+    };
+    let parsed = spec::parse_options(&merged, mode, file_url.map(str::to_owned), preset, &ctx);
+    match parsed {
+        Ok(s) if errors.is_empty() => Ok(s),
+        Ok(_) => Err(ApiError::Validation(errors)),
+        Err(more) => {
+            for (k, v) in more {
+                errors.entry(k).or_default().extend(v);
+            }
+            Err(ApiError::Validation(errors))
+        }
+    }
+}
+
+/// For `mode=params`: the preset's (or inline object's) options, overridden by the request's own.
+async fn merge_params(
+    state: &AppState,
+    caller: &Caller,
+    f: &Map<String, Value>,
+    mode: Mode,
+    errors: &mut crate::error::FieldErrors,
+) -> Result<(Map<String, Value>, Option<String>), ApiError> {
+    let mut merged = Map::new();
+    let mut preset_name = None;
+    let mut err = |m: &str| errors.entry("params".into()).or_default().push(m.to_owned());
+    match (mode, f.get("params").filter(|v| !v.is_null())) {
+        (Mode::Params, None) => err("params is required when mode=params"),
+        (Mode::Params, Some(Value::String(name))) => {
+            let found = state
+                .repo
+                .get_preset(caller.0.account, name.trim())
+                .await
+                .map_err(|e| ApiError::internal("preset lookup failed", &e))?;
+            match found {
+                Some(p) => {
+                    merged.extend(p.params.as_object().cloned().unwrap_or_default());
+                    preset_name = Some(p.name);
+                }
+                None => err(&format!("no parameter set named {:?}; create it with PUT /api/v1/params/{{name}}", name.trim())),
+            }
+        }
+        (Mode::Params, Some(Value::Object(inline))) => {
+            if let Some(bad) = inline.keys().find(|k| !OPTION_FIELDS.contains(&k.as_str())) {
+                err(&format!("unknown option {bad:?}; known: {}", OPTION_FIELDS.join(", ")));
+            }
+            merged.extend(inline.clone());
+        }
+        (Mode::Params, Some(_)) => err("must be a parameter set name or an object"),
+        (_, Some(_)) => err("params is only used with mode=params"),
+        (_, None) => {}
+    }
+    for (k, v) in f {
+        if k != "params" && k != "mode" && k != "file_url" {
+            merged.insert(k.clone(), v.clone());
+        }
+    }
+    Ok((merged, preset_name))
+}
+
+/// Sniffs the uploaded bytes (the declared type is not trusted) and checks the dimensions from
+/// the header, so an unsupported file or a pixel bomb is refused before it is queued.
+async fn check_image(state: &AppState, upload: &Upload) -> Result<(), String> {
+    const HEAD: usize = 1 << 20;
+    let mut head = Vec::with_capacity(HEAD.min(upload.size as usize));
+    let mut f = tokio::fs::File::open(&upload.temp).await.map_err(|e| e.to_string())?;
+    (&mut f).take(HEAD as u64).read_to_end(&mut head).await.map_err(|e| e.to_string())?;
+    let limits = decode_limits(state);
+    match probe(&head) {
+        Ok((_, w, h)) => cutout_core::decode::check_dimensions(w, h, &limits).map_err(|e| e.to_string()),
+        Err(DecodeError::Corrupt(_)) if upload.size as usize > HEAD => Ok(()), // the worker decides
+        Err(DecodeError::Empty) | Err(DecodeError::Corrupt(_)) if head.is_empty() => Err("the file is empty".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+pub fn decode_limits(state: &AppState) -> DecodeLimits {
+    let l = &state.config.limits;
+    DecodeLimits {
+        max_bytes: l.max_input_bytes,
+        max_pixels: (l.max_megapixels * 1e6) as u64,
+        max_side: l.max_side,
+    }
+}
+
+async fn store_input(state: &AppState, job: JobId, f: &Upload) -> Result<BlobKey, ApiError> {
+    let key = BlobKey::parse(&format!("inputs/{job}")).map_err(|e| ApiError::internal("input key", &e))?;
+    let path: PathBuf = f.temp.to_path_buf();
+    state
+        .blobs
+        .put_file(&key, &path)
+        .await
+        .map_err(|e| ApiError::internal("storing an upload failed", &e))?;
+    Ok(key)
+}

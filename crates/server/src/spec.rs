@@ -1,0 +1,314 @@
+//! The processing request, parsed once at the boundary. Raw fields come from a JSON body,
+//! multipart fields or a stored preset; [`parse_options`] turns them into a [`JobSpec`] or the
+//! 422 `details` naming every bad field. Workers only ever see a valid `JobSpec`.
+
+use cutout_core::compose::parse_color;
+use cutout_core::{CropMargin, OutputFormat};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::FieldErrors;
+use crate::fetch::check_url;
+
+/// The fields a preset (or a request) may set.
+pub const OPTION_FIELDS: &[&str] = &[
+    "output_format", "model", "bg_color", "bg_image_url", "crop", "crop_margin", "size",
+    "only_mask", "webhook_url",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Clipping,
+    Background,
+    Params,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Clipping => "clipping",
+            Self::Background => "background",
+            Self::Params => "params",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// A signed, expiring URL served by Cutout.
+    Url,
+    /// A permanent URL under the blob store's public base.
+    FinalUrl,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "value")]
+pub enum Backdrop {
+    Transparent,
+    /// `#RRGGBB[AA]`, as given.
+    Color(String),
+    ImageUrl(String),
+}
+
+/// The output size: the original, a preview (at most 0.25 MP, like the vendors' free tier), or a
+/// bounding box.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Size {
+    Full,
+    Preview,
+    Box { width: u32, height: u32 },
+}
+
+/// A validated image job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobSpec {
+    pub mode: Mode,
+    /// `None` when the input was uploaded (its blob key is on the job).
+    pub file_url: Option<String>,
+    pub delivery: Delivery,
+    pub output_format: String,
+    pub model: String,
+    pub backdrop: Backdrop,
+    pub crop: bool,
+    pub crop_margin: String,
+    pub size: Size,
+    pub only_mask: bool,
+    pub webhook_url: Option<String>,
+    /// The preset used by `mode=params`, for the record.
+    pub preset: Option<String>,
+}
+
+/// What the validator needs to know about the server.
+pub struct Context<'a> {
+    pub models: &'a [String],
+    pub default_model: &'a str,
+    pub allow_hosts: &'a [String],
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn boolean(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Some(true),
+            "false" | "0" | "no" | "off" | "" => Some(false),
+            _ => None,
+        },
+        Value::Number(n) => n.as_u64().filter(|n| *n <= 1).map(|n| n == 1),
+        _ => None,
+    }
+}
+
+/// Collects field errors while reading values.
+struct Reader<'a> {
+    fields: &'a Map<String, Value>,
+    errors: FieldErrors,
+}
+
+impl Reader<'_> {
+    fn err(&mut self, field: &str, msg: impl Into<String>) {
+        self.errors.entry(field.to_owned()).or_default().push(msg.into());
+    }
+
+    fn text(&mut self, field: &str) -> Option<String> {
+        let v = self.fields.get(field).filter(|v| !v.is_null())?;
+        let t = text(v);
+        if t.is_none() {
+            self.err(field, "must be a string");
+        }
+        t.filter(|s| !s.is_empty())
+    }
+
+    fn flag(&mut self, field: &str) -> bool {
+        let Some(v) = self.fields.get(field).filter(|v| !v.is_null()) else {
+            return false;
+        };
+        boolean(v).unwrap_or_else(|| {
+            self.err(field, "must be true or false");
+            false
+        })
+    }
+
+    fn choice<T: Copy>(&mut self, field: &str, default: T, options: &[(&str, T)]) -> T {
+        let Some(v) = self.text(field) else {
+            return default;
+        };
+        let found = options.iter().find(|(n, _)| n.eq_ignore_ascii_case(&v)).map(|o| o.1);
+        found.unwrap_or_else(|| {
+            let names: Vec<&str> = options.iter().map(|o| o.0).collect();
+            self.err(field, format!("must be one of {}", names.join(", ")));
+            default
+        })
+    }
+
+    fn url(&mut self, field: &str, ctx: &Context) -> Option<String> {
+        let u = self.text(field)?;
+        match check_url(&u, ctx.allow_hosts) {
+            Ok(_) => Some(u),
+            Err(e) => {
+                self.err(field, e.to_string());
+                None
+            }
+        }
+    }
+}
+
+/// Parses `size`: `full` / `auto`, `preview`, or `WIDTHxHEIGHT`.
+fn parse_size(s: &str) -> Option<Size> {
+    match s.to_ascii_lowercase().as_str() {
+        "full" | "auto" | "original" => Some(Size::Full),
+        "preview" | "small" => Some(Size::Preview),
+        other => {
+            let (w, h) = other.split_once('x')?;
+            let (width, height) = (w.parse().ok()?, h.parse().ok()?);
+            (width > 0 && height > 0).then_some(Size::Box { width, height })
+        }
+    }
+}
+
+/// Validates `fields` (request fields merged over a preset's) into a spec.
+pub fn parse_options(
+    fields: &Map<String, Value>,
+    mode: Mode,
+    file_url: Option<String>,
+    preset: Option<String>,
+    ctx: &Context,
+) -> Result<JobSpec, FieldErrors> {
+    let mut r = Reader { fields, errors: FieldErrors::new() };
+    let delivery = r.choice("delivery_mode", Delivery::Url, &[("url", Delivery::Url), ("final_url", Delivery::FinalUrl)]);
+    let output_format = r.text("output_format").unwrap_or_else(|| "png".into()).to_ascii_lowercase();
+    if !["png", "jpg", "jpeg", "psd", "tiff", "webp"].contains(&output_format.as_str()) {
+        r.err("output_format", "must be one of png, jpg, jpeg, psd, tiff, webp");
+    }
+    let model = r.text("model").unwrap_or_else(|| ctx.default_model.to_owned());
+    if !ctx.models.iter().any(|m| m == &model) {
+        r.err("model", format!("must be one of the installed image models: {}", ctx.models.join(", ")));
+    }
+    let bg_color = r.text("bg_color");
+    if let Some(c) = &bg_color {
+        if let Err(e) = parse_color(c) {
+            r.err("bg_color", e.to_string());
+        }
+    }
+    let bg_image = r.url("bg_image_url", ctx);
+    let backdrop = match (bg_color, bg_image) {
+        (Some(_), Some(_)) => {
+            r.err("bg_color", "give bg_color or bg_image_url, not both");
+            Backdrop::Transparent
+        }
+        (Some(c), None) => Backdrop::Color(c),
+        (None, Some(u)) => Backdrop::ImageUrl(u),
+        (None, None) if mode == Mode::Background => Backdrop::Color("#ffffff".into()),
+        (None, None) => Backdrop::Transparent,
+    };
+    if mode == Mode::Clipping && backdrop != Backdrop::Transparent {
+        r.err("mode", "clipping keeps the background transparent; use mode=background for bg_color or bg_image_url");
+    }
+    let crop = r.flag("crop");
+    let crop_margin = r.text("crop_margin").unwrap_or_else(|| "0".into());
+    if let Err(e) = crop_margin.parse::<CropMargin>() {
+        r.err("crop_margin", e.to_string());
+    }
+    let size = match r.text("size") {
+        None => Size::Full,
+        Some(s) => parse_size(&s).unwrap_or_else(|| {
+            r.err("size", "must be full, preview or WIDTHxHEIGHT");
+            Size::Full
+        }),
+    };
+    let only_mask = r.flag("only_mask");
+    let webhook_url = r.url("webhook_url", ctx);
+    if !r.errors.is_empty() {
+        return Err(r.errors);
+    }
+    Ok(JobSpec {
+        mode,
+        file_url,
+        delivery,
+        output_format,
+        model,
+        backdrop,
+        crop,
+        crop_margin,
+        size,
+        only_mask,
+        webhook_url,
+        preset,
+    })
+}
+
+impl JobSpec {
+    /// The encoder's format (`only_mask` wins: a mask has no colour to put in a JPEG).
+    pub fn format(&self) -> OutputFormat {
+        if self.only_mask {
+            return OutputFormat::Mask;
+        }
+        self.output_format.parse().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn ctx() -> Context<'static> {
+        static MODELS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        Context {
+            models: MODELS.get_or_init(|| vec!["u2net".into(), "u2netp".into()]),
+            default_model: "u2net",
+            allow_hosts: &[],
+        }
+    }
+
+    fn parse(v: Value, mode: Mode) -> Result<JobSpec, FieldErrors> {
+        parse_options(v.as_object().unwrap(), mode, None, None, &ctx())
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let s = parse(json!({}), Mode::Clipping).unwrap();
+        assert_eq!((s.delivery, s.output_format.as_str(), s.model.as_str()), (Delivery::Url, "png", "u2net"));
+        assert_eq!(s.backdrop, Backdrop::Transparent);
+        let s = parse(json!({}), Mode::Background).unwrap();
+        assert_eq!(s.backdrop, Backdrop::Color("#ffffff".into()));
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let e = parse(
+            json!({"delivery_mode": "ftp", "output_format": "bmp", "model": "nope", "bg_color": "#zz",
+                   "crop_margin": "-5", "size": "huge", "only_mask": "maybe", "webhook_url": "http://10.0.0.1/"}),
+            Mode::Background,
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = e.keys().map(String::as_str).collect();
+        assert_eq!(fields, ["bg_color", "crop_margin", "delivery_mode", "model", "only_mask", "output_format", "size", "webhook_url"]);
+    }
+
+    #[test]
+    fn multipart_strings_are_understood() {
+        let s = parse(json!({"crop": "true", "crop_margin": "10%", "size": "800x600", "only_mask": "1", "output_format": "JPG"}), Mode::Clipping).unwrap();
+        assert!(s.crop && s.only_mask);
+        assert_eq!(s.size, Size::Box { width: 800, height: 600 });
+        assert_eq!(s.format(), OutputFormat::Mask);
+    }
+
+    #[test]
+    fn clipping_refuses_a_background() {
+        let e = parse(json!({"bg_color": "#ff0000"}), Mode::Clipping).unwrap_err();
+        assert!(e.contains_key("mode"));
+    }
+}

@@ -1,0 +1,54 @@
+//! Everything a handler or worker needs, built once at start-up and shared.
+
+use std::sync::Arc;
+
+use cutout_store::{BlobStore, Repo};
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::fetch::Fetcher;
+use crate::metrics::Metrics;
+use crate::ratelimit::RateLimiter;
+use crate::segmenters::SegmenterProvider;
+use crate::signing::UrlSigner;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub repo: Arc<dyn Repo>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub segmenters: Arc<dyn SegmenterProvider>,
+    pub fetcher: Fetcher,
+    pub signer: UrlSigner,
+    pub limiter: RateLimiter,
+    pub metrics: Metrics,
+    /// Wakes idle workers when a job is queued (the poll interval is only the fallback).
+    pub wake: Notify,
+    /// Base of the URLs this server hands out, without a trailing slash.
+    pub public_url: String,
+    /// Where multipart uploads are streamed before they become blobs.
+    pub upload_dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        Self(Arc::new(inner))
+    }
+
+    /// Where published (`final_url`) results live.
+    pub fn public_base(&self) -> String {
+        match self.config.storage.public_base_url.trim_end_matches('/') {
+            "" => format!("{}/files", self.public_url),
+            base => base.to_owned(),
+        }
+    }
+}

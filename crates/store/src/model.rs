@@ -1,0 +1,201 @@
+//! Records as the store hands them out. Processing specs and results are opaque JSON here: their
+//! shape belongs to the server, and the store must not need a migration when it grows a field.
+
+use serde::Serialize;
+
+use crate::ids::{AccountId, DeliveryId, JobId, KeyId, Millis};
+
+/// Where a job is in its life. Transitions are recorded in `job_events`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Queued,
+    Running,
+    Completed,
+    Failed,
+}
+
+impl JobState {
+    pub const ALL: [JobState; 4] = [Self::Queued, Self::Running, Self::Completed, Self::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Completed | Self::Failed)
+    }
+}
+
+/// A job to create.
+#[derive(Clone, Debug)]
+pub struct NewJob {
+    pub id: JobId,
+    pub account: AccountId,
+    pub key: KeyId,
+    /// `image`, `asset_save`, `video`: which worker handler runs it.
+    pub kind: String,
+    pub mode: String,
+    /// The validated processing request, as JSON.
+    pub spec: serde_json::Value,
+    /// Blob key of the uploaded input, when the input was uploaded rather than fetched.
+    pub input_key: Option<String>,
+    pub max_attempts: u32,
+    /// Credits debited in the creating transaction.
+    pub cost: i64,
+    /// Refuse with `QueueFull` when this many jobs are already queued or running.
+    pub max_pending: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub id: JobId,
+    pub account: AccountId,
+    pub key: KeyId,
+    pub kind: String,
+    pub mode: String,
+    pub spec: serde_json::Value,
+    pub input_key: Option<String>,
+    pub state: JobState,
+    /// The detailed step shown to clients (`queued`, `fetching`, `processing`, ...).
+    pub status: String,
+    pub progress: u8,
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub claimed_by: Option<String>,
+    pub result: Option<serde_json::Value>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub cost: i64,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub finished_at: Option<Millis>,
+}
+
+/// One persisted state transition: who moved the job, from where to where, and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct JobEvent {
+    pub at: Millis,
+    pub from: Option<String>,
+    pub to: String,
+    pub actor: String,
+    pub cause: String,
+}
+
+/// A stored response to replay for a repeated `Idempotency-Key`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdemRecord {
+    pub key: KeyId,
+    pub idem_key: String,
+    /// Hash of the canonical request; a different request under the same key is refused.
+    pub request_hash: String,
+    pub status: u16,
+    pub body: String,
+}
+
+/// What creating a job did.
+#[derive(Clone, Debug)]
+pub enum CreateOutcome {
+    Created(Box<Job>),
+    /// The idempotency key was already used for this same request: replay its response.
+    Replay(IdemRecord),
+    /// The idempotency key was already used for a different request.
+    IdemConflict,
+    InsufficientCredits { balance: i64 },
+    QueueFull,
+}
+
+/// A webhook delivery to enqueue with a job's final state (outbox pattern).
+#[derive(Clone, Debug)]
+pub struct NewDelivery {
+    pub event: String,
+    pub url: String,
+    pub body: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub id: DeliveryId,
+    pub job: JobId,
+    pub account: AccountId,
+    pub event: String,
+    pub url: String,
+    pub body: String,
+    pub attempts: u32,
+}
+
+/// How a job ended, with the deliveries to send about it.
+#[derive(Clone, Debug)]
+pub enum Finish {
+    Completed {
+        result: serde_json::Value,
+    },
+    Failed {
+        code: String,
+        message: String,
+        /// Give the job's credits back (in the same transaction, at most once).
+        refund: bool,
+    },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub name: String,
+    pub balance: i64,
+    #[serde(skip)]
+    pub webhook_secret: String,
+    pub created_at: Millis,
+}
+
+impl Account {
+    /// Debug output without the webhook secret.
+    pub fn redacted(&self) -> String {
+        format!("Account {{ id: {}, name: {:?} }}", self.id, self.name)
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ApiKey {
+    pub id: KeyId,
+    pub account: AccountId,
+    pub name: String,
+    /// The first characters of the key, to recognise it in listings.
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub created_at: Millis,
+    pub revoked_at: Option<Millis>,
+}
+
+impl ApiKey {
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == "*" || s == scope)
+    }
+}
+
+/// Usage figures for `GET /api/v1/account`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Usage {
+    pub jobs_total: u64,
+    pub jobs_completed: u64,
+    pub jobs_failed: u64,
+    pub credits_spent: i64,
+    pub credits_refunded: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Preset {
+    pub name: String,
+    pub params: serde_json::Value,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}

@@ -1,0 +1,111 @@
+//! The narrow traits every database backend implements. Handlers and workers only see these, so a
+//! new backend (PostgreSQL) is a new module plus one line in [`crate::open_repo`], and it must pass
+//! the same [`crate::conformance`] suite.
+
+use async_trait::async_trait;
+
+use crate::ids::{AccountId, JobId, KeyId, Millis};
+use crate::model::*;
+use crate::StoreError;
+
+type R<T> = Result<T, StoreError>;
+
+/// Jobs, their queue and their audit trail.
+#[async_trait]
+pub trait JobRepo: Send + Sync {
+    /// Creates a queued job, debits its cost and records the idempotency response (if any) in one
+    /// transaction: either all of it happens or none.
+    async fn create_job(&self, job: NewJob, idem: Option<IdemRecord>) -> R<CreateOutcome>;
+    async fn get_job(&self, id: JobId) -> R<Option<Job>>;
+    /// Claims the oldest runnable job of one of `kinds` for `worker`, counting an attempt.
+    async fn claim_next(&self, worker: &str, kinds: &[&str]) -> R<Option<Job>>;
+    /// Refreshes the claim; false when the job is no longer this worker's (re-queued or finished).
+    async fn heartbeat(&self, id: JobId, worker: &str) -> R<bool>;
+    async fn set_progress(&self, id: JobId, worker: &str, status: &str, progress: u8) -> R<bool>;
+    /// Moves a claimed job to its final state, refunding and enqueueing webhooks in the same
+    /// transaction. False (and nothing changed) when the claim was lost.
+    async fn finish(
+        &self,
+        id: JobId,
+        worker: &str,
+        finish: Finish,
+        deliveries: Vec<NewDelivery>,
+    ) -> R<bool>;
+    /// Puts a claimed job back in the queue to run again no earlier than `run_after`.
+    /// `count_attempt: false` is for a graceful shutdown, which is not the job's fault.
+    async fn requeue(
+        &self,
+        id: JobId,
+        worker: &str,
+        run_after: Millis,
+        cause: &str,
+        count_attempt: bool,
+    ) -> R<bool>;
+    /// Re-queues running jobs whose heartbeat is older than `stale_before`; those out of attempts
+    /// fail instead (with a refund). Returns the ids touched.
+    async fn reap_stale(&self, stale_before: Millis) -> R<Vec<JobId>>;
+    /// Jobs queued or running: the bounded queue's depth.
+    async fn pending_count(&self) -> R<u64>;
+    async fn count_by_state(&self) -> R<Vec<(JobState, u64)>>;
+    async fn events(&self, id: JobId) -> R<Vec<JobEvent>>;
+    /// When the earliest queued job becomes runnable, so an idle worker knows how long to sleep.
+    async fn next_run_after(&self) -> R<Option<Millis>>;
+}
+
+/// Accounts, keys and the credit ledger.
+#[async_trait]
+pub trait AccountRepo: Send + Sync {
+    async fn create_account(&self, name: &str, credits: i64, webhook_secret: &str)
+        -> R<Account>;
+    async fn get_account(&self, id: AccountId) -> R<Option<Account>>;
+    async fn create_key(
+        &self,
+        account: AccountId,
+        name: &str,
+        key_hash: &str,
+        prefix: &str,
+        scopes: &[String],
+    ) -> R<ApiKey>;
+    /// The live (not revoked) key with this hash.
+    async fn find_key(&self, key_hash: &str) -> R<Option<ApiKey>>;
+    async fn list_keys(&self) -> R<Vec<ApiKey>>;
+    async fn revoke_key(&self, id: KeyId) -> R<bool>;
+    /// Adds (or with a negative amount removes, never below zero) credits; returns the balance.
+    async fn credit(&self, account: AccountId, amount: i64, reason: &str) -> R<Option<i64>>;
+    async fn usage(&self, account: AccountId) -> R<Usage>;
+}
+
+/// Named parameter presets per account.
+#[async_trait]
+pub trait PresetRepo: Send + Sync {
+    /// Creates or replaces; true when it was created.
+    async fn put_preset(&self, account: AccountId, name: &str, params: &serde_json::Value)
+        -> R<bool>;
+    async fn get_preset(&self, account: AccountId, name: &str) -> R<Option<Preset>>;
+    async fn list_presets(&self, account: AccountId) -> R<Vec<Preset>>;
+    async fn delete_preset(&self, account: AccountId, name: &str) -> R<bool>;
+}
+
+/// Stored responses for `Idempotency-Key`.
+#[async_trait]
+pub trait IdempotencyRepo: Send + Sync {
+    async fn get_idem(&self, key: KeyId, idem_key: &str) -> R<Option<IdemRecord>>;
+    /// Stores a response unless one is already stored; returns the one that is stored now.
+    async fn put_idem(&self, record: IdemRecord) -> R<IdemRecord>;
+}
+
+/// The webhook outbox.
+#[async_trait]
+pub trait WebhookRepo: Send + Sync {
+    /// Deliveries due now, oldest first.
+    async fn due_deliveries(&self, now: Millis, limit: u32) -> R<Vec<Delivery>>;
+    async fn delivery_done(&self, delivery: &Delivery) -> R<()>;
+    /// Records a failed attempt; `next_at: None` gives up.
+    async fn delivery_failed(&self, delivery: &Delivery, error: &str, next_at: Option<Millis>)
+        -> R<()>;
+    async fn webhook_secret(&self, account: AccountId) -> R<Option<String>>;
+}
+
+/// Everything the server needs from a database.
+pub trait Repo: JobRepo + AccountRepo + PresetRepo + IdempotencyRepo + WebhookRepo {}
+impl<T: JobRepo + AccountRepo + PresetRepo + IdempotencyRepo + WebhookRepo> Repo for T {}

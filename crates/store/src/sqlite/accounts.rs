@@ -1,0 +1,194 @@
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::{parse_id, SqliteRepo};
+use crate::ids::{now_ms, AccountId, KeyId};
+use crate::model::*;
+use crate::repo::AccountRepo;
+use crate::StoreError;
+
+type R<T> = Result<T, StoreError>;
+
+const KEY_COLUMNS: &str = "id, account_id, name, prefix, scopes, created_at, revoked_at";
+
+fn key_from_row(row: &SqliteRow) -> R<ApiKey> {
+    let scopes: String = row.try_get("scopes")?;
+    Ok(ApiKey {
+        id: parse_id(&row.try_get::<String, _>("id")?, "key")?,
+        account: parse_id(&row.try_get::<String, _>("account_id")?, "account")?,
+        name: row.try_get("name")?,
+        prefix: row.try_get("prefix")?,
+        scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+        created_at: row.try_get("created_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+#[async_trait]
+impl AccountRepo for SqliteRepo {
+    async fn create_account(&self, name: &str, credits: i64, webhook_secret: &str) -> R<Account> {
+        let account = Account {
+            id: AccountId::new(),
+            name: name.to_owned(),
+            balance: credits.max(0),
+            webhook_secret: webhook_secret.to_owned(),
+            created_at: now_ms(),
+        };
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO accounts (id, name, balance, webhook_secret, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(account.id.to_string())
+        .bind(&account.name)
+        .bind(account.balance)
+        .bind(&account.webhook_secret)
+        .bind(account.created_at)
+        .execute(&mut *tx)
+        .await?;
+        if account.balance > 0 {
+            sqlx::query(
+                "INSERT INTO ledger (account_id, delta, reason, created_at) VALUES (?, ?, 'grant', ?)",
+            )
+            .bind(account.id.to_string())
+            .bind(account.balance)
+            .bind(account.created_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(account)
+    }
+
+    async fn get_account(&self, id: AccountId) -> R<Option<Account>> {
+        let row: Option<(String, i64, String, i64)> = sqlx::query_as(
+            "SELECT name, balance, webhook_secret, created_at FROM accounts WHERE id = ?",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(name, balance, webhook_secret, created_at)| Account {
+            id,
+            name,
+            balance,
+            webhook_secret,
+            created_at,
+        }))
+    }
+
+    async fn create_key(
+        &self,
+        account: AccountId,
+        name: &str,
+        key_hash: &str,
+        prefix: &str,
+        scopes: &[String],
+    ) -> R<ApiKey> {
+        let key = ApiKey {
+            id: KeyId::new(),
+            account,
+            name: name.to_owned(),
+            prefix: prefix.to_owned(),
+            scopes: scopes.to_vec(),
+            created_at: now_ms(),
+            revoked_at: None,
+        };
+        sqlx::query(
+            "INSERT INTO api_keys (id, account_id, name, hash, prefix, scopes, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(key.id.to_string())
+        .bind(account.to_string())
+        .bind(name)
+        .bind(key_hash)
+        .bind(prefix)
+        .bind(scopes.join(" "))
+        .bind(key.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(key)
+    }
+
+    async fn find_key(&self, key_hash: &str) -> R<Option<ApiKey>> {
+        let sql =
+            format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE hash = ? AND revoked_at IS NULL");
+        let row = sqlx::query(&sql)
+            .bind(key_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(key_from_row).transpose()
+    }
+
+    async fn list_keys(&self) -> R<Vec<ApiKey>> {
+        let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys ORDER BY id");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    async fn revoke_key(&self, id: KeyId) -> R<bool> {
+        let n = sqlx::query(
+            "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn credit(&self, account: AccountId, amount: i64, reason: &str) -> R<Option<i64>> {
+        let mut tx = self.write().await?;
+        let n = sqlx::query(
+            "UPDATE accounts SET balance = balance + ? WHERE id = ? AND balance + ? >= 0",
+        )
+        .bind(amount)
+        .bind(account.to_string())
+        .bind(amount)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Ok(None);
+        }
+        sqlx::query("INSERT INTO ledger (account_id, delta, reason, created_at) VALUES (?, ?, ?, ?)")
+            .bind(account.to_string())
+            .bind(amount)
+            .bind(reason)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        let balance: i64 = sqlx::query_scalar("SELECT balance FROM accounts WHERE id = ?")
+            .bind(account.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(balance))
+    }
+
+    async fn usage(&self, account: AccountId) -> R<Usage> {
+        let id = account.to_string();
+        let (total, completed, failed): (i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(state = 'completed'), 0), COALESCE(SUM(state = 'failed'), 0) \
+             FROM jobs WHERE account_id = ?",
+        )
+        .bind(&id)
+        .fetch_one(&self.pool)
+        .await?;
+        let (spent, refunded): (i64, i64) = sqlx::query_as(
+            "SELECT COALESCE(-SUM(CASE WHEN reason = 'charge' THEN delta END), 0), \
+                    COALESCE(SUM(CASE WHEN reason = 'refund' THEN delta END), 0) \
+             FROM ledger WHERE account_id = ?",
+        )
+        .bind(&id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Usage {
+            jobs_total: total as u64,
+            jobs_completed: completed as u64,
+            jobs_failed: failed as u64,
+            credits_spent: spent,
+            credits_refunded: refunded,
+        })
+    }
+}

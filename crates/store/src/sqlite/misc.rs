@@ -1,0 +1,206 @@
+//! Presets, idempotency records and the webhook outbox: small tables with simple access.
+
+use async_trait::async_trait;
+use sqlx::SqliteConnection;
+
+use super::{parse_id, SqliteRepo};
+use crate::ids::{now_ms, AccountId, KeyId, Millis};
+use crate::model::*;
+use crate::repo::{IdempotencyRepo, PresetRepo, WebhookRepo};
+use crate::StoreError;
+
+type R<T> = Result<T, StoreError>;
+
+pub(super) async fn idem_get(
+    conn: &mut SqliteConnection,
+    key: KeyId,
+    idem_key: &str,
+) -> R<Option<IdemRecord>> {
+    let row: Option<(String, i64, String)> = sqlx::query_as(
+        "SELECT request_hash, status, body FROM idempotency WHERE key_id = ? AND idem_key = ?",
+    )
+    .bind(key.to_string())
+    .bind(idem_key)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(request_hash, status, body)| IdemRecord {
+        key,
+        idem_key: idem_key.to_owned(),
+        request_hash,
+        status: status as u16,
+        body,
+    }))
+}
+
+pub(super) async fn idem_insert(conn: &mut SqliteConnection, rec: &IdemRecord) -> R<bool> {
+    let n = sqlx::query(
+        "INSERT INTO idempotency (key_id, idem_key, request_hash, status, body, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(rec.key.to_string())
+    .bind(&rec.idem_key)
+    .bind(&rec.request_hash)
+    .bind(rec.status as i64)
+    .bind(&rec.body)
+    .bind(now_ms())
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+#[async_trait]
+impl IdempotencyRepo for SqliteRepo {
+    async fn get_idem(&self, key: KeyId, idem_key: &str) -> R<Option<IdemRecord>> {
+        let mut conn = self.pool.acquire().await?;
+        idem_get(&mut conn, key, idem_key).await
+    }
+
+    async fn put_idem(&self, record: IdemRecord) -> R<IdemRecord> {
+        let mut tx = self.write().await?;
+        idem_insert(&mut tx, &record).await?;
+        let stored = idem_get(&mut tx, record.key, &record.idem_key)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("idempotency record vanished".into()))?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+}
+
+#[async_trait]
+impl PresetRepo for SqliteRepo {
+    async fn put_preset(
+        &self,
+        account: AccountId,
+        name: &str,
+        params: &serde_json::Value,
+    ) -> R<bool> {
+        let mut tx = self.write().await?;
+        let now = now_ms();
+        let updated = sqlx::query(
+            "UPDATE presets SET params = ?, updated_at = ? WHERE account_id = ? AND name = ?",
+        )
+        .bind(params.to_string())
+        .bind(now)
+        .bind(account.to_string())
+        .bind(name)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 {
+            sqlx::query(
+                "INSERT INTO presets (account_id, name, params, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(account.to_string())
+            .bind(name)
+            .bind(params.to_string())
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(updated == 0)
+    }
+
+    async fn get_preset(&self, account: AccountId, name: &str) -> R<Option<Preset>> {
+        let row: Option<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT name, params, created_at, updated_at FROM presets WHERE account_id = ? AND name = ?",
+        )
+        .bind(account.to_string())
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(preset).transpose()
+    }
+
+    async fn list_presets(&self, account: AccountId) -> R<Vec<Preset>> {
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT name, params, created_at, updated_at FROM presets WHERE account_id = ? ORDER BY name",
+        )
+        .bind(account.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(preset).collect()
+    }
+
+    async fn delete_preset(&self, account: AccountId, name: &str) -> R<bool> {
+        let n = sqlx::query("DELETE FROM presets WHERE account_id = ? AND name = ?")
+            .bind(account.to_string())
+            .bind(name)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+}
+
+fn preset((name, params, created_at, updated_at): (String, String, i64, i64)) -> R<Preset> {
+    Ok(Preset {
+        name,
+        params: serde_json::from_str(&params).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        created_at,
+        updated_at,
+    })
+}
+
+#[async_trait]
+impl WebhookRepo for SqliteRepo {
+    async fn due_deliveries(&self, now: Millis, limit: u32) -> R<Vec<Delivery>> {
+        let rows: Vec<(String, String, String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT id, job_id, account_id, event, url, body, attempts FROM webhook_deliveries \
+             WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?",
+        )
+        .bind(now)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, job, account, event, url, body, attempts)| {
+                Ok(Delivery {
+                    id: parse_id(&id, "delivery")?,
+                    job: parse_id(&job, "job")?,
+                    account: parse_id(&account, "account")?,
+                    event,
+                    url,
+                    body,
+                    attempts: attempts as u32,
+                })
+            })
+            .collect()
+    }
+
+    async fn delivery_done(&self, d: &Delivery) -> R<()> {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1 WHERE id = ?",
+        )
+        .bind(d.id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn delivery_failed(&self, d: &Delivery, error: &str, next_at: Option<Millis>) -> R<()> {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = ?, \
+             state = CASE WHEN ? IS NULL THEN 'abandoned' ELSE 'pending' END, \
+             next_at = COALESCE(?, next_at) WHERE id = ?",
+        )
+        .bind(error)
+        .bind(next_at)
+        .bind(next_at)
+        .bind(d.id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn webhook_secret(&self, account: AccountId) -> R<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT webhook_secret FROM accounts WHERE id = ?")
+                .bind(account.to_string())
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+}

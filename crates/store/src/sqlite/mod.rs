@@ -1,0 +1,66 @@
+//! The embedded backend: one SQLite file in WAL mode, so `cutout serve` needs no other service.
+
+mod accounts;
+mod jobs;
+mod misc;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{SqlitePool, Transaction};
+
+use crate::StoreError;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The SQLite implementation of every repository trait.
+#[derive(Clone, Debug)]
+pub struct SqliteRepo {
+    pool: SqlitePool,
+}
+
+impl SqliteRepo {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub async fn open(path: &Path, max_connections: u32) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        let opts = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL + NORMAL is durable against process crashes (the crash test kills the server);
+            // only a power loss can drop the last transactions.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(2))
+            .connect_with(opts)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// A write transaction that takes the write lock up front: SQLite's default deferred
+    /// transactions fail with SQLITE_BUSY when two readers both try to upgrade.
+    async fn write(&self) -> Result<Transaction<'static, sqlx::Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn parse_id<T: FromStr>(s: &str, what: &str) -> Result<T, StoreError> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("bad {what} id {s:?}")))
+}
+
+fn parse_json(s: Option<String>) -> Result<Option<serde_json::Value>, StoreError> {
+    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
+}
