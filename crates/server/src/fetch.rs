@@ -85,7 +85,7 @@ fn check_parsed(raw: &str, allow: &AllowList) -> Result<Url, FetchError> {
     if allow.allows(host) {
         return Ok(url);
     }
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let bare = host.trim_start_matches('[').trim_end_matches(']').trim_end_matches('.');
     if let Ok(ip) = bare.parse::<IpAddr>() {
         if !is_public(ip) {
             return Err(FetchError::Forbidden(format!("{ip} is not a public address")));
@@ -251,11 +251,23 @@ mod tests {
         assert!(check_url("http://127.0.0.1:9/", &["127.0.0.1".into()]).is_ok());
     }
 
+    /// The machine's own name resolves (through /etc/hosts) to a loopback or private address:
+    /// only the resolver can refuse it.
+    pub async fn own_hostname() -> String {
+        let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_owned();
+        let addrs: Vec<_> = tokio::net::lookup_host((name.as_str(), 0)).await.unwrap().collect();
+        assert!(addrs.iter().any(|a| !is_public(a.ip())), "{name} resolves to {addrs:?}");
+        name
+    }
+
     #[tokio::test]
-    async fn names_resolving_to_loopback_are_refused() {
+    async fn names_resolving_to_private_addresses_are_refused() {
         let f = Fetcher::new(&FetchConfig::default()).unwrap();
-        // `localhost.` (trailing dot) skips the name check and goes through the resolver.
-        let err = f.get("http://localhost.:9/x", 10).await.unwrap_err();
+        let host = own_hostname().await;
+        let err = f.get(&format!("http://{host}:9/x"), 10).await.unwrap_err();
         assert!(matches!(err, FetchError::Forbidden(_)), "{err:?}");
+        assert!(!err.is_transient());
+        let err = check_url("http://localhost.:80/", &[]).unwrap_err();
+        assert!(matches!(err, FetchError::Forbidden(_)), "trailing dot: {err:?}");
     }
 }
