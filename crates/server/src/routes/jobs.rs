@@ -118,7 +118,7 @@ pub async fn job_detail(
 
 #[derive(Deserialize)]
 pub struct SignedQuery {
-    expires: Option<i64>,
+    expires: Option<String>,
     signature: Option<String>,
 }
 
@@ -129,7 +129,7 @@ pub async fn signed_result(
     Query(q): Query<SignedQuery>,
 ) -> Result<Response, ApiError> {
     let id: JobId = id.parse().map_err(|_| ApiError::NotFound)?;
-    let (Some(expires), Some(sig)) = (q.expires, q.signature) else {
+    let (Some(expires), Some(sig)) = (q.expires.and_then(|e| e.parse::<i64>().ok()), q.signature) else {
         return Err(ApiError::Forbidden("this link needs expires and signature".into()));
     };
     match state.signer.verify(id, expires, &sig, now_ms() / 1000) {

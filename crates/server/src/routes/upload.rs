@@ -40,15 +40,16 @@ pub async fn upload(
     caller.require("images:write")?;
     let idem = idempotency_key(&headers)?;
     let raw = read_request(&state, &headers, req).await?;
-    let spec = validate(&state, &caller, &raw).await?;
-    let job_id = JobId::new();
     let hash = request_hash("upload", &raw.fields, raw.file.as_ref().map(|f| f.sha256.as_str()));
     if let Some(k) = &idem {
-        // Cheap early replay; the authoritative check is inside the job's transaction.
+        // A retry gets its first answer even if validation would now differ (a preset deleted
+        // since); the authoritative check is inside the job's transaction.
         if let Some(r) = replay(&state, &caller, k, &hash).await? {
             return Ok(r);
         }
     }
+    let spec = validate(&state, &caller, &raw).await?;
+    let job_id = JobId::new();
     let input_key = match &raw.file {
         Some(f) => Some(store_input(&state, job_id, f).await?),
         None => None,
@@ -213,7 +214,8 @@ async fn validate(state: &AppState, caller: &Caller, raw: &Raw) -> Result<spec::
             errors.entry("file_url".into()).or_default().push(e.to_string());
         }
     }
-    let mode = match f.get("mode").and_then(Value::as_str).map(str::trim) {
+    let mode_name = f.get("mode").and_then(Value::as_str).map(|m| m.trim().to_ascii_lowercase());
+    let mode = match mode_name.as_deref() {
         None | Some("") | Some("clipping") => Mode::Clipping,
         Some("background") => Mode::Background,
         Some("params") => Mode::Params,
@@ -276,8 +278,8 @@ async fn merge_params(
             merged.extend(inline.clone());
         }
         (Mode::Params, Some(_)) => err("must be a parameter set name or an object"),
-        (_, Some(_)) => err("params is only used with mode=params"),
-        (_, None) => {}
+        // Other modes ignore `params`, as the vendor does: clients that always send it still work.
+        (_, _) => {}
     }
     for (k, v) in f {
         if k != "params" && k != "mode" && k != "file_url" {

@@ -1,0 +1,154 @@
+//! The real `cutout serve` process killed with SIGKILL while jobs are queued and running, then
+//! restarted: every job completes exactly once and is charged exactly once.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const PERSON: &[u8] = include_bytes!("../../infer/tests/data/person.jpg");
+const JOBS: usize = 5;
+
+fn write_config(dir: &Path) -> std::path::PathBuf {
+    let d = dir.display();
+    let cfg = format!(
+        r#"[server]
+bind = "127.0.0.1:0"
+[storage]
+database_url = "sqlite://{d}/cutout.db"
+blob_url = "file://{d}/blobs"
+[security]
+signing_secret_file = "{d}/signing.key"
+[limits]
+# The test polls faster than a real client would.
+rate_limit_per_minute = 0
+[jobs]
+workers = 1
+default_model = "u2net"
+heartbeat_secs = 1
+stale_after_secs = 2
+retry_backoff_secs = 0
+"#
+    );
+    let path = dir.join("cutout.toml");
+    std::fs::write(&path, cfg).unwrap();
+    path
+}
+
+fn cutout() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cutout"))
+}
+
+/// Kills the server if the test fails half way, so no orphan outlives it.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `cutout serve` and returns it with its port (read from the JSON "listening" log line).
+fn serve(config: &Path) -> (Server, u16) {
+    let mut child = cutout()
+        .args(["serve", "--config"])
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines.next().expect("server exited before listening").unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap_or_default();
+        if v["message"] == "listening" {
+            break v["port"].as_u64().unwrap() as u16;
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if line.contains("ERROR") || line.contains("WARN") {
+                eprintln!("server: {line}");
+            }
+        }
+    });
+    (Server(child), port)
+}
+
+fn create_key(config: &Path) -> String {
+    let out = cutout().args(["keys", "create", "--name", "crash", "--credits", "20", "--config"]).arg(config).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    text.lines().find_map(|l| l.strip_prefix("key:")).unwrap().trim().to_owned()
+}
+
+async fn get(client: &reqwest::Client, port: u16, key: &str, path: &str) -> Value {
+    client.get(format!("http://127.0.0.1:{port}{path}")).header("x-api-key", key).send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_mid_job_then_restart_completes_every_job_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path());
+    let key = create_key(&config);
+    let client = reqwest::Client::new();
+    let (mut server, port) = serve(&config);
+    let mut jobs = Vec::new();
+    for _ in 0..JOBS {
+        let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(PERSON.to_vec()).file_name("p.jpg"));
+        let r = client.post(format!("http://127.0.0.1:{port}/api/v1/upload")).header("x-api-key", &key).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), 202);
+        jobs.push(r.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_owned());
+    }
+    // Kill as soon as a job is in flight, with the rest still queued.
+    let t = Instant::now();
+    'wait: loop {
+        for j in &jobs {
+            let s = get(&client, port, &key, &format!("/api/v1/status?job_id={j}")).await;
+            if s["state"] == "pending" && s["status"] != "queued" {
+                break 'wait;
+            }
+        }
+        assert!(t.elapsed() < Duration::from_secs(60), "no job started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.0.kill().unwrap(); // SIGKILL
+    server.0.wait().unwrap();
+
+    let (mut server, port) = serve(&config);
+    let t = Instant::now();
+    loop {
+        let mut done = 0;
+        for j in &jobs {
+            done += (get(&client, port, &key, &format!("/api/v1/status?job_id={j}")).await["state"] == "done") as usize;
+        }
+        if done == JOBS {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(120), "{done}/{JOBS} jobs done after restart");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let mut requeued = 0;
+    for j in &jobs {
+        let d = get(&client, port, &key, &format!("/api/v1/jobs/{j}")).await;
+        assert_eq!(d["status"], "completed", "{d}");
+        let events = d["events"].as_array().unwrap();
+        let completions = events.iter().filter(|e| e["to"] == "completed").count();
+        assert_eq!(completions, 1, "completed exactly once: {events:?}");
+        requeued += events.iter().filter(|e| e["cause"] == "heartbeat_lost").count();
+        let r = client.get(d["final_url"].as_str().unwrap()).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    assert!(requeued >= 1, "the job in flight at the kill was re-queued by the reaper");
+    let acc = get(&client, port, &key, "/api/v1/account").await;
+    assert_eq!(acc["usage"]["credits_spent"], JOBS as i64, "charged once per job: {acc}");
+    assert_eq!(acc["usage"]["credits_refunded"], 0);
+    assert_eq!(acc["balance"], 20 - JOBS as i64);
+    // A graceful stop (SIGTERM) exits cleanly.
+    Command::new("kill").arg(server.0.id().to_string()).status().unwrap();
+    assert!(server.0.wait().unwrap().success());
+}
