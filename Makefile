@@ -1,5 +1,5 @@
 # Shortcuts; each target is a script that installs what it needs first.
-.PHONY: run test eval bench
+.PHONY: run test eval bench load
 run:
 	./scripts/run.sh
 test:
@@ -8,3 +8,5 @@ eval:
 	./scripts/eval.sh
 bench:
 	./scripts/bench.sh
+load:
+	./scripts/load.sh

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Cutout needs (apt packages, ONNX Runtime, models), builds it, and runs it.
-# With no arguments it cuts out the sample photo; otherwise the arguments go to `cutout`.
+# With no arguments it runs the service (`cutout serve`: API + workers on SQLite and local disk, on
+# http://127.0.0.1:8080 unless configured otherwise); with arguments they go to `cutout`
+# (e.g. `./scripts/run.sh remove photos/ -o cutouts/`).
 source "$(dirname "$0")/lib.sh"
 ensure_apt
 ensure_rust
@@ -10,6 +12,5 @@ ensure_models
 if (($#)); then
     exec "$ROOT/target/release/cutout" "$@"
 fi
-mkdir -p "$ROOT/out"
-"$ROOT/target/release/cutout" remove "$ROOT/examples/cat.jpg" -o "$ROOT/out/cat.png"
-log "wrote $ROOT/out/cat.png"
+log "starting cutout serve (create a key with: target/release/cutout keys create --name me --credits 100)"
+exec "$ROOT/target/release/cutout" serve

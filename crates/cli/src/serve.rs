@@ -15,13 +15,22 @@ use crate::BoxError;
 pub fn run(data: &DataDir, args: &ServeArgs, http: bool) -> Result<ExitCode, BoxError> {
     let config = Config::load(args.config.as_deref())?;
     cutout_server::logging::init(&config.log);
-    let data = config.jobs.data_dir.clone().map_or_else(|| data.clone(), DataDir::new);
+    let data = config
+        .jobs
+        .data_dir
+        .clone()
+        .map_or_else(|| data.clone(), DataDir::new);
     let provider = Arc::new(OrtProvider::new(data, pool_config(&config)));
     let default = config.jobs.default_model.clone();
     if !provider.image_models().contains(&default) {
-        return Err(format!("the default model {default} is not installed: run `cutout models install {default}`").into());
+        return Err(format!(
+            "the default model {default} is not installed: run `cutout models install {default}`"
+        )
+        .into());
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         preload(provider.clone(), default);
         let app = Application::build(config, provider, http).await?;
@@ -35,14 +44,24 @@ pub fn run(data: &DataDir, args: &ServeArgs, http: bool) -> Result<ExitCode, Box
     })
 }
 
-/// One session per concurrent job; the cores split between them.
+/// Inference sessions and their threads. By default up to 4 threads per session and as many
+/// sessions as that fills the cores with: one fast inference beats two slow ones for latency, and
+/// on a small machine it also measured faster overall (the other workers decode, refine and
+/// encode while one job is in the model).
 fn pool_config(config: &Config) -> PoolConfig {
-    let workers = config.worker_count();
-    let mut pool = PoolConfig::for_sessions(workers);
-    if config.jobs.inference_threads > 0 {
-        pool.intra_threads = config.jobs.inference_threads;
-    }
-    pool
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = match config.jobs.inference_threads {
+        0 => match config.jobs.inference_sessions {
+            0 => cores.min(4),
+            s => (cores / s).max(1),
+        },
+        t => t,
+    };
+    let sessions = match config.jobs.inference_sessions {
+        0 => (cores / threads).max(1),
+        s => s,
+    };
+    PoolConfig { sessions, intra_threads: threads }
 }
 
 /// Loads the default model in the background so the first job does not pay for it.

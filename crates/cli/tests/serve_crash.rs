@@ -62,7 +62,10 @@ fn serve(config: &Path) -> (Server, u16) {
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let port = loop {
-        let line = lines.next().expect("server exited before listening").unwrap();
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
         let v: Value = serde_json::from_str(&line).unwrap_or_default();
         if v["message"] == "listening" {
             break v["port"].as_u64().unwrap() as u16;
@@ -80,14 +83,42 @@ fn serve(config: &Path) -> (Server, u16) {
 }
 
 fn create_key(config: &Path) -> String {
-    let out = cutout().args(["keys", "create", "--name", "crash", "--credits", "20", "--config"]).arg(config).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cutout()
+        .args([
+            "keys",
+            "create",
+            "--name",
+            "crash",
+            "--credits",
+            "20",
+            "--config",
+        ])
+        .arg(config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
-    text.lines().find_map(|l| l.strip_prefix("key:")).unwrap().trim().to_owned()
+    text.lines()
+        .find_map(|l| l.strip_prefix("key:"))
+        .unwrap()
+        .trim()
+        .to_owned()
 }
 
 async fn get(client: &reqwest::Client, port: u16, key: &str, path: &str) -> Value {
-    client.get(format!("http://127.0.0.1:{port}{path}")).header("x-api-key", key).send().await.unwrap().json().await.unwrap()
+    client
+        .get(format!("http://127.0.0.1:{port}{path}"))
+        .header("x-api-key", key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -99,10 +130,24 @@ async fn sigkill_mid_job_then_restart_completes_every_job_once() {
     let (mut server, port) = serve(&config);
     let mut jobs = Vec::new();
     for _ in 0..JOBS {
-        let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(PERSON.to_vec()).file_name("p.jpg"));
-        let r = client.post(format!("http://127.0.0.1:{port}/api/v1/upload")).header("x-api-key", &key).multipart(form).send().await.unwrap();
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(PERSON.to_vec()).file_name("p.jpg"),
+        );
+        let r = client
+            .post(format!("http://127.0.0.1:{port}/api/v1/upload"))
+            .header("x-api-key", &key)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 202);
-        jobs.push(r.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_owned());
+        jobs.push(
+            r.json::<Value>().await.unwrap()["job_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     // Kill as soon as a job is in flight, with the rest still queued.
     let t = Instant::now();
@@ -124,12 +169,16 @@ async fn sigkill_mid_job_then_restart_completes_every_job_once() {
     loop {
         let mut done = 0;
         for j in &jobs {
-            done += (get(&client, port, &key, &format!("/api/v1/status?job_id={j}")).await["state"] == "done") as usize;
+            done += (get(&client, port, &key, &format!("/api/v1/status?job_id={j}")).await["state"]
+                == "done") as usize;
         }
         if done == JOBS {
             break;
         }
-        assert!(t.elapsed() < Duration::from_secs(120), "{done}/{JOBS} jobs done after restart");
+        assert!(
+            t.elapsed() < Duration::from_secs(120),
+            "{done}/{JOBS} jobs done after restart"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let mut requeued = 0;
@@ -139,16 +188,32 @@ async fn sigkill_mid_job_then_restart_completes_every_job_once() {
         let events = d["events"].as_array().unwrap();
         let completions = events.iter().filter(|e| e["to"] == "completed").count();
         assert_eq!(completions, 1, "completed exactly once: {events:?}");
-        requeued += events.iter().filter(|e| e["cause"] == "heartbeat_lost").count();
-        let r = client.get(d["final_url"].as_str().unwrap()).send().await.unwrap();
+        requeued += events
+            .iter()
+            .filter(|e| e["cause"] == "heartbeat_lost")
+            .count();
+        let r = client
+            .get(d["final_url"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
     }
-    assert!(requeued >= 1, "the job in flight at the kill was re-queued by the reaper");
+    assert!(
+        requeued >= 1,
+        "the job in flight at the kill was re-queued by the reaper"
+    );
     let acc = get(&client, port, &key, "/api/v1/account").await;
-    assert_eq!(acc["usage"]["credits_spent"], JOBS as i64, "charged once per job: {acc}");
+    assert_eq!(
+        acc["usage"]["credits_spent"], JOBS as i64,
+        "charged once per job: {acc}"
+    );
     assert_eq!(acc["usage"]["credits_refunded"], 0);
     assert_eq!(acc["balance"], 20 - JOBS as i64);
     // A graceful stop (SIGTERM) exits cleanly.
-    Command::new("kill").arg(server.0.id().to_string()).status().unwrap();
+    Command::new("kill")
+        .arg(server.0.id().to_string())
+        .status()
+        .unwrap();
     assert!(server.0.wait().unwrap().success());
 }

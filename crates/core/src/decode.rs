@@ -114,11 +114,7 @@ fn sniff(bytes: &[u8]) -> Result<ImageFormat, DecodeError> {
 }
 
 /// Refuses dimensions over `limits`; callers that only have the header (probe) use it too.
-pub fn check_dimensions(
-    width: u32,
-    height: u32,
-    limits: &DecodeLimits,
-) -> Result<(), DecodeError> {
+pub fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<(), DecodeError> {
     if width == 0 || height == 0 {
         return Err(DecodeError::Corrupt(format!(
             "zero-sized image {width}x{height}"

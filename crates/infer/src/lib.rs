@@ -10,6 +10,6 @@ mod segmenter;
 
 pub use error::InferError;
 pub use pool::PoolConfig;
-pub use runtime::init_runtime;
 pub use provider::OrtProvider;
+pub use runtime::init_runtime;
 pub use segmenter::OrtSegmenter;

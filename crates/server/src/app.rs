@@ -12,7 +12,8 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
 
 use crate::auth::{authenticate, render_errors};
 use crate::config::Config;
@@ -46,20 +47,33 @@ impl Application {
         segmenters: Arc<dyn SegmenterProvider>,
         serve: bool,
     ) -> Result<Self, StartupError> {
-        let listener = if serve { Some(TcpListener::bind(config.server.bind).await?) } else { None };
+        let listener = if serve {
+            Some(TcpListener::bind(config.server.bind).await?)
+        } else {
+            None
+        };
         let public_url = match (config.server.public_url.trim_end_matches('/'), &listener) {
             ("", Some(l)) => format!("http://{}", l.local_addr()?),
             (url, _) => url.to_owned(),
         };
-        let repo = cutout_store::open_repo(&config.storage.database_url, config.storage.database_max_connections).await?;
+        let repo = cutout_store::open_repo(
+            &config.storage.database_url,
+            config.storage.database_max_connections,
+        )
+        .await?;
         let blobs = cutout_store::open_blobs(&config.storage.blob_url).await?;
         let signer = UrlSigner::new(signing_secret(&config).await?.as_bytes());
         let state = AppState::new(Inner {
             fetcher: Fetcher::new(&config.fetch)?,
-            limiter: RateLimiter::new(config.limits.rate_limit_per_minute, config.limits.rate_limit_burst),
+            limiter: RateLimiter::new(
+                config.limits.rate_limit_per_minute,
+                config.limits.rate_limit_burst,
+            ),
             metrics: crate::metrics::Metrics::default(),
             wake: tokio::sync::Notify::new(),
-            upload_dir: tempfile::Builder::new().prefix("cutout-uploads").tempdir()?,
+            upload_dir: tempfile::Builder::new()
+                .prefix("cutout-uploads")
+                .tempdir()?,
             config,
             repo,
             blobs,
@@ -71,7 +85,10 @@ impl Application {
     }
 
     pub fn port(&self) -> u16 {
-        self.listener.as_ref().and_then(|l| l.local_addr().ok()).map_or(0, |a| a.port())
+        self.listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map_or(0, |a| a.port())
     }
 
     pub fn state(&self) -> AppState {
@@ -80,7 +97,10 @@ impl Application {
 
     /// Serves (if bound) and runs workers (if configured) until `shutdown` resolves, then stops
     /// accepting requests and gives in-flight jobs the configured grace period.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let stop = CancellationToken::new();
         let jobs_cfg = &self.state.config.jobs;
         let grace = Duration::from_secs(jobs_cfg.shutdown_grace_secs);
@@ -97,7 +117,9 @@ impl Application {
         match self.listener {
             Some(listener) => {
                 let app = router(self.state.clone());
-                axum::serve(listener, app).with_graceful_shutdown(signal).await?;
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(signal)
+                    .await?;
             }
             None => signal.await,
         }
@@ -120,7 +142,11 @@ async fn signing_secret(config: &Config) -> Result<String, std::io::Error> {
         }
     }
     let fresh = crate::keys::generate();
-    if let Some(dir) = s.signing_secret_file.parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = s
+        .signing_secret_file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         tokio::fs::create_dir_all(dir).await?;
     }
     write_private(&s.signing_secret_file, &fresh)?;
@@ -130,7 +156,11 @@ async fn signing_secret(config: &Config) -> Result<String, std::io::Error> {
 fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(contents.as_bytes())
 }
 
@@ -138,11 +168,17 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
 pub fn router(state: AppState) -> Router {
     let upload_limit = state.config.limits.max_input_bytes as usize + (1 << 20);
     let image_api = Router::new()
-        .route("/api/v1/upload", post(upload::upload).layer(DefaultBodyLimit::max(upload_limit)))
+        .route(
+            "/api/v1/upload",
+            post(upload::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
         .route("/api/v1/status", get(jobs::status))
         .route("/api/v1/jobs/{id}", get(jobs::job_detail))
         .route("/api/v1/params", get(params::list).post(params::create))
-        .route("/api/v1/params/{name}", get(params::get).put(params::put).delete(params::delete))
+        .route(
+            "/api/v1/params/{name}",
+            get(params::get).put(params::put).delete(params::delete),
+        )
         .route("/api/v1/account", get(jobs::account))
         .route_layer(from_fn_with_state(state.clone(), authenticate));
     let public = Router::new()
@@ -157,11 +193,14 @@ pub fn router(state: AppState) -> Router {
     let trace = TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
         let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
         tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), key_id = tracing::field::Empty)
-    });
+    })
+    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Millis));
     Router::new()
         .merge(image_api)
         .merge(public)
-        .layer(from_fn(|req, next| render_errors(Dialect::ImageJobs, req, next)))
+        .layer(from_fn(|req, next| {
+            render_errors(Dialect::ImageJobs, req, next)
+        }))
         .route_layer(from_fn_with_state(state.clone(), crate::metrics::track))
         .with_state(state)
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -21,7 +21,9 @@ impl Caller {
         if self.0.has_scope(scope) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!("this API key lacks the {scope} scope")))
+            Err(ApiError::Forbidden(format!(
+                "this API key lacks the {scope} scope"
+            )))
         }
     }
 }
@@ -44,7 +46,9 @@ fn presented_key(headers: &HeaderMap) -> Option<&str> {
     }
     let auth = headers.get("authorization")?.to_str().ok()?;
     let (scheme, token) = auth.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -57,9 +61,15 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         Err(e) => return ApiError::internal("key lookup failed", &e).into_response(),
     };
     tracing::Span::current().record("key_id", tracing::field::display(found.id));
-    let decision = state.limiter.enabled().then(|| state.limiter.check(found.id));
+    let decision = state
+        .limiter
+        .enabled()
+        .then(|| state.limiter.check(found.id));
     let mut resp = match decision {
-        Some(d) if !d.allowed => ApiError::RateLimited { retry_after_secs: d.retry_after_secs }.into_response(),
+        Some(d) if !d.allowed => ApiError::RateLimited {
+            retry_after_secs: d.retry_after_secs,
+        }
+        .into_response(),
         _ => {
             req.extensions_mut().insert(Caller(found));
             next.run(req).await

@@ -38,7 +38,7 @@ impl Serialize for Secret {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
@@ -113,7 +113,9 @@ pub struct JobsConfig {
     pub run_workers: bool,
     /// Concurrent jobs per process; 0 = one per CPU core.
     pub workers: usize,
-    /// ONNX Runtime threads per inference; 0 = cores / workers.
+    /// ONNX Runtime sessions per model (inferences at once); 0 = cores / threads.
+    pub inference_sessions: usize,
+    /// ONNX Runtime threads per inference; 0 = up to 4 (cores / sessions when those are set).
     pub inference_threads: usize,
     /// Credits one image job costs.
     pub credits_per_image: i64,
@@ -212,6 +214,7 @@ impl Default for JobsConfig {
         Self {
             run_workers: true,
             workers: 0,
+            inference_sessions: 0,
             inference_threads: 0,
             credits_per_image: 1,
             max_attempts: 3,
@@ -256,21 +259,6 @@ impl Default for LogConfig {
     }
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            server: ServerConfig::default(),
-            storage: StorageConfig::default(),
-            security: SecurityConfig::default(),
-            limits: LimitsConfig::default(),
-            jobs: JobsConfig::default(),
-            fetch: FetchConfig::default(),
-            webhooks: WebhookConfig::default(),
-            log: LogConfig::default(),
-        }
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
 pub struct ConfigError(String);
@@ -281,7 +269,10 @@ impl Config {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(f) = file {
             if !f.exists() {
-                return Err(ConfigError(format!("config file {} not found", f.display())));
+                return Err(ConfigError(format!(
+                    "config file {} not found",
+                    f.display()
+                )));
             }
             fig = fig.merge(Toml::file(f));
         }
@@ -326,6 +317,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("c.toml");
         std::fs::write(&f, "[limits]\nmax_megapixels = 12.5\nmax_side = 9000\n").unwrap();
+        #[allow(clippy::result_large_err)] // figment's own test harness signature
         figment::Jail::expect_with(|jail| {
             jail.set_env("CUTOUT_LIMITS__MAX_SIDE", "4000");
             let c = Config::load(Some(&f)).unwrap();

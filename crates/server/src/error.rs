@@ -136,7 +136,9 @@ impl ApiError {
         let mut resp = (self.status(), axum::Json(body)).into_response();
         let retry = match self {
             Self::RateLimited { retry_after_secs } => Some(retry_after_secs),
-            Self::Unavailable { retry_after_secs, .. } => Some(retry_after_secs),
+            Self::Unavailable {
+                retry_after_secs, ..
+            } => Some(retry_after_secs),
             _ => None,
         };
         if let Some(secs) = retry {
@@ -172,20 +174,38 @@ mod tests {
         let r = ApiError::field("mode", "must be one of background, clipping, params")
             .into_response_for(Dialect::ImageJobs, None);
         assert_eq!(r.status(), 422);
-        assert_eq!(body(r).await["details"]["mode"][0], "must be one of background, clipping, params");
+        assert_eq!(
+            body(r).await["details"]["mode"][0],
+            "must be one of background, clipping, params"
+        );
         let r = ApiError::InsufficientCredits.into_response_for(Dialect::ImageJobs, None);
-        assert_eq!((r.status().as_u16(), body(r).await), (402, json!({"error": "insufficient_credits"})));
-        let r = ApiError::Unauthorized("API key missing").into_response_for(Dialect::ImageJobs, None);
-        assert_eq!(body(r).await, json!({"error": "unauthorized", "message": "API key missing"}));
+        assert_eq!(
+            (r.status().as_u16(), body(r).await),
+            (402, json!({"error": "insufficient_credits"}))
+        );
+        let r =
+            ApiError::Unauthorized("API key missing").into_response_for(Dialect::ImageJobs, None);
+        assert_eq!(
+            body(r).await,
+            json!({"error": "unauthorized", "message": "API key missing"})
+        );
     }
 
     #[tokio::test]
     async fn structured_dialect_carries_code_and_request_id() {
-        let r = ApiError::RateLimited { retry_after_secs: 3 }
-            .into_response_for(Dialect::Structured, Some("req-1"));
+        let r = ApiError::RateLimited {
+            retry_after_secs: 3,
+        }
+        .into_response_for(Dialect::Structured, Some("req-1"));
         assert_eq!(r.status(), 429);
         assert_eq!(r.headers()["retry-after"], "3");
         let b = body(r).await;
-        assert_eq!((b["error"]["code"].as_str(), b["error"]["request_id"].as_str()), (Some("rate_limited"), Some("req-1")));
+        assert_eq!(
+            (
+                b["error"]["code"].as_str(),
+                b["error"]["request_id"].as_str()
+            ),
+            (Some("rate_limited"), Some("req-1"))
+        );
     }
 }

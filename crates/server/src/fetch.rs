@@ -77,7 +77,9 @@ pub fn check_url(raw: &str, allow_hosts: &[String]) -> Result<Url, FetchError> {
 fn check_parsed(raw: &str, allow: &AllowList) -> Result<Url, FetchError> {
     let url = Url::parse(raw).map_err(|e| FetchError::BadUrl(e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(FetchError::BadUrl("only http and https URLs are accepted".into()));
+        return Err(FetchError::BadUrl(
+            "only http and https URLs are accepted".into(),
+        ));
     }
     let host = url
         .host_str()
@@ -85,13 +87,20 @@ fn check_parsed(raw: &str, allow: &AllowList) -> Result<Url, FetchError> {
     if allow.allows(host) {
         return Ok(url);
     }
-    let bare = host.trim_start_matches('[').trim_end_matches(']').trim_end_matches('.');
+    let bare = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim_end_matches('.');
     if let Ok(ip) = bare.parse::<IpAddr>() {
         if !is_public(ip) {
-            return Err(FetchError::Forbidden(format!("{ip} is not a public address")));
+            return Err(FetchError::Forbidden(format!(
+                "{ip} is not a public address"
+            )));
         }
     } else if bare.eq_ignore_ascii_case("localhost") || bare.ends_with(".localhost") {
-        return Err(FetchError::Forbidden("localhost is not a public host".into()));
+        return Err(FetchError::Forbidden(
+            "localhost is not a public host".into(),
+        ));
     }
     Ok(url)
 }
@@ -107,9 +116,8 @@ impl Resolve for GuardedResolver {
         let allow = self.allow.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             // One private answer taints the name: mixing public and private answers is a
             // rebinding trick, not a real deployment.
             if !allow.allows(&host) {
@@ -139,7 +147,9 @@ impl Fetcher {
             .redirect(redirect::Policy::none())
             // A proxy would resolve names itself and bypass the address check.
             .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver { allow: allow.clone() }))
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow: allow.clone(),
+            }))
             .connect_timeout(Duration::from_secs(cfg.connect_timeout_secs))
             .timeout(Duration::from_secs(cfg.timeout_secs))
             .user_agent(concat!("cutout/", env!("CARGO_PKG_VERSION")))
@@ -241,11 +251,30 @@ mod tests {
     #[test]
     fn url_checks() {
         let none: Vec<String> = vec![];
-        for bad in ["ftp://x.com/a", "file:///etc/passwd", "gopher://x", "not a url", "http://"] {
-            assert!(matches!(check_url(bad, &none), Err(FetchError::BadUrl(_))), "{bad}");
+        for bad in [
+            "ftp://x.com/a",
+            "file:///etc/passwd",
+            "gopher://x",
+            "not a url",
+            "http://",
+        ] {
+            assert!(
+                matches!(check_url(bad, &none), Err(FetchError::BadUrl(_))),
+                "{bad}"
+            );
         }
-        for bad in ["http://127.0.0.1/", "http://[::1]:80/", "http://169.254.169.254/latest", "http://localhost:8080/", "http://0x7f000001/", "http://2130706433/"] {
-            assert!(matches!(check_url(bad, &none), Err(FetchError::Forbidden(_))), "{bad}");
+        for bad in [
+            "http://127.0.0.1/",
+            "http://[::1]:80/",
+            "http://169.254.169.254/latest",
+            "http://localhost:8080/",
+            "http://0x7f000001/",
+            "http://2130706433/",
+        ] {
+            assert!(
+                matches!(check_url(bad, &none), Err(FetchError::Forbidden(_))),
+                "{bad}"
+            );
         }
         assert!(check_url("https://example.com/a.jpg", &none).is_ok());
         assert!(check_url("http://127.0.0.1:9/", &["127.0.0.1".into()]).is_ok());
@@ -254,9 +283,18 @@ mod tests {
     /// The machine's own name resolves (through /etc/hosts) to a loopback or private address:
     /// only the resolver can refuse it.
     pub async fn own_hostname() -> String {
-        let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_owned();
-        let addrs: Vec<_> = tokio::net::lookup_host((name.as_str(), 0)).await.unwrap().collect();
-        assert!(addrs.iter().any(|a| !is_public(a.ip())), "{name} resolves to {addrs:?}");
+        let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .unwrap()
+            .trim()
+            .to_owned();
+        let addrs: Vec<_> = tokio::net::lookup_host((name.as_str(), 0))
+            .await
+            .unwrap()
+            .collect();
+        assert!(
+            addrs.iter().any(|a| !is_public(a.ip())),
+            "{name} resolves to {addrs:?}"
+        );
         name
     }
 
@@ -268,6 +306,9 @@ mod tests {
         assert!(matches!(err, FetchError::Forbidden(_)), "{err:?}");
         assert!(!err.is_transient());
         let err = check_url("http://localhost.:80/", &[]).unwrap_err();
-        assert!(matches!(err, FetchError::Forbidden(_)), "trailing dot: {err:?}");
+        assert!(
+            matches!(err, FetchError::Forbidden(_)),
+            "trailing dot: {err:?}"
+        );
     }
 }

@@ -46,7 +46,10 @@ pub fn parse_scopes(list: &[String]) -> Result<Vec<String>, String> {
     }
     for s in list {
         if s != "*" && !SCOPES.contains(&s.as_str()) {
-            return Err(format!("unknown scope {s:?} (known: *, {})", SCOPES.join(", ")));
+            return Err(format!(
+                "unknown scope {s:?} (known: *, {})",
+                SCOPES.join(", ")
+            ));
         }
     }
     Ok(list.to_vec())

@@ -7,11 +7,19 @@ use crate::config::LogConfig;
 
 /// Installs the global subscriber; a second call is a no-op.
 pub fn init(cfg: &LogConfig) {
-    let filter = EnvFilter::try_from_env("CUTOUT_LOG").unwrap_or_else(|_| EnvFilter::new(&cfg.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_env("CUTOUT_LOG").unwrap_or_else(|_| EnvFilter::new(&cfg.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = if cfg.format == "pretty" {
         builder.try_init()
     } else {
-        builder.json().with_current_span(true).with_span_list(true).flatten_event(true).try_init()
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .flatten_event(true)
+            .try_init()
     };
 }

@@ -62,13 +62,37 @@ impl Default for Metrics {
             job_seconds: Family::new_with_constructor(latency),
             registry: Registry::default(),
         };
-        registry.register("http_requests", "HTTP requests by route and status", m.http_requests.clone());
-        registry.register("http_request_duration_seconds", "HTTP latency by route", m.http_seconds.clone());
-        registry.register("queue_depth", "Jobs queued or running", m.queue_depth.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            m.http_requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP latency by route",
+            m.http_seconds.clone(),
+        );
+        registry.register(
+            "queue_depth",
+            "Jobs queued or running",
+            m.queue_depth.clone(),
+        );
         registry.register("jobs", "Jobs by state", m.jobs_by_state.clone());
-        registry.register("jobs_finished", "Jobs finished by outcome", m.jobs_finished.clone());
-        registry.register("inference_duration_seconds", "Segmentation time by model", m.inference_seconds.clone());
-        registry.register("job_duration_seconds", "Whole job time by kind", m.job_seconds.clone());
+        registry.register(
+            "jobs_finished",
+            "Jobs finished by outcome",
+            m.jobs_finished.clone(),
+        );
+        registry.register(
+            "inference_duration_seconds",
+            "Segmentation time by model",
+            m.inference_seconds.clone(),
+        );
+        registry.register(
+            "job_duration_seconds",
+            "Whole job time by kind",
+            m.job_seconds.clone(),
+        );
         Self { registry, ..m }
     }
 }
@@ -82,7 +106,11 @@ impl Metrics {
     }
 
     pub fn observe(family: &HistogramFamily<NameLabels>, name: &str, secs: f64) {
-        family.get_or_create(&NameLabels { name: name.to_owned() }).observe(secs);
+        family
+            .get_or_create(&NameLabels {
+                name: name.to_owned(),
+            })
+            .observe(secs);
     }
 }
 
@@ -98,10 +126,16 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     let resp = next.run(req).await;
     let m = &state.metrics;
     m.http_seconds
-        .get_or_create(&RouteLabels { route: route.clone() })
+        .get_or_create(&RouteLabels {
+            route: route.clone(),
+        })
         .observe(t.elapsed().as_secs_f64());
     m.http_requests
-        .get_or_create(&HttpLabels { method, route, status: resp.status().as_u16().to_string() })
+        .get_or_create(&HttpLabels {
+            method,
+            route,
+            status: resp.status().as_u16().to_string(),
+        })
         .inc();
     resp
 }

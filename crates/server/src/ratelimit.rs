@@ -63,7 +63,11 @@ impl RateLimiter {
             limit: self.burst,
             remaining: tokens.floor() as u32,
             reset_secs: ((cap - *tokens) / rate).ceil() as u64,
-            retry_after_secs: if allowed { 0 } else { ((1.0 - *tokens) / rate).ceil().max(1.0) as u64 },
+            retry_after_secs: if allowed {
+                0
+            } else {
+                ((1.0 - *tokens) / rate).ceil().max(1.0) as u64
+            },
         }
     }
 }

@@ -44,7 +44,13 @@ impl UrlSigner {
     }
 
     /// Checks in constant time, then the expiry.
-    pub fn verify(&self, job: JobId, expires: i64, signature: &str, now: i64) -> Result<(), SignatureError> {
+    pub fn verify(
+        &self,
+        job: JobId,
+        expires: i64,
+        signature: &str,
+        now: i64,
+    ) -> Result<(), SignatureError> {
         let sig = hex::decode(signature).map_err(|_| SignatureError::Invalid)?;
         self.mac(job, expires)
             .verify_slice(&sig)
@@ -75,9 +81,19 @@ mod tests {
         let sig = q.split("signature=").nth(1).unwrap();
         assert_eq!(s.verify(job, 1000, sig, 999), Ok(()));
         assert_eq!(s.verify(job, 1000, sig, 1001), Err(SignatureError::Expired));
-        assert_eq!(s.verify(job, 2000, sig, 999), Err(SignatureError::Invalid), "expiry extended");
-        assert_eq!(s.verify(JobId::new(), 1000, sig, 999), Err(SignatureError::Invalid));
-        assert_eq!(UrlSigner::new(b"other").verify(job, 1000, sig, 999), Err(SignatureError::Invalid));
+        assert_eq!(
+            s.verify(job, 2000, sig, 999),
+            Err(SignatureError::Invalid),
+            "expiry extended"
+        );
+        assert_eq!(
+            s.verify(JobId::new(), 1000, sig, 999),
+            Err(SignatureError::Invalid)
+        );
+        assert_eq!(
+            UrlSigner::new(b"other").verify(job, 1000, sig, 999),
+            Err(SignatureError::Invalid)
+        );
         assert_eq!(s.verify(job, 1000, "zz", 999), Err(SignatureError::Invalid));
     }
 

@@ -12,8 +12,15 @@ use crate::fetch::check_url;
 
 /// The fields a preset (or a request) may set.
 pub const OPTION_FIELDS: &[&str] = &[
-    "output_format", "model", "bg_color", "bg_image_url", "crop", "crop_margin", "size",
-    "only_mask", "webhook_url",
+    "output_format",
+    "model",
+    "bg_color",
+    "bg_image_url",
+    "crop",
+    "crop_margin",
+    "size",
+    "only_mask",
+    "webhook_url",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +86,9 @@ pub struct JobSpec {
     pub webhook_url: Option<String>,
     /// The preset used by `mode=params`, for the record.
     pub preset: Option<String>,
+    /// The request that created the job, so worker logs can be joined to the API's.
+    #[serde(default)]
+    pub request_id: Option<String>,
 }
 
 /// What the validator needs to know about the server.
@@ -118,7 +128,10 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn err(&mut self, field: &str, msg: impl Into<String>) {
-        self.errors.entry(field.to_owned()).or_default().push(msg.into());
+        self.errors
+            .entry(field.to_owned())
+            .or_default()
+            .push(msg.into());
     }
 
     fn text(&mut self, field: &str) -> Option<String> {
@@ -144,7 +157,10 @@ impl Reader<'_> {
         let Some(v) = self.text(field) else {
             return default;
         };
-        let found = options.iter().find(|(n, _)| n.eq_ignore_ascii_case(&v)).map(|o| o.1);
+        let found = options
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&v))
+            .map(|o| o.1);
         found.unwrap_or_else(|| {
             let names: Vec<&str> = options.iter().map(|o| o.0).collect();
             self.err(field, format!("must be one of {}", names.join(", ")));
@@ -185,15 +201,36 @@ pub fn parse_options(
     preset: Option<String>,
     ctx: &Context,
 ) -> Result<JobSpec, FieldErrors> {
-    let mut r = Reader { fields, errors: FieldErrors::new() };
-    let delivery = r.choice("delivery_mode", Delivery::Url, &[("url", Delivery::Url), ("final_url", Delivery::FinalUrl)]);
-    let output_format = r.text("output_format").unwrap_or_else(|| "png".into()).to_ascii_lowercase();
+    let mut r = Reader {
+        fields,
+        errors: FieldErrors::new(),
+    };
+    let delivery = r.choice(
+        "delivery_mode",
+        Delivery::Url,
+        &[("url", Delivery::Url), ("final_url", Delivery::FinalUrl)],
+    );
+    let output_format = r
+        .text("output_format")
+        .unwrap_or_else(|| "png".into())
+        .to_ascii_lowercase();
     if !["png", "jpg", "jpeg", "psd", "tiff", "webp"].contains(&output_format.as_str()) {
-        r.err("output_format", "must be one of png, jpg, jpeg, psd, tiff, webp");
+        r.err(
+            "output_format",
+            "must be one of png, jpg, jpeg, psd, tiff, webp",
+        );
     }
-    let model = r.text("model").unwrap_or_else(|| ctx.default_model.to_owned());
+    let model = r
+        .text("model")
+        .unwrap_or_else(|| ctx.default_model.to_owned());
     if !ctx.models.iter().any(|m| m == &model) {
-        r.err("model", format!("must be one of the installed image models: {}", ctx.models.join(", ")));
+        r.err(
+            "model",
+            format!(
+                "must be one of the installed image models: {}",
+                ctx.models.join(", ")
+            ),
+        );
     }
     let bg_color = r.text("bg_color");
     if let Some(c) = &bg_color {
@@ -245,6 +282,7 @@ pub fn parse_options(
         only_mask,
         webhook_url,
         preset,
+        request_id: None,
     })
 }
 
@@ -280,7 +318,10 @@ mod tests {
     #[test]
     fn defaults_follow_the_contract() {
         let s = parse(json!({}), Mode::Clipping).unwrap();
-        assert_eq!((s.delivery, s.output_format.as_str(), s.model.as_str()), (Delivery::Url, "png", "u2net"));
+        assert_eq!(
+            (s.delivery, s.output_format.as_str(), s.model.as_str()),
+            (Delivery::Url, "png", "u2net")
+        );
         assert_eq!(s.backdrop, Backdrop::Transparent);
         let s = parse(json!({}), Mode::Background).unwrap();
         assert_eq!(s.backdrop, Backdrop::Color("#ffffff".into()));
@@ -295,14 +336,32 @@ mod tests {
         )
         .unwrap_err();
         let fields: Vec<&str> = e.keys().map(String::as_str).collect();
-        assert_eq!(fields, ["bg_color", "crop_margin", "delivery_mode", "model", "only_mask", "output_format", "size", "webhook_url"]);
+        assert_eq!(
+            fields,
+            [
+                "bg_color",
+                "crop_margin",
+                "delivery_mode",
+                "model",
+                "only_mask",
+                "output_format",
+                "size",
+                "webhook_url"
+            ]
+        );
     }
 
     #[test]
     fn multipart_strings_are_understood() {
         let s = parse(json!({"crop": "true", "crop_margin": "10%", "size": "800x600", "only_mask": "1", "output_format": "JPG"}), Mode::Clipping).unwrap();
         assert!(s.crop && s.only_mask);
-        assert_eq!(s.size, Size::Box { width: 800, height: 600 });
+        assert_eq!(
+            s.size,
+            Size::Box {
+                width: 800,
+                height: 600
+            }
+        );
         assert_eq!(s.format(), OutputFormat::Mask);
     }
 

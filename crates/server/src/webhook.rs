@@ -35,7 +35,11 @@ pub fn delivery_for(state: &AppState, job: &Job, finish: &Finish, url: String) -
         "created_at": crate::time::rfc3339(now_ms()),
         "data": status_body(state, &done),
     });
-    NewDelivery { event: event.into(), url, body: body.to_string() }
+    NewDelivery {
+        event: event.into(),
+        url,
+        body: body.to_string(),
+    }
 }
 
 /// Sends due deliveries until `stop`.
@@ -75,11 +79,19 @@ async fn send(state: &AppState, d: &Delivery) {
         ("x-webhook-event", d.event.clone()),
         ("x-webhook-delivery-id", d.id.to_string()),
         ("x-webhook-timestamp", ts.to_string()),
-        ("x-webhook-signature", webhook_signature(&secret, ts, &d.body)),
+        (
+            "x-webhook-signature",
+            webhook_signature(&secret, ts, &d.body),
+        ),
     ];
     let sent = state
         .fetcher
-        .post(&d.url, &headers, d.body.clone(), Duration::from_secs(cfg.timeout_secs))
+        .post(
+            &d.url,
+            &headers,
+            d.body.clone(),
+            Duration::from_secs(cfg.timeout_secs),
+        )
         .await;
     let error = match sent {
         Ok(s) if (200..300).contains(&s) => {
@@ -94,7 +106,10 @@ async fn send(state: &AppState, d: &Delivery) {
     };
     let attempts = d.attempts + 1;
     let next = (attempts < cfg.max_attempts).then(|| {
-        let backoff = cfg.retry_backoff_secs.saturating_mul(1 << attempts.min(20)).min(3600);
+        let backoff = cfg
+            .retry_backoff_secs
+            .saturating_mul(1 << attempts.min(20))
+            .min(3600);
         now_ms() + backoff as i64 * 1000
     });
     tracing::warn!(job_id = %d.job, event = %d.event, attempts, error = %error, gave_up = next.is_none(), "webhook delivery failed");

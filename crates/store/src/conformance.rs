@@ -59,7 +59,9 @@ async fn balance(repo: &dyn Repo, acc: &Account) -> i64 {
 /// Drains the queue of everything earlier tests left runnable.
 async fn drain(repo: &dyn Repo) {
     while let Some(j) = repo.claim_next("drain", &["image"]).await.unwrap() {
-        let done = Finish::Completed { result: serde_json::json!({}) };
+        let done = Finish::Completed {
+            result: serde_json::json!({}),
+        };
         assert!(repo.finish(j.id, "drain", done, vec![]).await.unwrap());
     }
 }
@@ -93,13 +95,27 @@ pub async fn idempotency_replays_and_conflicts(repo: &dyn Repo) {
     };
     let first = created_with(repo, new_job(&acc, &key, 1), rec("h1")).await;
     assert!(matches!(first, CreateOutcome::Created(_)));
-    match repo.create_job(new_job(&acc, &key, 1), Some(rec("h1"))).await.unwrap() {
+    match repo
+        .create_job(new_job(&acc, &key, 1), Some(rec("h1")))
+        .await
+        .unwrap()
+    {
         CreateOutcome::Replay(r) => assert_eq!(r.body, "{\"first\":true}"),
         other => panic!("expected Replay, got {other:?}"),
     }
-    let conflict = repo.create_job(new_job(&acc, &key, 1), Some(rec("h2"))).await.unwrap();
-    assert!(matches!(conflict, CreateOutcome::IdemConflict), "{conflict:?}");
-    assert_eq!(balance(repo, &acc).await, 9, "a replay must not charge again");
+    let conflict = repo
+        .create_job(new_job(&acc, &key, 1), Some(rec("h2")))
+        .await
+        .unwrap();
+    assert!(
+        matches!(conflict, CreateOutcome::IdemConflict),
+        "{conflict:?}"
+    );
+    assert_eq!(
+        balance(repo, &acc).await,
+        9,
+        "a replay must not charge again"
+    );
     // The generic record API keeps the first response.
     let mut other = rec("h3");
     other.idem_key = "retry-2".into();
@@ -119,29 +135,53 @@ pub async fn claim_finish_and_lost_claims(repo: &dyn Repo) {
     let (acc, key) = account(repo, 10).await;
     let a = created(repo, new_job(&acc, &key, 1)).await;
     let b = created(repo, new_job(&acc, &key, 1)).await;
-    assert!(repo.claim_next("w1", &["video"]).await.unwrap().is_none(), "wrong kind claimed");
+    assert!(
+        repo.claim_next("w1", &["video"]).await.unwrap().is_none(),
+        "wrong kind claimed"
+    );
     let first = repo.claim_next("w1", &["image"]).await.unwrap().unwrap();
     assert_eq!(first.id, a.id, "oldest first");
     assert_eq!((first.state, first.attempts), (JobState::Running, 1));
     assert!(repo.heartbeat(a.id, "w1").await.unwrap());
-    assert!(!repo.heartbeat(a.id, "w2").await.unwrap(), "another worker's claim");
-    assert!(repo.set_progress(a.id, "w1", "processing", 40).await.unwrap());
+    assert!(
+        !repo.heartbeat(a.id, "w2").await.unwrap(),
+        "another worker's claim"
+    );
+    assert!(repo
+        .set_progress(a.id, "w1", "processing", 40)
+        .await
+        .unwrap());
     assert_eq!(repo.get_job(a.id).await.unwrap().unwrap().progress, 40);
-    let done = Finish::Completed { result: serde_json::json!({"blob": "r.png"}) };
+    let done = Finish::Completed {
+        result: serde_json::json!({"blob": "r.png"}),
+    };
     assert!(!repo.finish(a.id, "w2", done.clone(), vec![]).await.unwrap());
     assert!(repo.finish(a.id, "w1", done.clone(), vec![]).await.unwrap());
-    assert!(!repo.finish(a.id, "w1", done, vec![]).await.unwrap(), "finished twice");
+    assert!(
+        !repo.finish(a.id, "w1", done, vec![]).await.unwrap(),
+        "finished twice"
+    );
     let a = repo.get_job(a.id).await.unwrap().unwrap();
-    assert_eq!((a.state, a.result.unwrap()["blob"].as_str()), (JobState::Completed, Some("r.png")));
+    assert_eq!(
+        (a.state, a.result.unwrap()["blob"].as_str()),
+        (JobState::Completed, Some("r.png"))
+    );
     // A graceful release does not count an attempt.
     let second = repo.claim_next("w1", &["image"]).await.unwrap().unwrap();
     assert_eq!(second.id, b.id);
-    assert!(repo.requeue(b.id, "w1", now_ms(), "shutdown", false).await.unwrap());
+    assert!(repo
+        .requeue(b.id, "w1", now_ms(), "shutdown", false)
+        .await
+        .unwrap());
     let b = repo.get_job(b.id).await.unwrap().unwrap();
     assert_eq!((b.state, b.attempts), (JobState::Queued, 0));
     // A failure with refund gives the credit back once.
     let again = repo.claim_next("w1", &["image"]).await.unwrap().unwrap();
-    let fail = Finish::Failed { code: "corrupt".into(), message: "bad".into(), refund: true };
+    let fail = Finish::Failed {
+        code: "corrupt".into(),
+        message: "bad".into(),
+        refund: true,
+    };
     assert!(repo.finish(again.id, "w1", fail, vec![]).await.unwrap());
     assert_eq!(balance(repo, &acc).await, 9);
     let events = repo.events(again.id).await.unwrap();
@@ -155,7 +195,11 @@ pub async fn stale_claims_requeue_then_fail_with_one_refund(repo: &dyn Repo) {
     let (acc, key) = account(repo, 5).await;
     let job = created(repo, new_job(&acc, &key, 3)).await;
     assert_eq!(balance(repo, &acc).await, 2);
-    let claimed = repo.claim_next("dead-1", &["image"]).await.unwrap().unwrap();
+    let claimed = repo
+        .claim_next("dead-1", &["image"])
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(claimed.id, job.id);
     // A heartbeat in the future of the cutoff keeps the claim.
     assert!(repo.reap_stale(now_ms() - 60_000).await.unwrap().is_empty());
@@ -163,12 +207,20 @@ pub async fn stale_claims_requeue_then_fail_with_one_refund(repo: &dyn Repo) {
     let j = repo.get_job(job.id).await.unwrap().unwrap();
     assert_eq!((j.state, j.claimed_by), (JobState::Queued, None));
     // The old worker's late result is refused.
-    let late = Finish::Completed { result: serde_json::json!({}) };
+    let late = Finish::Completed {
+        result: serde_json::json!({}),
+    };
     assert!(!repo.finish(job.id, "dead-1", late, vec![]).await.unwrap());
-    repo.claim_next("dead-2", &["image"]).await.unwrap().unwrap();
+    repo.claim_next("dead-2", &["image"])
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(repo.reap_stale(now_ms() + 1).await.unwrap(), vec![job.id]);
     let j = repo.get_job(job.id).await.unwrap().unwrap();
-    assert_eq!((j.state, j.error_code.as_deref()), (JobState::Failed, Some("worker_lost")));
+    assert_eq!(
+        (j.state, j.error_code.as_deref()),
+        (JobState::Failed, Some("worker_lost"))
+    );
     assert_eq!(balance(repo, &acc).await, 5, "refunded exactly once");
 }
 
@@ -183,7 +235,10 @@ pub async fn queue_is_bounded(repo: &dyn Repo) {
     assert!(matches!(full, CreateOutcome::QueueFull), "{full:?}");
     assert_eq!(balance(repo, &acc).await, 9, "a refused job is not charged");
     let counts = repo.count_by_state().await.unwrap();
-    assert!(counts.iter().any(|&(s, n)| s == JobState::Queued && n >= 1), "{counts:?}");
+    assert!(
+        counts.iter().any(|&(s, n)| s == JobState::Queued && n >= 1),
+        "{counts:?}"
+    );
     assert!(repo.next_run_after().await.unwrap().is_some());
     drain(repo).await;
 }
@@ -191,19 +246,40 @@ pub async fn queue_is_bounded(repo: &dyn Repo) {
 pub async fn keys_and_credits(repo: &dyn Repo) {
     let acc = repo.create_account("team", 0, "s3cret").await.unwrap();
     let key = repo
-        .create_key(acc.id, "ci", "deadbeef", "ck_dead", &["images:write".into()])
+        .create_key(
+            acc.id,
+            "ci",
+            "deadbeef",
+            "ck_dead",
+            &["images:write".into()],
+        )
         .await
         .unwrap();
     let found = repo.find_key("deadbeef").await.unwrap().unwrap();
     assert_eq!((found.id, found.account), (key.id, acc.id));
     assert!(found.has_scope("images:write") && !found.has_scope("assets:read"));
-    assert!(repo.list_keys().await.unwrap().iter().any(|k| k.id == key.id));
+    assert!(repo
+        .list_keys()
+        .await
+        .unwrap()
+        .iter()
+        .any(|k| k.id == key.id));
     assert_eq!(repo.credit(acc.id, 7, "topup").await.unwrap(), Some(7));
-    assert_eq!(repo.credit(acc.id, -8, "adjust").await.unwrap(), None, "below zero");
-    assert_eq!(repo.webhook_secret(acc.id).await.unwrap().as_deref(), Some("s3cret"));
+    assert_eq!(
+        repo.credit(acc.id, -8, "adjust").await.unwrap(),
+        None,
+        "below zero"
+    );
+    assert_eq!(
+        repo.webhook_secret(acc.id).await.unwrap().as_deref(),
+        Some("s3cret")
+    );
     assert!(repo.revoke_key(key.id).await.unwrap());
     assert!(!repo.revoke_key(key.id).await.unwrap());
-    assert!(repo.find_key("deadbeef").await.unwrap().is_none(), "revoked key still valid");
+    assert!(
+        repo.find_key("deadbeef").await.unwrap().is_none(),
+        "revoked key still valid"
+    );
 }
 
 pub async fn presets_crud(repo: &dyn Repo) {
@@ -211,9 +287,18 @@ pub async fn presets_crud(repo: &dyn Repo) {
     let (b, _) = account(repo, 0).await;
     let p = serde_json::json!({"bg_color": "#fff"});
     assert!(repo.put_preset(a.id, "web", &p).await.unwrap());
-    assert!(!repo.put_preset(a.id, "web", &serde_json::json!({"crop": true})).await.unwrap());
-    assert_eq!(repo.get_preset(a.id, "web").await.unwrap().unwrap().params["crop"], true);
-    assert!(repo.get_preset(b.id, "web").await.unwrap().is_none(), "presets leak across accounts");
+    assert!(!repo
+        .put_preset(a.id, "web", &serde_json::json!({"crop": true}))
+        .await
+        .unwrap());
+    assert_eq!(
+        repo.get_preset(a.id, "web").await.unwrap().unwrap().params["crop"],
+        true
+    );
+    assert!(
+        repo.get_preset(b.id, "web").await.unwrap().is_none(),
+        "presets leak across accounts"
+    );
     assert_eq!(repo.list_presets(a.id).await.unwrap().len(), 1);
     assert!(repo.delete_preset(a.id, "web").await.unwrap());
     assert!(!repo.delete_preset(a.id, "web").await.unwrap());
@@ -228,27 +313,53 @@ pub async fn webhook_outbox(repo: &dyn Repo) {
         url: "https://example.com/hook".into(),
         body: "{}".into(),
     };
-    let done = Finish::Completed { result: serde_json::json!({}) };
+    let done = Finish::Completed {
+        result: serde_json::json!({}),
+    };
     assert!(repo.finish(job.id, "w", done, vec![hook]).await.unwrap());
     let due = repo.due_deliveries(now_ms() + 1, 10).await.unwrap();
-    let d = due.iter().find(|d| d.job == job.id).expect("delivery enqueued with the job");
-    repo.delivery_failed(d, "timeout", Some(now_ms() + 60_000)).await.unwrap();
-    assert!(!repo.due_deliveries(now_ms() + 1, 10).await.unwrap().iter().any(|x| x.id == d.id));
+    let d = due
+        .iter()
+        .find(|d| d.job == job.id)
+        .expect("delivery enqueued with the job");
+    repo.delivery_failed(d, "timeout", Some(now_ms() + 60_000))
+        .await
+        .unwrap();
+    assert!(!repo
+        .due_deliveries(now_ms() + 1, 10)
+        .await
+        .unwrap()
+        .iter()
+        .any(|x| x.id == d.id));
     let later = repo.due_deliveries(now_ms() + 120_000, 10).await.unwrap();
     let d = later.iter().find(|x| x.id == d.id).expect("rescheduled");
     assert_eq!(d.attempts, 1);
     repo.delivery_done(d).await.unwrap();
-    assert!(!repo.due_deliveries(now_ms() + 120_000, 10).await.unwrap().iter().any(|x| x.id == d.id));
+    assert!(!repo
+        .due_deliveries(now_ms() + 120_000, 10)
+        .await
+        .unwrap()
+        .iter()
+        .any(|x| x.id == d.id));
 }
 
 /// Runs every blob store check on a fresh, empty store.
 pub async fn blob_suite(blobs: Arc<dyn BlobStore>) {
     let key = BlobKey::parse("results/a/b.png").unwrap();
     assert_eq!(blobs.get(&key).await.unwrap(), None);
-    blobs.put_bytes(&key, Bytes::from_static(b"one")).await.unwrap();
+    blobs
+        .put_bytes(&key, Bytes::from_static(b"one"))
+        .await
+        .unwrap();
     assert_eq!(blobs.get(&key).await.unwrap().as_deref(), Some(&b"one"[..]));
-    blobs.put_bytes(&key, Bytes::from_static(b"two!")).await.unwrap();
-    assert_eq!(blobs.get(&key).await.unwrap().as_deref(), Some(&b"two!"[..]));
+    blobs
+        .put_bytes(&key, Bytes::from_static(b"two!"))
+        .await
+        .unwrap();
+    assert_eq!(
+        blobs.get(&key).await.unwrap().as_deref(),
+        Some(&b"two!"[..])
+    );
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("in.bin");
     std::fs::write(&src, vec![7u8; 100_000]).unwrap();

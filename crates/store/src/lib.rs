@@ -26,8 +26,12 @@ pub use sqlite::SqliteRepo;
 /// backend; until it lands its URLs are refused with a clear error rather than ignored.
 pub async fn open_repo(url: &str, max_connections: u32) -> Result<Arc<dyn Repo>, StoreError> {
     match url.split_once("://") {
-        Some(("sqlite", path)) => Ok(Arc::new(SqliteRepo::open(&PathBuf::from(path), max_connections).await?)),
-        None => Ok(Arc::new(SqliteRepo::open(&PathBuf::from(url), max_connections).await?)),
+        Some(("sqlite", path)) => Ok(Arc::new(
+            SqliteRepo::open(&PathBuf::from(path), max_connections).await?,
+        )),
+        None => Ok(Arc::new(
+            SqliteRepo::open(&PathBuf::from(url), max_connections).await?,
+        )),
         Some((scheme, _)) => Err(StoreError::Config(format!(
             "database scheme {scheme:?} is not supported (use sqlite://PATH)"
         ))),

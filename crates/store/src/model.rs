@@ -110,7 +110,9 @@ pub enum CreateOutcome {
     Replay(IdemRecord),
     /// The idempotency key was already used for a different request.
     IdemConflict,
-    InsufficientCredits { balance: i64 },
+    InsufficientCredits {
+        balance: i64,
+    },
     QueueFull,
 }
 

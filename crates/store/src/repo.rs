@@ -55,8 +55,7 @@ pub trait JobRepo: Send + Sync {
 /// Accounts, keys and the credit ledger.
 #[async_trait]
 pub trait AccountRepo: Send + Sync {
-    async fn create_account(&self, name: &str, credits: i64, webhook_secret: &str)
-        -> R<Account>;
+    async fn create_account(&self, name: &str, credits: i64, webhook_secret: &str) -> R<Account>;
     async fn get_account(&self, id: AccountId) -> R<Option<Account>>;
     async fn create_key(
         &self,
@@ -79,8 +78,12 @@ pub trait AccountRepo: Send + Sync {
 #[async_trait]
 pub trait PresetRepo: Send + Sync {
     /// Creates or replaces; true when it was created.
-    async fn put_preset(&self, account: AccountId, name: &str, params: &serde_json::Value)
-        -> R<bool>;
+    async fn put_preset(
+        &self,
+        account: AccountId,
+        name: &str,
+        params: &serde_json::Value,
+    ) -> R<bool>;
     async fn get_preset(&self, account: AccountId, name: &str) -> R<Option<Preset>>;
     async fn list_presets(&self, account: AccountId) -> R<Vec<Preset>>;
     async fn delete_preset(&self, account: AccountId, name: &str) -> R<bool>;
@@ -101,8 +104,12 @@ pub trait WebhookRepo: Send + Sync {
     async fn due_deliveries(&self, now: Millis, limit: u32) -> R<Vec<Delivery>>;
     async fn delivery_done(&self, delivery: &Delivery) -> R<()>;
     /// Records a failed attempt; `next_at: None` gives up.
-    async fn delivery_failed(&self, delivery: &Delivery, error: &str, next_at: Option<Millis>)
-        -> R<()>;
+    async fn delivery_failed(
+        &self,
+        delivery: &Delivery,
+        error: &str,
+        next_at: Option<Millis>,
+    ) -> R<()>;
     async fn webhook_secret(&self, account: AccountId) -> R<Option<String>>;
 }
 

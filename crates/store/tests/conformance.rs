@@ -12,5 +12,10 @@ async fn sqlite_repo_conforms() {
 #[tokio::test]
 async fn local_blobs_conform() {
     let dir = tempfile::tempdir().unwrap();
-    blob_suite(cutout_store::open_blobs(dir.path().to_str().unwrap()).await.unwrap()).await;
+    blob_suite(
+        cutout_store::open_blobs(dir.path().to_str().unwrap())
+            .await
+            .unwrap(),
+    )
+    .await;
 }

@@ -48,7 +48,9 @@ pub fn result_url(state: &AppState, job: &Job) -> Option<String> {
 
 /// The contract's status payload.
 pub fn status_body(state: &AppState, job: &Job) -> Value {
-    let final_url = (job.state == JobState::Completed).then(|| result_url(state, job)).flatten();
+    let final_url = (job.state == JobState::Completed)
+        .then(|| result_url(state, job))
+        .flatten();
     let warnings = job
         .result
         .as_ref()
@@ -78,7 +80,9 @@ pub async fn status(
     caller: Caller,
     Query(q): Query<StatusQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = q.job_id.ok_or_else(|| ApiError::field("job_id", "job_id is required"))?;
+    let id = q
+        .job_id
+        .ok_or_else(|| ApiError::field("job_id", "job_id is required"))?;
     let job = owned_job(&state, &caller, &id).await?;
     Ok(Json(status_body(&state, &job)))
 }
@@ -129,13 +133,24 @@ pub async fn signed_result(
     Query(q): Query<SignedQuery>,
 ) -> Result<Response, ApiError> {
     let id: JobId = id.parse().map_err(|_| ApiError::NotFound)?;
-    let (Some(expires), Some(sig)) = (q.expires.and_then(|e| e.parse::<i64>().ok()), q.signature) else {
-        return Err(ApiError::Forbidden("this link needs expires and signature".into()));
+    let (Some(expires), Some(sig)) = (q.expires.and_then(|e| e.parse::<i64>().ok()), q.signature)
+    else {
+        return Err(ApiError::Forbidden(
+            "this link needs expires and signature".into(),
+        ));
     };
     match state.signer.verify(id, expires, &sig, now_ms() / 1000) {
         Ok(()) => {}
-        Err(SignatureError::Expired) => return Err(ApiError::Forbidden("this link has expired; ask /api/v1/status for a fresh one".into())),
-        Err(SignatureError::Invalid) => return Err(ApiError::Forbidden("the link's signature is invalid".into())),
+        Err(SignatureError::Expired) => {
+            return Err(ApiError::Forbidden(
+                "this link has expired; ask /api/v1/status for a fresh one".into(),
+            ))
+        }
+        Err(SignatureError::Invalid) => {
+            return Err(ApiError::Forbidden(
+                "the link's signature is invalid".into(),
+            ))
+        }
     }
     let job = state
         .repo
@@ -151,7 +166,10 @@ pub async fn signed_result(
 }
 
 /// `GET /files/{key}`: published results (`delivery_mode=final_url`), public by design.
-pub async fn public_file(State(state): State<AppState>, Path(key): Path<String>) -> Result<Response, ApiError> {
+pub async fn public_file(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
     if !key.starts_with("public/") {
         return Err(ApiError::NotFound);
     }
@@ -170,7 +188,12 @@ fn mime_for(key: &str) -> &'static str {
     }
 }
 
-async fn serve_blob(state: &AppState, key: &str, mime: &str, cache: &'static str) -> Result<Response, ApiError> {
+async fn serve_blob(
+    state: &AppState,
+    key: &str,
+    mime: &str,
+    cache: &'static str,
+) -> Result<Response, ApiError> {
     let key = BlobKey::parse(key).map_err(|_| ApiError::NotFound)?;
     let bytes = state
         .blobs
@@ -180,16 +203,30 @@ async fn serve_blob(state: &AppState, key: &str, mime: &str, cache: &'static str
         .ok_or(ApiError::NotFound)?;
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(mime).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     Ok(resp)
 }
 
 /// `GET /api/v1/account`: balance and usage of the caller's account.
-pub async fn account(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+pub async fn account(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
     let fail = |e: cutout_store::StoreError| ApiError::internal("account lookup failed", &e);
-    let acc = state.repo.get_account(caller.0.account).await.map_err(fail)?.ok_or(ApiError::NotFound)?;
+    let acc = state
+        .repo
+        .get_account(caller.0.account)
+        .await
+        .map_err(fail)?
+        .ok_or(ApiError::NotFound)?;
     let usage = state.repo.usage(acc.id).await.map_err(fail)?;
     Ok(Json(json!({
         "account_id": acc.id,

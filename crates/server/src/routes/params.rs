@@ -24,18 +24,29 @@ fn view(p: &Preset) -> Value {
 
 fn check_name(name: &str) -> Result<(), ApiError> {
     let ok = (1..=64).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
     if ok {
         Ok(())
     } else {
-        Err(ApiError::field("name", "must be 1-64 characters of A-Z a-z 0-9 _ - ."))
+        Err(ApiError::field(
+            "name",
+            "must be 1-64 characters of A-Z a-z 0-9 _ - .",
+        ))
     }
 }
 
 /// A preset's options are validated like a request's, so a stored preset always works.
 fn check_options(state: &AppState, opts: &Map<String, Value>) -> Result<(), ApiError> {
     if let Some(bad) = opts.keys().find(|k| !OPTION_FIELDS.contains(&k.as_str())) {
-        return Err(ApiError::field("params", format!("unknown option {bad:?}; known: {}", OPTION_FIELDS.join(", "))));
+        return Err(ApiError::field(
+            "params",
+            format!(
+                "unknown option {bad:?}; known: {}",
+                OPTION_FIELDS.join(", ")
+            ),
+        ));
     }
     let models = state.segmenters.image_models();
     let ctx = spec::Context {
@@ -43,13 +54,17 @@ fn check_options(state: &AppState, opts: &Map<String, Value>) -> Result<(), ApiE
         default_model: &state.config.jobs.default_model,
         allow_hosts: &state.config.fetch.allow_hosts,
     };
-    spec::parse_options(opts, Mode::Params, None, None, &ctx).map(|_| ()).map_err(ApiError::Validation)
+    spec::parse_options(opts, Mode::Params, None, None, &ctx)
+        .map(|_| ())
+        .map_err(ApiError::Validation)
 }
 
 fn parse_body(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(ApiError::BadRequest("the body must be a JSON object".into())),
+        Ok(_) => Err(ApiError::BadRequest(
+            "the body must be a JSON object".into(),
+        )),
         Err(e) => Err(ApiError::BadRequest(format!("invalid JSON: {e}"))),
     }
 }
@@ -60,10 +75,16 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
         .list_presets(caller.0.account)
         .await
         .map_err(|e| ApiError::internal("listing presets failed", &e))?;
-    Ok(Json(json!({"params": presets.iter().map(view).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"params": presets.iter().map(view).collect::<Vec<_>>()}),
+    ))
 }
 
-pub async fn get(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let p = state
         .repo
         .get_preset(caller.0.account, &name)
@@ -89,10 +110,18 @@ pub async fn create(
             return Ok(r);
         }
     }
-    let name = fields.get("name").and_then(Value::as_str).ok_or_else(|| ApiError::field("name", "name is required"))?;
+    let name = fields
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ApiError::field("name", "name is required"))?;
     let opts = match fields.get("params") {
         Some(Value::Object(o)) => o.clone(),
-        _ => return Err(ApiError::field("params", "params must be an object of options")),
+        _ => {
+            return Err(ApiError::field(
+                "params",
+                "params must be an object of options",
+            ))
+        }
     };
     let (status, body) = save(&state, &caller, name, &opts).await?;
     remember(&state, &caller, idem, hash, status, &body).await
@@ -114,17 +143,39 @@ pub async fn put(
     Ok((status, Json(body)).into_response())
 }
 
-async fn save(state: &AppState, caller: &Caller, name: &str, opts: &Map<String, Value>) -> Result<(StatusCode, Value), ApiError> {
+async fn save(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    opts: &Map<String, Value>,
+) -> Result<(StatusCode, Value), ApiError> {
     check_name(name)?;
     check_options(state, opts)?;
     let fail = |e: cutout_store::StoreError| ApiError::internal("saving a preset failed", &e);
-    let created = state.repo.put_preset(caller.0.account, name, &Value::Object(opts.clone())).await.map_err(fail)?;
-    let stored = state.repo.get_preset(caller.0.account, name).await.map_err(fail)?.ok_or(ApiError::Internal)?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let created = state
+        .repo
+        .put_preset(caller.0.account, name, &Value::Object(opts.clone()))
+        .await
+        .map_err(fail)?;
+    let stored = state
+        .repo
+        .get_preset(caller.0.account, name)
+        .await
+        .map_err(fail)?
+        .ok_or(ApiError::Internal)?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, view(&stored)))
 }
 
-pub async fn delete(State(state): State<AppState>, caller: Caller, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
     caller.require("params:write")?;
     let gone = state
         .repo

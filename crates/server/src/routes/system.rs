@@ -21,7 +21,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         "database": if db.is_ok() { "ok" } else { "unavailable" },
         "models": models,
     });
-    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(body)).into_response()
 }
 
@@ -32,12 +36,21 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     }
     if let Ok(counts) = state.repo.count_by_state().await {
         for (st, n) in counts {
-            let label = crate::metrics::NameLabels { name: st.as_str().into() };
-            state.metrics.jobs_by_state.get_or_create(&label).set(n as i64);
+            let label = crate::metrics::NameLabels {
+                name: st.as_str().into(),
+            };
+            state
+                .metrics
+                .jobs_by_state
+                .get_or_create(&label)
+                .set(n as i64);
         }
     }
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         state.metrics.encode(),
     )
         .into_response()
@@ -66,7 +79,11 @@ pub async fn models(State(state): State<AppState>) -> Json<Value> {
 }
 
 pub async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], include_str!("../../openapi.json")).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("../../openapi.json"),
+    )
+        .into_response()
 }
 
 /// A self-contained page (no CDN) that renders `/openapi.json`.

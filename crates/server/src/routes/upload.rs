@@ -40,7 +40,11 @@ pub async fn upload(
     caller.require("images:write")?;
     let idem = idempotency_key(&headers)?;
     let raw = read_request(&state, &headers, req).await?;
-    let hash = request_hash("upload", &raw.fields, raw.file.as_ref().map(|f| f.sha256.as_str()));
+    let hash = request_hash(
+        "upload",
+        &raw.fields,
+        raw.file.as_ref().map(|f| f.sha256.as_str()),
+    );
     if let Some(k) = &idem {
         // A retry gets its first answer even if validation would now differ (a preset deleted
         // since); the authoritative check is inside the job's transaction.
@@ -48,7 +52,11 @@ pub async fn upload(
             return Ok(r);
         }
     }
-    let spec = validate(&state, &caller, &raw).await?;
+    let mut spec = validate(&state, &caller, &raw).await?;
+    spec.request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let job_id = JobId::new();
     let input_key = match &raw.file {
         Some(f) => Some(store_input(&state, job_id, f).await?),
@@ -100,7 +108,11 @@ pub async fn upload(
     }
 }
 
-async fn read_request(state: &AppState, headers: &HeaderMap, req: Request) -> Result<Raw, ApiError> {
+async fn read_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    req: Request,
+) -> Result<Raw, ApiError> {
     let ctype = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -115,10 +127,14 @@ async fn read_request(state: &AppState, headers: &HeaderMap, req: Request) -> Re
         let limit = state.config.server.max_json_bytes;
         let bytes = axum::body::to_bytes(req.into_body(), limit)
             .await
-            .map_err(|_| ApiError::PayloadTooLarge(format!("JSON bodies are limited to {limit} bytes")))?;
+            .map_err(|_| {
+                ApiError::PayloadTooLarge(format!("JSON bodies are limited to {limit} bytes"))
+            })?;
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(fields)) => Ok(Raw { fields, file: None }),
-            Ok(_) => Err(ApiError::BadRequest("the body must be a JSON object".into())),
+            Ok(_) => Err(ApiError::BadRequest(
+                "the body must be a JSON object".into(),
+            )),
             Err(e) => Err(ApiError::BadRequest(format!("invalid JSON: {e}"))),
         }
     } else {
@@ -151,7 +167,9 @@ async fn read_multipart(state: &AppState, mut mp: Multipart) -> Result<Raw, ApiE
         while let Some(chunk) = field.chunk().await.map_err(bad)? {
             text.extend_from_slice(&chunk);
             if text.len() > 64 << 10 {
-                return Err(ApiError::PayloadTooLarge(format!("field {name} is over 64 KiB")));
+                return Err(ApiError::PayloadTooLarge(format!(
+                    "field {name} is over 64 KiB"
+                )));
             }
         }
         let text = String::from_utf8(text)
@@ -180,28 +198,50 @@ async fn stream_to_disk(
         .map_err(|e| ApiError::internal("opening an upload file", &e))?;
     let mut hasher = Sha256::new();
     let mut size = 0u64;
-    while let Some(chunk) = field.chunk().await.map_err(|e| ApiError::BadRequest(e.body_text()))? {
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| ApiError::BadRequest(e.body_text()))?
+    {
         size += chunk.len() as u64;
         if size > max {
-            return Err(ApiError::PayloadTooLarge(format!("the file is over the limit of {max} bytes")));
+            return Err(ApiError::PayloadTooLarge(format!(
+                "the file is over the limit of {max} bytes"
+            )));
         }
         hasher.update(&chunk);
         out.write_all(&chunk)
             .await
             .map_err(|e| ApiError::internal("writing an upload", &e))?;
     }
-    out.flush().await.map_err(|e| ApiError::internal("writing an upload", &e))?;
-    Ok(Upload { temp, sha256: hex::encode(hasher.finalize()), size })
+    out.flush()
+        .await
+        .map_err(|e| ApiError::internal("writing an upload", &e))?;
+    Ok(Upload {
+        temp,
+        sha256: hex::encode(hasher.finalize()),
+        size,
+    })
 }
 
 /// Everything a 422 can be about, checked before anything is stored or charged.
 async fn validate(state: &AppState, caller: &Caller, raw: &Raw) -> Result<spec::JobSpec, ApiError> {
     let f = &raw.fields;
-    let file_url = f.get("file_url").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let file_url = f
+        .get("file_url")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let mut errors = crate::error::FieldErrors::new();
     match (&raw.file, file_url) {
-        (Some(_), Some(_)) => errors.entry("file".into()).or_default().push("give file or file_url, not both".into()),
-        (None, None) => errors.entry("file".into()).or_default().push("file or file_url is required".into()),
+        (Some(_), Some(_)) => errors
+            .entry("file".into())
+            .or_default()
+            .push("give file or file_url, not both".into()),
+        (None, None) => errors
+            .entry("file".into())
+            .or_default()
+            .push("file or file_url is required".into()),
         _ => {}
     }
     if let Some(u) = &raw.file {
@@ -211,16 +251,25 @@ async fn validate(state: &AppState, caller: &Caller, raw: &Raw) -> Result<spec::
     }
     if let Some(u) = file_url {
         if let Err(e) = crate::fetch::check_url(u, &state.config.fetch.allow_hosts) {
-            errors.entry("file_url".into()).or_default().push(e.to_string());
+            errors
+                .entry("file_url".into())
+                .or_default()
+                .push(e.to_string());
         }
     }
-    let mode_name = f.get("mode").and_then(Value::as_str).map(|m| m.trim().to_ascii_lowercase());
+    let mode_name = f
+        .get("mode")
+        .and_then(Value::as_str)
+        .map(|m| m.trim().to_ascii_lowercase());
     let mode = match mode_name.as_deref() {
         None | Some("") | Some("clipping") => Mode::Clipping,
         Some("background") => Mode::Background,
         Some("params") => Mode::Params,
         Some(_) => {
-            errors.entry("mode".into()).or_default().push("must be one of background, clipping, params".into());
+            errors
+                .entry("mode".into())
+                .or_default()
+                .push("must be one of background, clipping, params".into());
             Mode::Clipping
         }
     };
@@ -254,7 +303,12 @@ async fn merge_params(
 ) -> Result<(Map<String, Value>, Option<String>), ApiError> {
     let mut merged = Map::new();
     let mut preset_name = None;
-    let mut err = |m: &str| errors.entry("params".into()).or_default().push(m.to_owned());
+    let mut err = |m: &str| {
+        errors
+            .entry("params".into())
+            .or_default()
+            .push(m.to_owned())
+    };
     match (mode, f.get("params").filter(|v| !v.is_null())) {
         (Mode::Params, None) => err("params is required when mode=params"),
         (Mode::Params, Some(Value::String(name))) => {
@@ -268,12 +322,18 @@ async fn merge_params(
                     merged.extend(p.params.as_object().cloned().unwrap_or_default());
                     preset_name = Some(p.name);
                 }
-                None => err(&format!("no parameter set named {:?}; create it with PUT /api/v1/params/{{name}}", name.trim())),
+                None => err(&format!(
+                    "no parameter set named {:?}; create it with PUT /api/v1/params/{{name}}",
+                    name.trim()
+                )),
             }
         }
         (Mode::Params, Some(Value::Object(inline))) => {
             if let Some(bad) = inline.keys().find(|k| !OPTION_FIELDS.contains(&k.as_str())) {
-                err(&format!("unknown option {bad:?}; known: {}", OPTION_FIELDS.join(", ")));
+                err(&format!(
+                    "unknown option {bad:?}; known: {}",
+                    OPTION_FIELDS.join(", ")
+                ));
             }
             merged.extend(inline.clone());
         }
@@ -294,13 +354,23 @@ async fn merge_params(
 async fn check_image(state: &AppState, upload: &Upload) -> Result<(), String> {
     const HEAD: usize = 1 << 20;
     let mut head = Vec::with_capacity(HEAD.min(upload.size as usize));
-    let mut f = tokio::fs::File::open(&upload.temp).await.map_err(|e| e.to_string())?;
-    (&mut f).take(HEAD as u64).read_to_end(&mut head).await.map_err(|e| e.to_string())?;
+    let mut f = tokio::fs::File::open(&upload.temp)
+        .await
+        .map_err(|e| e.to_string())?;
+    (&mut f)
+        .take(HEAD as u64)
+        .read_to_end(&mut head)
+        .await
+        .map_err(|e| e.to_string())?;
     let limits = decode_limits(state);
     match probe(&head) {
-        Ok((_, w, h)) => cutout_core::decode::check_dimensions(w, h, &limits).map_err(|e| e.to_string()),
+        Ok((_, w, h)) => {
+            cutout_core::decode::check_dimensions(w, h, &limits).map_err(|e| e.to_string())
+        }
         Err(DecodeError::Corrupt(_)) if upload.size as usize > HEAD => Ok(()), // the worker decides
-        Err(DecodeError::Empty) | Err(DecodeError::Corrupt(_)) if head.is_empty() => Err("the file is empty".into()),
+        Err(DecodeError::Empty) | Err(DecodeError::Corrupt(_)) if head.is_empty() => {
+            Err("the file is empty".into())
+        }
         Err(e) => Err(e.to_string()),
     }
 }
@@ -315,7 +385,8 @@ pub fn decode_limits(state: &AppState) -> DecodeLimits {
 }
 
 async fn store_input(state: &AppState, job: JobId, f: &Upload) -> Result<BlobKey, ApiError> {
-    let key = BlobKey::parse(&format!("inputs/{job}")).map_err(|e| ApiError::internal("input key", &e))?;
+    let key = BlobKey::parse(&format!("inputs/{job}"))
+        .map_err(|e| ApiError::internal("input key", &e))?;
     let path: PathBuf = f.temp.to_path_buf();
     state
         .blobs

@@ -52,7 +52,11 @@ pub async fn run(state: &AppState, job: &Job, worker: &str) -> Result<ResultInfo
     let (out, warnings) = process(state, spec.clone(), input, backdrop).await?;
     timings.process_ms = t.elapsed().as_millis() as u64;
     timings.inference_ms = out.timings.inference.as_millis() as u64;
-    crate::metrics::Metrics::observe(&state.metrics.inference_seconds, &spec.model, out.timings.inference.as_secs_f64());
+    crate::metrics::Metrics::observe(
+        &state.metrics.inference_seconds,
+        &spec.model,
+        out.timings.inference.as_secs_f64(),
+    );
     progress(state, job, worker, "uploading", 90).await;
     let t = Instant::now();
     let published = spec.delivery == Delivery::FinalUrl;
@@ -129,7 +133,8 @@ async fn process(
             .get(&spec.model)
             .map_err(|e| JobError::retry("model_unavailable", e))?;
         let (opts, warnings) = options(&spec, &input, backdrop.as_deref(), limits)?;
-        let out = cutout_core::process(&input, segmenter.as_ref(), &opts).map_err(pipeline_error)?;
+        let out =
+            cutout_core::process(&input, segmenter.as_ref(), &opts).map_err(pipeline_error)?;
         Ok((out, warnings))
     });
     task.await
@@ -152,7 +157,9 @@ fn options(
 ) -> Result<(Options, Vec<String>), JobError> {
     let mut warnings = Vec::new();
     let background = match (&spec.backdrop, backdrop) {
-        (Backdrop::Color(c), _) => Background::Color(parse_color(c).map_err(|e| JobError::abort("invalid_option", e))?),
+        (Backdrop::Color(c), _) => {
+            Background::Color(parse_color(c).map_err(|e| JobError::abort("invalid_option", e))?)
+        }
         (Backdrop::ImageUrl(_), Some(bytes)) => Background::Image(
             decode(bytes, &limits)
                 .map_err(|e| JobError::abort("invalid_background", CutoutError::Background(e)))?
@@ -172,7 +179,9 @@ fn options(
         Size::Full => (None, None, None),
         Size::Box { width, height } => (None, Some(width), Some(height)),
         Size::Preview => {
-            let (_, w, h) = cutout_core::decode::probe(input).map_err(|e| JobError::abort(CutoutError::from(e).code(), "unreadable image header"))?;
+            let (_, w, h) = cutout_core::decode::probe(input).map_err(|e| {
+                JobError::abort(CutoutError::from(e).code(), "unreadable image header")
+            })?;
             let s = (PREVIEW_PIXELS / (w as f64 * h as f64)).sqrt();
             (if s < 1.0 { Some(s as f32) } else { None }, None, None)
         }
@@ -180,13 +189,28 @@ fn options(
     let compose = ComposeOptions {
         background,
         crop: spec.crop,
-        crop_margin: spec.crop_margin.parse::<CropMargin>().map_err(|e| JobError::abort("invalid_option", e))?,
+        crop_margin: spec
+            .crop_margin
+            .parse::<CropMargin>()
+            .map_err(|e| JobError::abort("invalid_option", e))?,
         scale,
         max_width,
         max_height,
     };
-    let encode = EncodeOptions { format, jpeg_background, ..Default::default() };
-    Ok((Options { limits, refine: RefineOptions::default(), compose, encode }, warnings))
+    let encode = EncodeOptions {
+        format,
+        jpeg_background,
+        ..Default::default()
+    };
+    Ok((
+        Options {
+            limits,
+            refine: RefineOptions::default(),
+            compose,
+            encode,
+        },
+        warnings,
+    ))
 }
 
 fn result_key(job: &Job, format: OutputFormat, published: bool) -> Result<BlobKey, JobError> {

@@ -29,10 +29,16 @@ pub enum JobError {
 
 impl JobError {
     pub fn retry(code: &'static str, e: impl std::fmt::Display) -> Self {
-        Self::Retry { code, message: e.to_string() }
+        Self::Retry {
+            code,
+            message: e.to_string(),
+        }
     }
     pub fn abort(code: &'static str, e: impl std::fmt::Display) -> Self {
-        Self::Abort { code, message: e.to_string() }
+        Self::Abort {
+            code,
+            message: e.to_string(),
+        }
     }
 }
 
@@ -63,7 +69,10 @@ pub fn spawn(state: AppState, stop: CancellationToken) -> JoinSet<()> {
 /// Waits for the tasks of [`spawn`], at most `grace` plus a margin.
 pub async fn join(mut set: JoinSet<()>, grace: Duration) {
     let all = async { while set.join_next().await.is_some() {} };
-    if tokio::time::timeout(grace + Duration::from_secs(2), all).await.is_err() {
+    if tokio::time::timeout(grace + Duration::from_secs(2), all)
+        .await
+        .is_err()
+    {
         tracing::warn!("workers did not stop in time");
     }
 }
@@ -108,7 +117,11 @@ async fn reaper_loop(state: AppState, stop: CancellationToken) {
     let stale = Duration::from_secs(state.config.jobs.stale_after_secs.max(1));
     let every = (stale / 3).max(Duration::from_millis(500));
     while !stop.is_cancelled() {
-        match state.repo.reap_stale(now_ms() - stale.as_millis() as i64).await {
+        match state
+            .repo
+            .reap_stale(now_ms() - stale.as_millis() as i64)
+            .await
+        {
             Ok(ids) if !ids.is_empty() => {
                 tracing::warn!(jobs = ?ids, "re-queued jobs whose worker stopped heartbeating");
                 state.wake.notify_waiters();
@@ -121,7 +134,12 @@ async fn reaper_loop(state: AppState, stop: CancellationToken) {
 }
 
 async fn run_claimed(state: &AppState, job: Job, worker: &str, stop: &CancellationToken) {
-    let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, attempt = job.attempts);
+    let request_id = job
+        .spec
+        .get("request_id")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    let span = tracing::info_span!("job", job_id = %job.id, request_id, kind = %job.kind, attempt = job.attempts);
     async {
         let started = Instant::now();
         let heartbeat = heartbeat(state.clone(), job.clone(), worker.to_owned());
@@ -133,26 +151,41 @@ async fn run_claimed(state: &AppState, job: Job, worker: &str, stop: &Cancellati
         heartbeat.abort();
         let Some(outcome) = outcome else {
             // Not the job's fault: put it back without spending an attempt.
-            let _ = state.repo.requeue(job.id, worker, now_ms(), "shutdown", false).await;
+            let _ = state
+                .repo
+                .requeue(job.id, worker, now_ms(), "shutdown", false)
+                .await;
             tracing::info!("released at shutdown");
             return;
         };
         let result = outcome.unwrap_or_else(|panic| {
-            let msg = panic.downcast_ref::<&str>().map(|s| s.to_string())
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
             tracing::error!(panic = %msg, "job panicked");
-            Err(JobError::abort("internal_error", "processing failed unexpectedly"))
+            Err(JobError::abort(
+                "internal_error",
+                "processing failed unexpectedly",
+            ))
         });
         settle(state, &job, worker, result).await;
-        crate::metrics::Metrics::observe(&state.metrics.job_seconds, &job.kind, started.elapsed().as_secs_f64());
+        crate::metrics::Metrics::observe(
+            &state.metrics.job_seconds,
+            &job.kind,
+            started.elapsed().as_secs_f64(),
+        );
     }
     .instrument(span)
     .await
 }
 
 /// Resolves `grace` after `stop` is cancelled.
-fn shutdown_deadline<'a>(state: &'a AppState, stop: &'a CancellationToken) -> impl Future<Output = ()> + 'a {
+fn shutdown_deadline<'a>(
+    state: &'a AppState,
+    stop: &'a CancellationToken,
+) -> impl Future<Output = ()> + 'a {
     let grace = Duration::from_secs(state.config.jobs.shutdown_grace_secs);
     async move {
         stop.cancelled().await;
@@ -179,25 +212,46 @@ fn heartbeat(state: AppState, job: Job, worker: String) -> tokio::task::JoinHand
 
 /// Records the attempt's outcome: done, retried later with backoff, or failed and refunded.
 async fn settle(state: &AppState, job: &Job, worker: &str, result: Result<ResultInfo, JobError>) {
-    let webhook = job.spec.get("webhook_url").and_then(|v| v.as_str()).map(str::to_owned);
+    let webhook = job
+        .spec
+        .get("webhook_url")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
     let (finish, outcome) = match result {
         Ok(info) => {
             let result = serde_json::to_value(&info).unwrap_or_default();
             (Finish::Completed { result }, "completed")
         }
         Err(JobError::Retry { code, message }) if job.attempts < job.max_attempts => {
-            let backoff = state.config.jobs.retry_backoff_secs.saturating_mul(1 << job.attempts.min(10).saturating_sub(1));
+            let backoff = state
+                .config
+                .jobs
+                .retry_backoff_secs
+                .saturating_mul(1 << job.attempts.min(10).saturating_sub(1));
             tracing::warn!(code, error = %message, backoff_secs = backoff, "attempt failed, will retry");
             let at = now_ms() + backoff as i64 * 1000;
             if let Err(e) = state.repo.requeue(job.id, worker, at, code, true).await {
                 tracing::error!(error = %e, "re-queueing failed");
             }
-            state.metrics.jobs_finished.get_or_create(&crate::metrics::NameLabels { name: "retried".into() }).inc();
+            state
+                .metrics
+                .jobs_finished
+                .get_or_create(&crate::metrics::NameLabels {
+                    name: "retried".into(),
+                })
+                .inc();
             return;
         }
         Err(JobError::Retry { code, message } | JobError::Abort { code, message }) => {
             tracing::warn!(code, error = %message, "job failed");
-            (Finish::Failed { code: code.into(), message, refund: true }, "failed")
+            (
+                Finish::Failed {
+                    code: code.into(),
+                    message,
+                    refund: true,
+                },
+                "failed",
+            )
         }
     };
     let deliveries: Vec<NewDelivery> = webhook
@@ -207,7 +261,15 @@ async fn settle(state: &AppState, job: &Job, worker: &str, result: Result<Result
     match state.repo.finish(job.id, worker, finish, deliveries).await {
         Ok(true) => tracing::info!(outcome, "job finished"),
         Ok(false) => tracing::warn!("job was taken from this worker; result discarded"),
-        Err(e) => tracing::error!(error = %e, "recording the job's outcome failed; it will be retried"),
+        Err(e) => {
+            tracing::error!(error = %e, "recording the job's outcome failed; it will be retried")
+        }
     }
-    state.metrics.jobs_finished.get_or_create(&crate::metrics::NameLabels { name: outcome.into() }).inc();
+    state
+        .metrics
+        .jobs_finished
+        .get_or_create(&crate::metrics::NameLabels {
+            name: outcome.into(),
+        })
+        .inc();
 }

@@ -12,21 +12,62 @@ async fn body(r: reqwest::Response) -> (u16, Value) {
 #[tokio::test]
 async fn unauthorized_shapes() {
     let app = spawn_app(|_| {}).await;
-    let r = app.client.post(app.url("/api/v1/upload")).send().await.unwrap();
-    assert_eq!(body(r).await, (401, json!({"error": "unauthorized", "message": "API key missing"})));
-    let r = app.client.get(app.url("/api/v1/status?job_id=x")).header("x-api-key", "ck_nope").send().await.unwrap();
-    assert_eq!(body(r).await, (401, json!({"error": "unauthorized", "message": "API key invalid"})));
-    let r = app.client.get(app.url("/api/v1/account")).bearer_auth(&app.key).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/upload"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        body(r).await,
+        (
+            401,
+            json!({"error": "unauthorized", "message": "API key missing"})
+        )
+    );
+    let r = app
+        .client
+        .get(app.url("/api/v1/status?job_id=x"))
+        .header("x-api-key", "ck_nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        body(r).await,
+        (
+            401,
+            json!({"error": "unauthorized", "message": "API key invalid"})
+        )
+    );
+    let r = app
+        .client
+        .get(app.url("/api/v1/account"))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200, "Bearer works too");
 }
 
 #[tokio::test]
 async fn bad_bodies_are_400() {
     let app = spawn_app(|_| {}).await;
-    let r = app.post("/api/v1/upload").header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let r = app
+        .post("/api/v1/upload")
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     let (s, b) = body(r).await;
     assert_eq!((s, b["error"].as_str()), (400, Some("bad_request")));
-    let r = app.post("/api/v1/upload").header("content-type", "text/plain").body("x").send().await.unwrap();
+    let r = app
+        .post("/api/v1/upload")
+        .header("content-type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
 }
 
@@ -37,12 +78,30 @@ async fn validation_errors_name_their_fields() {
     let cases: Vec<(Value, &str)> = vec![
         (json!({}), "file"),
         (json!({"file_url": "ftp://example.com/a.jpg"}), "file_url"),
-        (json!({"file_url": format!("{}/person.jpg", fx.base), "mode": "magic"}), "mode"),
-        (json!({"file_url": format!("{}/person.jpg", fx.base), "mode": "params"}), "params"),
-        (json!({"file_url": format!("{}/person.jpg", fx.base), "delivery_mode": "email"}), "delivery_mode"),
-        (json!({"file_url": format!("{}/person.jpg", fx.base), "output_format": "gif"}), "output_format"),
-        (json!({"file_url": format!("{}/person.jpg", fx.base), "model": "gpt"}), "model"),
-        (json!({"file_url": format!("{}/person.jpg", fx.base), "mode": "background", "bg_color": "nope"}), "bg_color"),
+        (
+            json!({"file_url": format!("{}/person.jpg", fx.base), "mode": "magic"}),
+            "mode",
+        ),
+        (
+            json!({"file_url": format!("{}/person.jpg", fx.base), "mode": "params"}),
+            "params",
+        ),
+        (
+            json!({"file_url": format!("{}/person.jpg", fx.base), "delivery_mode": "email"}),
+            "delivery_mode",
+        ),
+        (
+            json!({"file_url": format!("{}/person.jpg", fx.base), "output_format": "gif"}),
+            "output_format",
+        ),
+        (
+            json!({"file_url": format!("{}/person.jpg", fx.base), "model": "gpt"}),
+            "model",
+        ),
+        (
+            json!({"file_url": format!("{}/person.jpg", fx.base), "mode": "background", "bg_color": "nope"}),
+            "bg_color",
+        ),
     ];
     for (req, field) in cases {
         let (s, b) = body(app.post("/api/v1/upload").json(&req).send().await.unwrap()).await;
@@ -50,11 +109,22 @@ async fn validation_errors_name_their_fields() {
         assert!(b["details"][field].is_array(), "{req} → {b}");
     }
     // Both file and file_url; a text file named .jpg; nothing was charged.
-    let r = app.upload_file(PERSON, &[("file_url", "https://example.com/a.jpg")]).await;
-    assert_eq!(body(r).await.1["details"]["file"][0], "give file or file_url, not both");
+    let r = app
+        .upload_file(PERSON, &[("file_url", "https://example.com/a.jpg")])
+        .await;
+    assert_eq!(
+        body(r).await.1["details"]["file"][0],
+        "give file or file_url, not both"
+    );
     let (s, b) = body(app.upload_file(b"hello, I am text", &[]).await).await;
     assert_eq!(s, 422);
-    assert!(b["details"]["file"][0].as_str().unwrap().contains("unsupported"), "{b}");
+    assert!(
+        b["details"]["file"][0]
+            .as_str()
+            .unwrap()
+            .contains("unsupported"),
+        "{b}"
+    );
     assert_eq!(app.balance().await, 100);
 }
 
@@ -69,16 +139,28 @@ async fn limits_are_enforced_before_work() {
     let bomb = include_bytes!("../../../core/tests/fixtures/bomb_30000.png");
     let (s, b) = body(app.upload_file(bomb, &[]).await).await;
     assert_eq!(s, 422);
-    assert!(b["details"]["file"][0].as_str().unwrap().contains("30000"), "{b}");
+    assert!(
+        b["details"]["file"][0].as_str().unwrap().contains("30000"),
+        "{b}"
+    );
 }
 
 #[tokio::test]
 async fn insufficient_credits_is_402() {
     let app = spawn_app(|_| {}).await;
     let (key, _, _) = create_key(&app.state, 0, &["*"]).await;
-    let r = app.client.post(app.url("/api/v1/upload")).header("x-api-key", key)
-        .json(&json!({"file_url": "https://example.com/a.jpg"})).send().await.unwrap();
-    assert_eq!(body(r).await, (402, json!({"error": "insufficient_credits"})));
+    let r = app
+        .client
+        .post(app.url("/api/v1/upload"))
+        .header("x-api-key", key)
+        .json(&json!({"file_url": "https://example.com/a.jpg"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        body(r).await,
+        (402, json!({"error": "insufficient_credits"}))
+    );
 }
 
 #[tokio::test]
@@ -86,20 +168,40 @@ async fn unknown_and_foreign_jobs_are_404() {
     let app = spawn_app(|_| {}).await;
     let job = app.queue(&[]).await;
     for id in ["nope", "0190a3c4-0000-7000-8000-000000000000"] {
-        let r = app.get(&format!("/api/v1/status?job_id={id}")).send().await.unwrap();
+        let r = app
+            .get(&format!("/api/v1/status?job_id={id}"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(body(r).await, (404, json!({"error": "not_found"})));
     }
     let (other, _, _) = create_key(&app.state, 5, &["*"]).await;
-    let r = app.client.get(app.url(&format!("/api/v1/status?job_id={job}"))).header("x-api-key", other).send().await.unwrap();
-    assert_eq!(r.status(), 404, "another account's job is not found, not forbidden");
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/status?job_id={job}")))
+        .header("x-api-key", other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        404,
+        "another account's job is not found, not forbidden"
+    );
 }
 
 #[tokio::test]
 async fn a_key_without_the_scope_is_403() {
     let app = spawn_app(|_| {}).await;
     let (reader, _, _) = create_key(&app.state, 5, &["images:read"]).await;
-    let r = app.client.post(app.url("/api/v1/upload")).header("x-api-key", reader)
-        .json(&json!({"file_url": "https://example.com/a.jpg"})).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/upload"))
+        .header("x-api-key", reader)
+        .json(&json!({"file_url": "https://example.com/a.jpg"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
 }
 
@@ -140,15 +242,28 @@ async fn a_corrupt_image_fails_at_once_and_is_refunded() {
     let truncated = &PERSON[..PERSON.len() / 2];
     let r = app.upload_file(truncated, &[]).await;
     assert_eq!(r.status(), 202);
-    let job = r.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_owned();
+    let job = r.json::<Value>().await.unwrap()["job_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(app.balance().await, 99);
     app.drain().await;
     let s = app.status(&job).await;
-    assert_eq!((s["state"].as_str(), s["status"].as_str()), (Some("done"), Some("failed")));
+    assert_eq!(
+        (s["state"].as_str(), s["status"].as_str()),
+        (Some("done"), Some("failed"))
+    );
     assert_eq!(s["error"]["code"], "corrupt_image");
     assert_eq!(s["final_url"], Value::Null);
     assert_eq!(app.balance().await, 100, "refunded");
-    let d: Value = app.get(&format!("/api/v1/jobs/{job}")).send().await.unwrap().json().await.unwrap();
+    let d: Value = app
+        .get(&format!("/api/v1/jobs/{job}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(d["attempts"], 1, "an input error is not retried");
 }
 
@@ -156,10 +271,21 @@ async fn a_corrupt_image_fails_at_once_and_is_refunded() {
 async fn a_transient_fetch_error_retries_then_fails_with_one_refund() {
     let app = spawn_app(|c| c.jobs.max_attempts = 2).await;
     // Nothing listens on port 9 (discard): a connection error, which is worth retrying.
-    let r = app.post("/api/v1/upload").json(&json!({"file_url": "http://127.0.0.1:9/x.jpg"})).send().await.unwrap();
-    let job = r.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_owned();
+    let r = app
+        .post("/api/v1/upload")
+        .json(&json!({"file_url": "http://127.0.0.1:9/x.jpg"}))
+        .send()
+        .await
+        .unwrap();
+    let job = r.json::<Value>().await.unwrap()["job_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(app.drain().await, 2, "two attempts");
     let s = app.status(&job).await;
-    assert_eq!((s["status"].as_str(), s["error"]["code"].as_str()), (Some("failed"), Some("fetch_network")));
+    assert_eq!(
+        (s["status"].as_str(), s["error"]["code"].as_str()),
+        (Some("failed"), Some("fetch_network"))
+    );
     assert_eq!(app.balance().await, 100);
 }

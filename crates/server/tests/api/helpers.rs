@@ -16,8 +16,13 @@ pub const PERSON: &[u8] = include_bytes!("../../../infer/tests/data/person.jpg")
 /// One provider for the whole test binary: the model loads once.
 fn provider() -> Arc<OrtProvider> {
     static P: OnceLock<Arc<OrtProvider>> = OnceLock::new();
-    P.get_or_init(|| Arc::new(OrtProvider::new(DataDir::from_env(), PoolConfig::for_sessions(2))))
-        .clone()
+    P.get_or_init(|| {
+        Arc::new(OrtProvider::new(
+            DataDir::from_env(),
+            PoolConfig::for_sessions(2),
+        ))
+    })
+    .clone()
 }
 
 pub struct TestApp {
@@ -48,18 +53,40 @@ pub async fn spawn_app(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let state = app.state();
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     let (key, account, webhook_secret) = create_key(&state, 100, &["*"]).await;
-    TestApp { base, state, key, account, webhook_secret, client: reqwest::Client::new(), _dir: dir }
+    TestApp {
+        base,
+        state,
+        key,
+        account,
+        webhook_secret,
+        client: reqwest::Client::new(),
+        _dir: dir,
+    }
 }
 
 /// A new account with one key: (key, account, webhook secret).
-pub async fn create_key(state: &AppState, credits: i64, scopes: &[&str]) -> (String, AccountId, String) {
+pub async fn create_key(
+    state: &AppState,
+    credits: i64,
+    scopes: &[&str],
+) -> (String, AccountId, String) {
     let secret = cutout_server::keys::webhook_secret();
-    let acc = state.repo.create_account("test", credits, &secret).await.unwrap();
+    let acc = state
+        .repo
+        .create_account("test", credits, &secret)
+        .await
+        .unwrap();
     let key = cutout_server::keys::generate();
     let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
     state
         .repo
-        .create_key(acc.id, "test", &cutout_server::keys::hash(&key), "ck", &scopes)
+        .create_key(
+            acc.id,
+            "test",
+            &cutout_server::keys::hash(&key),
+            "ck",
+            &scopes,
+        )
         .await
         .unwrap();
     (key, acc.id, secret)
@@ -71,28 +98,44 @@ impl TestApp {
     }
 
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        self.client.post(self.url(path)).header("x-api-key", &self.key)
+        self.client
+            .post(self.url(path))
+            .header("x-api-key", &self.key)
     }
 
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
-        self.client.get(self.url(path)).header("x-api-key", &self.key)
+        self.client
+            .get(self.url(path))
+            .header("x-api-key", &self.key)
     }
 
     /// Multipart upload of `bytes` with extra text fields.
     pub async fn upload_file(&self, bytes: &[u8], fields: &[(&str, &str)]) -> reqwest::Response {
-        let mut form = reqwest::multipart::Form::new()
-            .part("file", reqwest::multipart::Part::bytes(bytes.to_vec()).file_name("in.jpg").mime_str("image/jpeg").unwrap());
+        let mut form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes.to_vec())
+                .file_name("in.jpg")
+                .mime_str("image/jpeg")
+                .unwrap(),
+        );
         for (k, v) in fields {
             form = form.text(k.to_string(), v.to_string());
         }
-        self.post("/api/v1/upload").multipart(form).send().await.unwrap()
+        self.post("/api/v1/upload")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Uploads, expects 202, and returns the job id.
     pub async fn queue(&self, fields: &[(&str, &str)]) -> String {
         let r = self.upload_file(PERSON, fields).await;
         assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
-        r.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_owned()
+        r.json::<Value>().await.unwrap()["job_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn drain(&self) -> usize {
@@ -100,20 +143,34 @@ impl TestApp {
     }
 
     pub async fn status(&self, job: &str) -> Value {
-        let r = self.get(&format!("/api/v1/status?job_id={job}")).send().await.unwrap();
+        let r = self
+            .get(&format!("/api/v1/status?job_id={job}"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
         r.json().await.unwrap()
     }
 
     pub async fn balance(&self) -> i64 {
-        self.state.repo.get_account(self.account).await.unwrap().unwrap().balance
+        self.state
+            .repo
+            .get_account(self.account)
+            .await
+            .unwrap()
+            .unwrap()
+            .balance
     }
 
     /// Runs the queue, checks the job completed, and downloads its result.
     pub async fn result(&self, job: &str) -> (Value, Bytes) {
         self.drain().await;
         let s = self.status(job).await;
-        assert_eq!((s["state"].as_str(), s["status"].as_str()), (Some("done"), Some("completed")), "{s}");
+        assert_eq!(
+            (s["state"].as_str(), s["status"].as_str()),
+            (Some("done"), Some("completed")),
+            "{s}"
+        );
         let url = s["final_url"].as_str().unwrap().to_owned();
         let r = self.client.get(&url).send().await.unwrap();
         assert_eq!(r.status(), 200, "{url}");
@@ -131,9 +188,15 @@ pub async fn fixture() -> Fixture {
     let hooks: Arc<Mutex<Vec<(HeaderMap, String)>>> = Arc::default();
     let recorded = hooks.clone();
     let app = axum::Router::new()
-        .route("/person.jpg", get(|| async { ([("content-type", "image/jpeg")], PERSON) }))
+        .route(
+            "/person.jpg",
+            get(|| async { ([("content-type", "image/jpeg")], PERSON) }),
+        )
         .route("/text.jpg", get(|| async { "just some text" }))
-        .route("/to-metadata", get(|| async { Redirect::temporary("http://169.254.169.254/latest/meta-data/") }))
+        .route(
+            "/to-metadata",
+            get(|| async { Redirect::temporary("http://169.254.169.254/latest/meta-data/") }),
+        )
         .route("/gone", get(|| async { axum::http::StatusCode::NOT_FOUND }))
         .route(
             "/hook",
@@ -154,6 +217,8 @@ pub async fn fixture() -> Fixture {
 /// Decodes a result and returns (width, height, min alpha, max alpha).
 pub fn alpha_range(bytes: &[u8]) -> (u32, u32, u8, u8) {
     let img = image::load_from_memory(bytes).unwrap().to_rgba8();
-    let (lo, hi) = img.pixels().fold((255u8, 0u8), |(lo, hi), p| (lo.min(p[3]), hi.max(p[3])));
+    let (lo, hi) = img
+        .pixels()
+        .fold((255u8, 0u8), |(lo, hi), p| (lo.min(p[3]), hi.max(p[3])));
     (img.width(), img.height(), lo, hi)
 }

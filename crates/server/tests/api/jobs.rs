@@ -11,10 +11,16 @@ async fn multipart_clipping_png_cuts_the_subject_out() {
     assert_eq!(r.status(), 202);
     assert!(r.headers().contains_key("x-request-id"));
     let body: Value = r.json().await.unwrap();
-    assert_eq!((body["status"].as_str(), body["mode"].as_str()), (Some("queued"), Some("clipping")));
+    assert_eq!(
+        (body["status"].as_str(), body["mode"].as_str()),
+        (Some("queued"), Some("clipping"))
+    );
     let job = body["job_id"].as_str().unwrap();
     let pending = app.status(job).await;
-    assert_eq!((pending["state"].as_str(), pending["final_url"].clone()), (Some("pending"), Value::Null));
+    assert_eq!(
+        (pending["state"].as_str(), pending["final_url"].clone()),
+        (Some("pending"), Value::Null)
+    );
     assert_eq!(app.balance().await, 99, "one credit per image");
     let (status, bytes) = app.result(job).await;
     assert_eq!(status["progress"], 100);
@@ -22,7 +28,11 @@ async fn multipart_clipping_png_cuts_the_subject_out() {
     let (w, h, lo, hi) = alpha_range(&bytes);
     assert_eq!(&bytes[1..4], b"PNG");
     assert!(w > 100 && h > 100);
-    assert_eq!((lo, hi), (0, 255), "a cut-out has both transparent background and opaque subject");
+    assert_eq!(
+        (lo, hi),
+        (0, 255),
+        "a cut-out has both transparent background and opaque subject"
+    );
 }
 
 #[tokio::test]
@@ -36,12 +46,21 @@ async fn json_file_url_background_mode_flattens_on_the_colour() {
         .await
         .unwrap();
     assert_eq!(r.status(), 202);
-    let job = r.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_owned();
+    let job = r.json::<Value>().await.unwrap()["job_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (_, bytes) = app.result(&job).await;
     let img = image::load_from_memory(&bytes).unwrap().to_rgba8();
-    assert!(img.pixels().all(|p| p[3] == 255), "background mode is opaque");
+    assert!(
+        img.pixels().all(|p| p[3] == 255),
+        "background mode is opaque"
+    );
     let corner = img.get_pixel(0, 0);
-    assert!(corner[1] > 200 && corner[0] < 60 && corner[2] < 60, "corner {corner:?} is not the green background");
+    assert!(
+        corner[1] > 200 && corner[0] < 60 && corner[2] < 60,
+        "corner {corner:?} is not the green background"
+    );
 }
 
 #[tokio::test]
@@ -73,7 +92,11 @@ async fn only_mask_crop_and_size_options_apply() {
     let job = app.queue(&[("only_mask", "true")]).await;
     let (_, mask) = app.result(&job).await;
     let img = image::load_from_memory(&mask).unwrap();
-    assert!(matches!(img.color(), image::ColorType::L8), "mask is grayscale, got {:?}", img.color());
+    assert!(
+        matches!(img.color(), image::ColorType::L8),
+        "mask is grayscale, got {:?}",
+        img.color()
+    );
     let job = app.queue(&[("crop", "true"), ("size", "200x200")]).await;
     let (_, small) = app.result(&job).await;
     let (w, h, _, _) = alpha_range(&small);
@@ -81,33 +104,82 @@ async fn only_mask_crop_and_size_options_apply() {
     let job = app.queue(&[("size", "preview")]).await;
     let (_, prev) = app.result(&job).await;
     let (w, h, _, _) = alpha_range(&prev);
-    assert!((w * h) as f64 <= 250_000.0 * 1.01 && w <= fw && h <= fh, "{w}x{h}");
+    assert!(
+        (w * h) as f64 <= 250_000.0 * 1.01 && w <= fw && h <= fh,
+        "{w}x{h}"
+    );
 }
 
 #[tokio::test]
 async fn params_mode_uses_named_and_inline_presets() {
     let app = spawn_app(|_| {}).await;
-    let r = app.client.put(app.url("/api/v1/params/web")).header("x-api-key", &app.key)
-        .json(&json!({"bg_color": "#ff0000", "output_format": "jpg"})).send().await.unwrap();
+    let r = app
+        .client
+        .put(app.url("/api/v1/params/web"))
+        .header("x-api-key", &app.key)
+        .json(&json!({"bg_color": "#ff0000", "output_format": "jpg"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
-    let listed: Value = app.get("/api/v1/params").send().await.unwrap().json().await.unwrap();
+    let listed: Value = app
+        .get("/api/v1/params")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed["params"][0]["name"], "web");
     let job = app.queue(&[("mode", "params"), ("params", "web")]).await;
     let (_, bytes) = app.result(&job).await;
-    assert_eq!(&bytes[..2], &[0xff, 0xd8], "the preset's jpg format applies");
-    let corner = image::load_from_memory(&bytes).unwrap().to_rgb8().get_pixel(0, 0).0;
-    assert!(corner[0] > 200 && corner[1] < 60, "the preset's red background applies: {corner:?}");
+    assert_eq!(
+        &bytes[..2],
+        &[0xff, 0xd8],
+        "the preset's jpg format applies"
+    );
+    let corner = image::load_from_memory(&bytes)
+        .unwrap()
+        .to_rgb8()
+        .get_pixel(0, 0)
+        .0;
+    assert!(
+        corner[0] > 200 && corner[1] < 60,
+        "the preset's red background applies: {corner:?}"
+    );
     // A request field overrides the preset; an inline object works like a stored one.
-    let job = app.queue(&[("mode", "params"), ("params", "web"), ("output_format", "png")]).await;
+    let job = app
+        .queue(&[
+            ("mode", "params"),
+            ("params", "web"),
+            ("output_format", "png"),
+        ])
+        .await;
     assert_eq!(&app.result(&job).await.1[1..4], b"PNG");
-    let job = app.queue(&[("mode", "params"), ("params", r#"{"only_mask": true}"#)]).await;
+    let job = app
+        .queue(&[("mode", "params"), ("params", r#"{"only_mask": true}"#)])
+        .await;
     let (_, mask) = app.result(&job).await;
-    assert!(matches!(image::load_from_memory(&mask).unwrap().color(), image::ColorType::L8));
-    let r = app.client.delete(app.url("/api/v1/params/web")).header("x-api-key", &app.key).send().await.unwrap();
+    assert!(matches!(
+        image::load_from_memory(&mask).unwrap().color(),
+        image::ColorType::L8
+    ));
+    let r = app
+        .client
+        .delete(app.url("/api/v1/params/web"))
+        .header("x-api-key", &app.key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    let r = app.upload_file(PERSON, &[("mode", "params"), ("params", "web")]).await;
+    let r = app
+        .upload_file(PERSON, &[("mode", "params"), ("params", "web")])
+        .await;
     assert_eq!(r.status(), 422);
-    assert!(r.json::<Value>().await.unwrap()["details"]["params"][0].as_str().unwrap().contains("web"));
+    assert!(r.json::<Value>().await.unwrap()["details"]["params"][0]
+        .as_str()
+        .unwrap()
+        .contains("web"));
 }
 
 #[tokio::test]
@@ -116,7 +188,10 @@ async fn final_url_delivery_is_permanent_and_public() {
     let job = app.queue(&[("delivery_mode", "final_url")]).await;
     let (status, bytes) = app.result(&job).await;
     let url = status["final_url"].as_str().unwrap();
-    assert!(url.starts_with(&format!("{}/files/public/", app.base)), "{url}");
+    assert!(
+        url.starts_with(&format!("{}/files/public/", app.base)),
+        "{url}"
+    );
     assert!(!url.contains("signature"));
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let again = reqwest::get(url).await.unwrap();
@@ -129,12 +204,37 @@ async fn job_detail_has_the_audit_trail_and_account_shows_usage() {
     let app = spawn_app(|_| {}).await;
     let job = app.queue(&[]).await;
     app.drain().await;
-    let d: Value = app.get(&format!("/api/v1/jobs/{job}")).send().await.unwrap().json().await.unwrap();
-    let trail: Vec<&str> = d["events"].as_array().unwrap().iter().map(|e| e["to"].as_str().unwrap()).collect();
+    let d: Value = app
+        .get(&format!("/api/v1/jobs/{job}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let trail: Vec<&str> = d["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["to"].as_str().unwrap())
+        .collect();
     assert_eq!(trail, ["queued", "running", "completed"]);
     assert_eq!(d["result"]["format"], "png");
-    let acc: Value = app.get("/api/v1/account").send().await.unwrap().json().await.unwrap();
-    assert_eq!((acc["balance"].as_i64(), acc["usage"]["jobs_completed"].as_u64()), (Some(99), Some(1)));
+    let acc: Value = app
+        .get("/api/v1/account")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            acc["balance"].as_i64(),
+            acc["usage"]["jobs_completed"].as_u64()
+        ),
+        (Some(99), Some(1))
+    );
 }
 
 #[tokio::test]

@@ -7,7 +7,11 @@ use sha2::Sha256;
 use crate::helpers::*;
 
 async fn upload_url(app: &TestApp, url: &str) -> reqwest::Response {
-    app.post("/api/v1/upload").json(&json!({"file_url": url})).send().await.unwrap()
+    app.post("/api/v1/upload")
+        .json(&json!({"file_url": url}))
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -24,7 +28,10 @@ async fn private_addresses_are_refused_at_once() {
     ] {
         let r = upload_url(&app, url).await;
         assert_eq!(r.status(), 422, "{url}");
-        assert!(r.json::<Value>().await.unwrap()["details"]["file_url"].is_array(), "{url}");
+        assert!(
+            r.json::<Value>().await.unwrap()["details"]["file_url"].is_array(),
+            "{url}"
+        );
     }
     let r = app.post("/api/v1/upload")
         .json(&json!({"file_url": "https://example.com/a.jpg", "mode": "background", "bg_image_url": "http://192.168.0.1/bg.jpg"}))
@@ -44,12 +51,21 @@ async fn names_and_redirects_to_private_addresses_fail_the_job() {
     let mut jobs = Vec::new();
     for r in [by_name, by_redirect] {
         assert_eq!(r.status(), 202);
-        jobs.push(r.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_owned());
+        jobs.push(
+            r.json::<Value>().await.unwrap()["job_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     app.drain().await;
     for job in jobs {
         let s = app.status(&job).await;
-        assert_eq!((s["status"].as_str(), s["error"]["code"].as_str()), (Some("failed"), Some("url_forbidden")), "{s}");
+        assert_eq!(
+            (s["status"].as_str(), s["error"]["code"].as_str()),
+            (Some("failed"), Some("url_forbidden")),
+            "{s}"
+        );
     }
     assert_eq!(app.balance().await, 100, "both refunded");
 }
@@ -71,18 +87,29 @@ async fn signed_urls_expire_and_refuse_tampering() {
     assert!(url.contains("signature="), "{url}");
     let flipped = {
         let last = url.chars().last().unwrap();
-        format!("{}{}", &url[..url.len() - 1], if last == '0' { '1' } else { '0' })
+        format!(
+            "{}{}",
+            &url[..url.len() - 1],
+            if last == '0' { '1' } else { '0' }
+        )
     };
     let r = app.client.get(&flipped).send().await.unwrap();
     assert_eq!(r.status(), 403);
     let later = url.replace("expires=", "expires=9");
-    assert_eq!(app.client.get(&later).send().await.unwrap().status(), 403, "extended expiry");
+    assert_eq!(
+        app.client.get(&later).send().await.unwrap().status(),
+        403,
+        "extended expiry"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let r = app.client.get(&url).send().await.unwrap();
     assert_eq!(r.status(), 403);
     assert!(r.text().await.unwrap().contains("expired"));
     // A fresh status call signs a fresh link.
-    let fresh = app.status(&job).await["final_url"].as_str().unwrap().to_owned();
+    let fresh = app.status(&job).await["final_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(app.client.get(&fresh).send().await.unwrap().status(), 200);
 }
 
@@ -92,8 +119,13 @@ async fn webhooks_are_signed_as_documented() {
     let fx = fixture().await;
     let hook = format!("{}/hook", fx.base);
     let ok = app.queue(&[("webhook_url", &hook)]).await;
-    let bad = app.upload_file(&PERSON[..PERSON.len() / 2], &[("webhook_url", &hook)]).await;
-    let bad = bad.json::<Value>().await.unwrap()["job_id"].as_str().unwrap().to_owned();
+    let bad = app
+        .upload_file(&PERSON[..PERSON.len() / 2], &[("webhook_url", &hook)])
+        .await;
+    let bad = bad.json::<Value>().await.unwrap()["job_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.drain().await;
     assert_eq!(cutout_server::deliver_due(&app.state).await, 2);
     let hooks = fx.hooks.lock().unwrap().clone();
@@ -106,7 +138,10 @@ async fn webhooks_are_signed_as_documented() {
         assert_eq!(headers["x-webhook-signature"].to_str().unwrap(), expected);
         assert!(headers.contains_key("x-webhook-delivery-id"));
         let v: Value = serde_json::from_str(body).unwrap();
-        assert_eq!(headers["x-webhook-event"].to_str().unwrap(), v["event"].as_str().unwrap());
+        assert_eq!(
+            headers["x-webhook-event"].to_str().unwrap(),
+            v["event"].as_str().unwrap()
+        );
         match v["event"].as_str().unwrap() {
             "job.completed" => assert_eq!(v["data"]["job_id"], ok.as_str()),
             "job.failed" => {
@@ -116,5 +151,9 @@ async fn webhooks_are_signed_as_documented() {
             other => panic!("unexpected event {other}"),
         }
     }
-    assert_eq!(cutout_server::deliver_due(&app.state).await, 0, "delivered once");
+    assert_eq!(
+        cutout_server::deliver_due(&app.state).await,
+        0,
+        "delivered once"
+    );
 }

@@ -7,15 +7,52 @@ use crate::helpers::*;
 #[tokio::test]
 async fn health_metrics_and_models() {
     let app = spawn_app(|_| {}).await;
-    assert_eq!(app.client.get(app.url("/healthz")).send().await.unwrap().status(), 200);
-    let ready: Value = app.client.get(app.url("/readyz")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        app.client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let ready: Value = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ready["database"], "ok");
-    let models: Value = app.client.get(app.url("/v1/models")).send().await.unwrap().json().await.unwrap();
-    let u2netp = models["models"].as_array().unwrap().iter().find(|m| m["name"] == "u2netp").expect("u2netp listed");
+    let models: Value = app
+        .client
+        .get(app.url("/v1/models"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let u2netp = models["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "u2netp")
+        .expect("u2netp listed");
     assert_eq!(u2netp["licence"], "Apache-2.0");
     app.queue(&[]).await;
     app.drain().await;
-    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     for needle in [
         "cutout_http_requests_total{method=\"POST\",route=\"/api/v1/upload\",status=\"202\"} 1",
         "cutout_queue_depth 0",
@@ -29,9 +66,20 @@ async fn health_metrics_and_models() {
 #[tokio::test]
 async fn request_ids_are_generated_or_propagated() {
     let app = spawn_app(|_| {}).await;
-    let r = app.client.get(app.url("/healthz")).header("x-request-id", "abc-123").send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["x-request-id"], "abc-123");
-    let r = app.client.get(app.url("/api/v1/account")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/v1/account"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     assert!(!r.headers()["x-request-id"].is_empty());
 }
@@ -39,13 +87,41 @@ async fn request_ids_are_generated_or_propagated() {
 #[tokio::test]
 async fn openapi_describes_every_route_and_docs_are_offline() {
     let app = spawn_app(|_| {}).await;
-    let spec: Value = app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let spec: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let paths = spec["paths"].as_object().unwrap();
-    for p in ["/api/v1/upload", "/api/v1/status", "/api/v1/jobs/{id}", "/api/v1/params", "/api/v1/params/{name}",
-              "/api/v1/account", "/api/v1/results/{id}", "/files/{key}", "/v1/models", "/healthz", "/readyz", "/metrics"] {
+    for p in [
+        "/api/v1/upload",
+        "/api/v1/status",
+        "/api/v1/jobs/{id}",
+        "/api/v1/params",
+        "/api/v1/params/{name}",
+        "/api/v1/account",
+        "/api/v1/results/{id}",
+        "/files/{key}",
+        "/v1/models",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
         assert!(paths.contains_key(p), "{p} not in openapi.json");
     }
-    let html = app.client.get(app.url("/docs")).send().await.unwrap().text().await.unwrap();
+    let html = app
+        .client
+        .get(app.url("/docs"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("/openapi.json"));
     for external in ["src=\"http", "href=\"http", "@import", "//cdn", "https://"] {
         assert!(!html.contains(external), "docs page references {external}");

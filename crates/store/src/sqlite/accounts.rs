@@ -67,13 +67,15 @@ impl AccountRepo for SqliteRepo {
         .bind(id.to_string())
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|(name, balance, webhook_secret, created_at)| Account {
-            id,
-            name,
-            balance,
-            webhook_secret,
-            created_at,
-        }))
+        Ok(
+            row.map(|(name, balance, webhook_secret, created_at)| Account {
+                id,
+                name,
+                balance,
+                webhook_secret,
+                created_at,
+            }),
+        )
     }
 
     async fn create_key(
@@ -126,14 +128,13 @@ impl AccountRepo for SqliteRepo {
     }
 
     async fn revoke_key(&self, id: KeyId) -> R<bool> {
-        let n = sqlx::query(
-            "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-        )
-        .bind(now_ms())
-        .bind(id.to_string())
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let n =
+            sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+                .bind(now_ms())
+                .bind(id.to_string())
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
         Ok(n == 1)
     }
 
@@ -151,13 +152,15 @@ impl AccountRepo for SqliteRepo {
         if n == 0 {
             return Ok(None);
         }
-        sqlx::query("INSERT INTO ledger (account_id, delta, reason, created_at) VALUES (?, ?, ?, ?)")
-            .bind(account.to_string())
-            .bind(amount)
-            .bind(reason)
-            .bind(now_ms())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO ledger (account_id, delta, reason, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(account.to_string())
+        .bind(amount)
+        .bind(reason)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
         let balance: i64 = sqlx::query_scalar("SELECT balance FROM accounts WHERE id = ?")
             .bind(account.to_string())
             .fetch_one(&mut *tx)

@@ -145,20 +145,20 @@ impl SqliteRepo {
             return Ok(CreateOutcome::QueueFull);
         }
         let now = now_ms();
-        let debited = sqlx::query(
-            "UPDATE accounts SET balance = balance - ? WHERE id = ? AND balance >= ?",
-        )
-        .bind(job.cost)
-        .bind(job.account.to_string())
-        .bind(job.cost)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if debited == 0 {
-            let balance: Option<i64> = sqlx::query_scalar("SELECT balance FROM accounts WHERE id = ?")
+        let debited =
+            sqlx::query("UPDATE accounts SET balance = balance - ? WHERE id = ? AND balance >= ?")
+                .bind(job.cost)
                 .bind(job.account.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
+                .bind(job.cost)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if debited == 0 {
+            let balance: Option<i64> =
+                sqlx::query_scalar("SELECT balance FROM accounts WHERE id = ?")
+                    .bind(job.account.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?;
             return Ok(CreateOutcome::InsufficientCredits {
                 balance: balance.unwrap_or(0),
             });
@@ -242,7 +242,15 @@ impl JobRepo for SqliteRepo {
         .execute(&mut *tx)
         .await?;
         let id: JobId = parse_id(&id, "job")?;
-        event(&mut tx, id, Some(JobState::Queued), JobState::Running, worker, "claimed").await?;
+        event(
+            &mut tx,
+            id,
+            Some(JobState::Queued),
+            JobState::Running,
+            worker,
+            "claimed",
+        )
+        .await?;
         let job = load(&mut tx, id).await?;
         tx.commit().await?;
         Ok(job)
@@ -308,7 +316,11 @@ impl JobRepo for SqliteRepo {
                 .await?;
                 (JobState::Completed, "processed".to_owned())
             }
-            Finish::Failed { code, message, refund: give_back } => {
+            Finish::Failed {
+                code,
+                message,
+                refund: give_back,
+            } => {
                 sqlx::query(
                     "UPDATE jobs SET state = 'failed', status = 'failed', error_code = ?, error_message = ?, \
                      claimed_by = NULL, updated_at = ?, finished_at = ? WHERE id = ?",
@@ -356,7 +368,15 @@ impl JobRepo for SqliteRepo {
         .await?
         .rows_affected();
         if n == 1 {
-            event(&mut tx, id, Some(JobState::Running), JobState::Queued, worker, cause).await?;
+            event(
+                &mut tx,
+                id,
+                Some(JobState::Running),
+                JobState::Queued,
+                worker,
+                cause,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(n == 1)
@@ -364,9 +384,8 @@ impl JobRepo for SqliteRepo {
 
     async fn reap_stale(&self, stale_before: Millis) -> R<Vec<JobId>> {
         let mut tx = self.write().await?;
-        let sql = format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'running' AND heartbeat_at < ?"
-        );
+        let sql =
+            format!("SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'running' AND heartbeat_at < ?");
         let rows = sqlx::query(&sql)
             .bind(stale_before)
             .fetch_all(&mut *tx)
@@ -387,7 +406,15 @@ impl JobRepo for SqliteRepo {
                 .execute(&mut *tx)
                 .await?;
                 refund(&mut tx, &job).await?;
-                event(&mut tx, job.id, Some(JobState::Running), JobState::Failed, "reaper", "worker_lost").await?;
+                event(
+                    &mut tx,
+                    job.id,
+                    Some(JobState::Running),
+                    JobState::Failed,
+                    "reaper",
+                    "worker_lost",
+                )
+                .await?;
             } else {
                 sqlx::query(
                     "UPDATE jobs SET state = 'queued', status = 'queued', progress = 0, claimed_by = NULL, \
@@ -398,7 +425,15 @@ impl JobRepo for SqliteRepo {
                 .bind(job.id.to_string())
                 .execute(&mut *tx)
                 .await?;
-                event(&mut tx, job.id, Some(JobState::Running), JobState::Queued, "reaper", "heartbeat_lost").await?;
+                event(
+                    &mut tx,
+                    job.id,
+                    Some(JobState::Running),
+                    JobState::Queued,
+                    "reaper",
+                    "heartbeat_lost",
+                )
+                .await?;
             }
             touched.push(job.id);
         }
@@ -422,7 +457,10 @@ impl JobRepo for SqliteRepo {
         Ok(JobState::ALL
             .into_iter()
             .map(|st| {
-                let n = rows.iter().find(|(s, _)| s == st.as_str()).map_or(0, |r| r.1);
+                let n = rows
+                    .iter()
+                    .find(|(s, _)| s == st.as_str())
+                    .map_or(0, |r| r.1);
                 (st, n as u64)
             })
             .collect())
@@ -437,7 +475,13 @@ impl JobRepo for SqliteRepo {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(at, from, to, actor, cause)| JobEvent { at, from, to, actor, cause })
+            .map(|(at, from, to, actor, cause)| JobEvent {
+                at,
+                from,
+                to,
+                actor,
+                cause,
+            })
             .collect())
     }
 

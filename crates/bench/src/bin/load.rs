@@ -1,0 +1,395 @@
+//! Load benchmark: `cutout serve` against `rembg s`, same model file, same 1-2 MP photos, the
+//! client on loopback with a bounded request count. Prints images/s, p50/p99 latency, errors and
+//! peak server RSS per concurrency, and the ratios; `--soak N` also checks RSS stays flat.
+//!
+//! Cutout's latency is the whole asynchronous round trip a client sees: upload, poll status
+//! (every 50 ms), download the result. rembg's is its one synchronous call.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use serde_json::Value;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Parser)]
+struct Args {
+    /// The `cutout` binary.
+    #[arg(long, default_value = "target/release/cutout")]
+    cutout: PathBuf,
+    /// Python of a venv with `rembg[cpu,cli]`.
+    #[arg(long, env = "CUTOUT_REMBG_PYTHON")]
+    rembg_python: Option<PathBuf>,
+    #[arg(long, default_value = "u2net")]
+    model: String,
+    /// Requests per concurrency level.
+    #[arg(long, default_value_t = 48)]
+    requests: usize,
+    #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
+    concurrency: Vec<usize>,
+    /// Also run this many requests at concurrency 16 against Cutout and compare RSS between the
+    /// first and the last fifth.
+    #[arg(long, default_value_t = 0)]
+    soak: usize,
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Resident set size of a process, in MB.
+fn rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The three benchmark photos with a 1600 px long side (1-2 MP), as JPEG bytes.
+fn images() -> Result<Vec<Vec<u8>>, BoxError> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench-images");
+    let mut out = Vec::new();
+    for name in [
+        "animal_cat.jpg",
+        "person_craft-beer.jpg",
+        "product_book-flowers.jpg",
+    ] {
+        let img =
+            image::open(dir.join(name))?.resize(1600, 1600, image::imageops::FilterType::Triangle);
+        let mut buf = std::io::Cursor::new(Vec::new());
+        img.to_rgb8().write_to(&mut buf, image::ImageFormat::Jpeg)?;
+        out.push(buf.into_inner());
+    }
+    Ok(out)
+}
+
+fn start_cutout(args: &Args, dir: &Path) -> Result<(Server, String), BoxError> {
+    let d = dir.display();
+    let cfg = dir.join("cutout.toml");
+    std::fs::write(&cfg, format!(
+        "[server]\nbind = \"127.0.0.1:0\"\n[storage]\ndatabase_url = \"sqlite://{d}/cutout.db\"\nblob_url = \"file://{d}/blobs\"\n\
+         [security]\nsigning_secret_file = \"{d}/signing.key\"\n[limits]\nrate_limit_per_minute = 0\nmax_pending_jobs = 100000\n\
+         [jobs]\ndefault_model = \"{}\"\n[log]\nlevel = \"warn,cutout::serve=info\"\n", args.model))?;
+    let out = Command::new(&args.cutout)
+        .args([
+            "keys",
+            "create",
+            "--name",
+            "load",
+            "--credits",
+            "100000000",
+            "-c",
+        ])
+        .arg(&cfg)
+        .output()?;
+    let key = String::from_utf8(out.stdout)?
+        .lines()
+        .find_map(|l| l.strip_prefix("key:"))
+        .ok_or("no key printed")?
+        .trim()
+        .to_owned();
+    let mut child = Command::new(&args.cutout)
+        .args(["serve", "-c"])
+        .arg(&cfg)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let port = loop {
+        let line = lines.next().ok_or("cutout serve exited")??;
+        let v: Value = serde_json::from_str(&line).unwrap_or_default();
+        if v["message"] == "listening" {
+            break v["port"].as_u64().ok_or("no port")? as u16;
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    Ok((Server { child, port }, key))
+}
+
+fn start_rembg(python: &Path, model: &str, dir: &Path, port: u16) -> Result<Server, BoxError> {
+    let home = dir.join("u2net");
+    std::fs::create_dir_all(&home)?;
+    let data = cutout_models::DataDir::from_env();
+    let entry = cutout_models::manifest().get(model)?;
+    let link = home.join(format!("{model}.onnx"));
+    if !link.exists() {
+        std::os::unix::fs::symlink(data.model_path(entry), &link)?;
+    }
+    let child = Command::new(python)
+        .args([
+            "-c",
+            "import sys; from rembg.cli import main; sys.argv[0] = 'rembg'; main()",
+            "s",
+            "--no-ui",
+            "--log_level",
+            "warning",
+            "--host",
+            "127.0.0.1",
+            "--port",
+        ])
+        .arg(port.to_string())
+        .env("U2NET_HOME", &home)
+        .env("MODEL_CHECKSUM_DISABLED", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    Ok(Server { child, port })
+}
+
+#[derive(Clone)]
+enum Target {
+    Cutout { base: String, key: String },
+    Rembg { base: String, model: String },
+}
+
+impl Target {
+    async fn one(&self, client: &reqwest::Client, img: &[u8]) -> Result<usize, BoxError> {
+        let part = reqwest::multipart::Part::bytes(img.to_vec())
+            .file_name("in.jpg")
+            .mime_str("image/jpeg")?;
+        match self {
+            Target::Rembg { base, model } => {
+                let form = reqwest::multipart::Form::new()
+                    .part("file", part)
+                    .text("model", model.clone());
+                let r = client
+                    .post(format!("{base}/api/remove?model={model}"))
+                    .multipart(form)
+                    .send()
+                    .await?;
+                if !r.status().is_success() {
+                    return Err(format!("rembg HTTP {}", r.status()).into());
+                }
+                Ok(r.bytes().await?.len())
+            }
+            Target::Cutout { base, key } => {
+                let form = reqwest::multipart::Form::new().part("file", part);
+                let r = client
+                    .post(format!("{base}/api/v1/upload"))
+                    .header("x-api-key", key)
+                    .multipart(form)
+                    .send()
+                    .await?;
+                if r.status() != 202 {
+                    return Err(format!("upload HTTP {}", r.status()).into());
+                }
+                let job = r.json::<Value>().await?["job_id"]
+                    .as_str()
+                    .ok_or("no job id")?
+                    .to_owned();
+                loop {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    let s: Value = client
+                        .get(format!("{base}/api/v1/status?job_id={job}"))
+                        .header("x-api-key", key)
+                        .send()
+                        .await?
+                        .json()
+                        .await?;
+                    if s["state"] == "done" {
+                        let url = s["final_url"]
+                            .as_str()
+                            .ok_or_else(|| format!("job failed: {s}"))?;
+                        return Ok(client
+                            .get(url)
+                            .send()
+                            .await?
+                            .error_for_status()?
+                            .bytes()
+                            .await?
+                            .len());
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct Run {
+    conc: usize,
+    ok: usize,
+    errors: usize,
+    secs: f64,
+    p50: f64,
+    p99: f64,
+    peak_rss: f64,
+    rss_marks: Vec<f64>,
+}
+
+async fn run(target: &Target, pid: u32, images: &Arc<Vec<Vec<u8>>>, conc: usize, n: usize) -> Run {
+    let client = reqwest::Client::new();
+    let next = Arc::new(AtomicUsize::new(0));
+    let errors = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicU64::new(0));
+    let sampler = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                peak.fetch_max(rss_mb(pid) as u64, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let marks = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..conc {
+        let (target, client, next, errors, images, marks) = (
+            target.clone(),
+            client.clone(),
+            next.clone(),
+            errors.clone(),
+            images.clone(),
+            marks.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    return lat;
+                }
+                let t = Instant::now();
+                match target.one(&client, &images[i % images.len()]).await {
+                    Ok(_) => lat.push(t.elapsed().as_secs_f64() * 1000.0),
+                    Err(e) => {
+                        if errors.fetch_add(1, Ordering::Relaxed) < 3 {
+                            eprintln!("error: {e}");
+                        }
+                    }
+                }
+                marks.lock().unwrap().push(rss_mb(pid));
+            }
+        }));
+    }
+    let mut lat: Vec<f64> = Vec::new();
+    for task in tasks {
+        lat.extend(task.await.unwrap_or_default());
+    }
+    let secs = t.elapsed().as_secs_f64();
+    sampler.abort();
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p).ceil() as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    let rss_marks = marks.lock().unwrap().clone();
+    Run {
+        conc,
+        ok: lat.len(),
+        errors: errors.load(Ordering::Relaxed),
+        secs,
+        p50: pct(0.50),
+        p99: pct(0.99),
+        peak_rss: peak.load(Ordering::Relaxed) as f64,
+        rss_marks,
+    }
+}
+
+fn row(name: &str, r: &Run) {
+    println!(
+        "| {name:<7} | {:>4} | {:>5} | {:>6} | {:>7.2} | {:>8.0} | {:>8.0} | {:>8.0} |",
+        r.conc,
+        r.ok,
+        r.errors,
+        r.ok as f64 / r.secs,
+        r.p50,
+        r.p99,
+        r.peak_rss
+    );
+}
+
+async fn wait_up(url: &str) -> Result<(), BoxError> {
+    for _ in 0..600 {
+        if reqwest::get(url).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Err(format!("{url} never answered").into())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let args = Args::parse();
+    let dir = tempfile::tempdir()?;
+    let images = Arc::new(images()?);
+    println!(
+        "# load: model {}, {} requests per level, 1600 px JPEGs, {} cores",
+        args.model,
+        args.requests,
+        std::thread::available_parallelism()?.get()
+    );
+    let (cutout, key) = start_cutout(&args, dir.path())?;
+    let cbase = format!("http://127.0.0.1:{}", cutout.port);
+    wait_up(&format!("{cbase}/healthz")).await?;
+    let ctarget = Target::Cutout { base: cbase, key };
+    let rembg = match &args.rembg_python {
+        Some(py) => {
+            let port = portpicker(dir.path())?;
+            let s = start_rembg(py, &args.model, dir.path(), port)?;
+            wait_up(&format!("http://127.0.0.1:{port}/api")).await?;
+            Some(s)
+        }
+        None => None,
+    };
+    let rtarget = rembg.as_ref().map(|s| Target::Rembg {
+        base: format!("http://127.0.0.1:{}", s.port),
+        model: args.model.clone(),
+    });
+    // Warm-up: model loads and first-call costs are not part of the figures.
+    run(&ctarget, cutout.child.id(), &images, 2, 4).await;
+    if let (Some(t), Some(s)) = (&rtarget, &rembg) {
+        run(t, s.child.id(), &images, 2, 4).await;
+    }
+    println!("| server  | conc |    ok | errors |  img/s  |  p50 ms  |  p99 ms  |  RSS MB  |");
+    println!("|---------|------|-------|--------|---------|----------|----------|----------|");
+    for &c in &args.concurrency {
+        let cr = run(&ctarget, cutout.child.id(), &images, c, args.requests).await;
+        row("cutout", &cr);
+        if let (Some(t), Some(s)) = (&rtarget, &rembg) {
+            let rr = run(t, s.child.id(), &images, c, args.requests).await;
+            row("rembg", &rr);
+            println!(
+                "|  ratio  | {c:>4} | throughput {:.2}x, p99 {:.2}x of rembg |",
+                (cr.ok as f64 / cr.secs) / (rr.ok as f64 / rr.secs),
+                cr.p99 / rr.p99
+            );
+        }
+    }
+    if args.soak > 0 {
+        let r = run(&ctarget, cutout.child.id(), &images, 16, args.soak).await;
+        let k = (r.rss_marks.len() / 5).max(1);
+        let first = r.rss_marks[..k].iter().cloned().fold(0.0, f64::max);
+        let last = r.rss_marks[r.rss_marks.len() - k..]
+            .iter()
+            .cloned()
+            .fold(0.0, f64::max);
+        println!("soak: {} requests at c=16, {} errors, {:.2} img/s; peak RSS over the first {k}: {first:.0} MB, over the last {k}: {last:.0} MB ({:+.1} %)",
+            r.ok, r.errors, r.ok as f64 / r.secs, (last / first - 1.0) * 100.0);
+    }
+    Ok(())
+}
+
+/// A free port for rembg (bind 0, read it, release it).
+fn portpicker(_: &Path) -> Result<u16, BoxError> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
