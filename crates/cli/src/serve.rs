@@ -61,7 +61,11 @@ fn pool_config(config: &Config) -> PoolConfig {
         0 => (cores / threads).max(1),
         s => s,
     };
-    PoolConfig { sessions, intra_threads: threads }
+    PoolConfig {
+        sessions,
+        intra_threads: threads,
+        spin: config.jobs.inference_spinning,
+    }
 }
 
 /// Loads the default model in the background so the first job does not pay for it.

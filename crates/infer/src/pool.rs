@@ -13,6 +13,9 @@ pub struct PoolConfig {
     pub sessions: usize,
     /// Threads inside each inference. Default: available cores divided by `sessions`.
     pub intra_threads: usize,
+    /// Let idle intra-op threads spin (lowest latency when inference has the machine to itself,
+    /// as in the CLI; wasteful when other work shares the cores, as in the server).
+    pub spin: bool,
 }
 
 impl Default for PoolConfig {
@@ -29,6 +32,7 @@ impl PoolConfig {
         Self {
             sessions,
             intra_threads: (cores / sessions).max(1),
+            spin: true,
         }
     }
 }

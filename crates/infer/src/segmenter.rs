@@ -53,6 +53,10 @@ impl OrtSegmenter {
                     .map_err(|e| load(e.to_string()))?
                     .with_intra_threads(config.intra_threads.max(1))
                     .map_err(|e| load(e.to_string()))?
+                    // Idle intra-op threads would otherwise spin for work, taking the core from
+                    // the other jobs' decode, refine and encode running beside inference.
+                    .with_intra_op_spinning(config.spin)
+                    .map_err(|e| load(e.to_string()))?
                     .commit_from_file(&model_path)
                     .map_err(|e| load(e.to_string()))
             })

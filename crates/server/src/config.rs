@@ -117,6 +117,9 @@ pub struct JobsConfig {
     pub inference_sessions: usize,
     /// ONNX Runtime threads per inference; 0 = up to 4 (cores / sessions when those are set).
     pub inference_threads: usize,
+    /// Let idle inference threads spin-wait (lower latency alone, less throughput when jobs share
+    /// the cores).
+    pub inference_spinning: bool,
     /// Credits one image job costs.
     pub credits_per_image: i64,
     pub max_attempts: u32,
@@ -216,6 +219,7 @@ impl Default for JobsConfig {
             workers: 0,
             inference_sessions: 0,
             inference_threads: 0,
+            inference_spinning: false,
             credits_per_image: 1,
             max_attempts: 3,
             heartbeat_secs: 5,
