@@ -6,11 +6,6 @@ ensure_apt
 ensure_rust
 build_release
 ensure_models
-REMBG_VENV="$CACHE/rembg-venv"
-if ! "$REMBG_VENV/bin/python" -c "import rembg" 2>/dev/null; then
-    log "installing the rembg peer into $REMBG_VENV"
-    python3 -m venv "$REMBG_VENV"
-    "$REMBG_VENV/bin/pip" install -q --disable-pip-version-check "rembg[cpu,cli]==2.0.86"
-fi
+ensure_rembg_venv
 cd "$ROOT"
 cargo run --release --locked -q -p cutout-bench -- --rembg-python "$REMBG_VENV/bin/python" "$@"

@@ -64,3 +64,13 @@ build_release() {
 ensure_models() {
     "$ROOT/target/release/cutout" models install "$@"
 }
+
+# The rembg peer for the benchmarks (with its HTTP server), in its own venv.
+ensure_rembg_venv() {
+    REMBG_VENV="$CACHE/rembg-venv"
+    if ! "$REMBG_VENV/bin/python" -c "import rembg.commands.s_command, uvicorn" 2>/dev/null; then
+        log "installing the rembg peer into $REMBG_VENV"
+        python3 -m venv "$REMBG_VENV"
+        "$REMBG_VENV/bin/pip" install -q --disable-pip-version-check "rembg[cpu,cli]==2.0.86"
+    fi
+}

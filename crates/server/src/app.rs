@@ -198,6 +198,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(image_api)
         .merge(public)
+        .layer(from_fn_with_state(state.clone(), crate::auth::deadline))
         .layer(from_fn(|req, next| {
             render_errors(Dialect::ImageJobs, req, next)
         }))
