@@ -12,7 +12,7 @@ build_release
 ensure_models
 EVAL="${CUTOUT_EVAL_DIR:-$ROOT/../shared/eval}"
 OUT="${CUTOUT_EVAL_OUT:-$ROOT/out/eval}"
-BIN="$ROOT/target/release/cutout"
+BIN="$BIN_DIR/cutout"
 models=("$@")
 if ((${#models[@]} == 0)); then
     mapfile -t models < <("$BIN" models list | awk '$2 == "installed" && $1 != "rvm" {print $1}')

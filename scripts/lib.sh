@@ -4,6 +4,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${CUTOUT_CACHE:-$HOME/.cache/cutout}"
+# Built binaries: cargo's target directory (a shared CARGO_TARGET_DIR is honoured).
+BIN_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 VENV="$CACHE/venv"
 export CUTOUT_DATA_DIR="${CUTOUT_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/cutout}"
 
@@ -62,7 +64,7 @@ build_release() {
 
 # The ONNX Runtime library and the default (Apache-2.0) models, verified by sha256.
 ensure_models() {
-    "$ROOT/target/release/cutout" models install "$@"
+    "$BIN_DIR/cutout" models install "$@"
 }
 
 # The rembg peer for the benchmarks (with its HTTP server), in its own venv.

@@ -9,5 +9,5 @@ ensure_models
 ensure_rembg_venv
 cd "$ROOT"
 cargo build --release --locked -q -p cutout-bench
-exec "$ROOT/target/release/cutout-load" --cutout "$ROOT/target/release/cutout" \
+exec "$BIN_DIR/cutout-load" --cutout "$BIN_DIR/cutout" \
     --rembg-python "$REMBG_VENV/bin/python" "$@"

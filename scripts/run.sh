@@ -10,7 +10,7 @@ ensure_venv
 build_release
 ensure_models
 if (($#)); then
-    exec "$ROOT/target/release/cutout" "$@"
+    exec "$BIN_DIR/cutout" "$@"
 fi
 log "starting cutout serve (create a key with: target/release/cutout keys create --name me --credits 100)"
-exec "$ROOT/target/release/cutout" serve
+exec "$BIN_DIR/cutout" serve

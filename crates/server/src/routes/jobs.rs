@@ -21,6 +21,7 @@ pub struct StatusQuery {
 
 /// The caller's job, or 404: another account's job is indistinguishable from a missing one.
 pub async fn owned_job(state: &AppState, caller: &Caller, id: &str) -> Result<Job, ApiError> {
+    caller.require_image_read()?;
     let id: JobId = id.trim().parse().map_err(|_| ApiError::NotFound)?;
     let job = state
         .repo

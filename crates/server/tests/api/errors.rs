@@ -203,6 +203,17 @@ async fn a_key_without_the_scope_is_403() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+    // A key scoped to presets only may not read jobs either.
+    let job = app.queue(&[]).await;
+    let (presets, _, _) = create_key(&app.state, 5, &["params:write"]).await;
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/status?job_id={job}")))
+        .header("x-api-key", presets)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
 }
 
 #[tokio::test]
