@@ -26,6 +26,12 @@ impl Caller {
             )))
         }
     }
+
+    /// Reading jobs: `images:read`, or `images:write` (a key that uploads may poll its jobs).
+    pub fn require_image_read(&self) -> Result<(), ApiError> {
+        self.require("images:read")
+            .or_else(|_| self.require("images:write"))
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
