@@ -26,9 +26,7 @@ async fn unauthorized_shapes() {
         )
     );
     let r = app
-        .client
-        .get(app.url("/api/v1/status?job_id=x"))
-        .header("x-api-key", "ck_nope")
+        .with_key(reqwest::Method::GET, "/api/v1/status?job_id=x", "ck_nope")
         .send()
         .await
         .unwrap();
@@ -150,9 +148,7 @@ async fn insufficient_credits_is_402() {
     let app = spawn_app(|_| {}).await;
     let (key, _, _) = create_key(&app.state, 0, &["*"]).await;
     let r = app
-        .client
-        .post(app.url("/api/v1/upload"))
-        .header("x-api-key", key)
+        .with_key(reqwest::Method::POST, "/api/v1/upload", &key)
         .json(&json!({"file_url": "https://example.com/a.jpg"}))
         .send()
         .await
@@ -177,9 +173,11 @@ async fn unknown_and_foreign_jobs_are_404() {
     }
     let (other, _, _) = create_key(&app.state, 5, &["*"]).await;
     let r = app
-        .client
-        .get(app.url(&format!("/api/v1/status?job_id={job}")))
-        .header("x-api-key", other)
+        .with_key(
+            reqwest::Method::GET,
+            &format!("/api/v1/status?job_id={job}"),
+            &other,
+        )
         .send()
         .await
         .unwrap();
@@ -195,9 +193,7 @@ async fn a_key_without_the_scope_is_403() {
     let app = spawn_app(|_| {}).await;
     let (reader, _, _) = create_key(&app.state, 5, &["images:read"]).await;
     let r = app
-        .client
-        .post(app.url("/api/v1/upload"))
-        .header("x-api-key", reader)
+        .with_key(reqwest::Method::POST, "/api/v1/upload", &reader)
         .json(&json!({"file_url": "https://example.com/a.jpg"}))
         .send()
         .await
@@ -207,9 +203,11 @@ async fn a_key_without_the_scope_is_403() {
     let job = app.queue(&[]).await;
     let (presets, _, _) = create_key(&app.state, 5, &["params:write"]).await;
     let r = app
-        .client
-        .get(app.url(&format!("/api/v1/status?job_id={job}")))
-        .header("x-api-key", presets)
+        .with_key(
+            reqwest::Method::GET,
+            &format!("/api/v1/status?job_id={job}"),
+            &presets,
+        )
         .send()
         .await
         .unwrap();

@@ -103,6 +103,24 @@ impl TestApp {
             .header("x-api-key", &self.key)
     }
 
+    /// A request with another key than the app's own.
+    pub fn with_key(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+    ) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .header("x-api-key", key)
+    }
+
+    /// GETs a public (keyless) route and parses its JSON.
+    pub async fn public_json(&self, path: &str) -> Value {
+        let r = self.client.get(self.url(path)).send().await.unwrap();
+        r.json().await.unwrap()
+    }
+
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.client
             .get(self.url(path))

@@ -114,9 +114,7 @@ async fn only_mask_crop_and_size_options_apply() {
 async fn params_mode_uses_named_and_inline_presets() {
     let app = spawn_app(|_| {}).await;
     let r = app
-        .client
-        .put(app.url("/api/v1/params/web"))
-        .header("x-api-key", &app.key)
+        .with_key(reqwest::Method::PUT, "/api/v1/params/web", &app.key)
         .json(&json!({"bg_color": "#ff0000", "output_format": "jpg"}))
         .send()
         .await
@@ -165,9 +163,7 @@ async fn params_mode_uses_named_and_inline_presets() {
         image::ColorType::L8
     ));
     let r = app
-        .client
-        .delete(app.url("/api/v1/params/web"))
-        .header("x-api-key", &app.key)
+        .with_key(reqwest::Method::DELETE, "/api/v1/params/web", &app.key)
         .send()
         .await
         .unwrap();

@@ -16,25 +16,9 @@ async fn health_metrics_and_models() {
             .status(),
         200
     );
-    let ready: Value = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: Value = app.public_json("/readyz").await;
     assert_eq!(ready["database"], "ok");
-    let models: Value = app
-        .client
-        .get(app.url("/v1/models"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let models: Value = app.public_json("/v1/models").await;
     let u2netp = models["models"]
         .as_array()
         .unwrap()
@@ -87,15 +71,7 @@ async fn request_ids_are_generated_or_propagated() {
 #[tokio::test]
 async fn openapi_describes_every_route_and_docs_are_offline() {
     let app = spawn_app(|_| {}).await;
-    let spec: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let spec: Value = app.public_json("/openapi.json").await;
     let paths = spec["paths"].as_object().unwrap();
     for p in [
         "/api/v1/upload",
