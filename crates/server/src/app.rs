@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::error::Dialect;
 use crate::fetch::Fetcher;
 use crate::ratelimit::RateLimiter;
-use crate::routes::{jobs, params, system, upload};
+use crate::routes::{addon, assets, jobs, params, system, upload};
 use crate::segmenters::SegmenterProvider;
 use crate::signing::UrlSigner;
 use crate::state::{AppState, Inner};
@@ -71,6 +71,7 @@ impl Application {
             ),
             metrics: crate::metrics::Metrics::default(),
             wake: tokio::sync::Notify::new(),
+            inline_slots: tokio::sync::Semaphore::new(config.limits.max_inline_jobs.max(1)),
             upload_dir: tempfile::Builder::new()
                 .prefix("cutout-uploads")
                 .tempdir()?,
@@ -166,12 +167,11 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
 
 /// Every route, grouped by authentication and error dialect.
 pub fn router(state: AppState) -> Router {
-    let upload_limit = state.config.limits.max_input_bytes as usize + (1 << 20);
+    let upload_limit =
+        DefaultBodyLimit::max(state.config.limits.max_input_bytes as usize + (1 << 20));
+    let auth = || from_fn_with_state(state.clone(), authenticate);
     let image_api = Router::new()
-        .route(
-            "/api/v1/upload",
-            post(upload::upload).layer(DefaultBodyLimit::max(upload_limit)),
-        )
+        .route("/api/v1/upload", post(upload::upload).layer(upload_limit))
         .route("/api/v1/status", get(jobs::status))
         .route("/api/v1/jobs/{id}", get(jobs::job_detail))
         .route("/api/v1/params", get(params::list).post(params::create))
@@ -180,7 +180,31 @@ pub fn router(state: AppState) -> Router {
             get(params::get).put(params::put).delete(params::delete),
         )
         .route("/api/v1/account", get(jobs::account))
-        .route_layer(from_fn_with_state(state.clone(), authenticate));
+        .route_layer(auth());
+    let assets_api = Router::new()
+        .route(
+            "/api/v1/assets",
+            get(assets::list).post(assets::create).layer(upload_limit),
+        )
+        .route(
+            "/api/v1/assets/{id}",
+            get(assets::get).patch(assets::patch).delete(assets::delete),
+        )
+        .route("/api/v1/assets/{id}/file", get(assets::file))
+        .route("/api/v1/assets/{id}/conversions", get(assets::conversions))
+        .route(
+            "/api/v1/assets/{id}/conversions/{name}",
+            get(assets::conversion),
+        )
+        .route(
+            "/api/v1/assets/file/addons/bg_remove",
+            post(addon::on_upload).layer(upload_limit),
+        )
+        .route(
+            "/api/v1/assets/{id}/addons/bg_remove",
+            get(addon::on_asset).post(addon::on_asset),
+        )
+        .route_layer(auth());
     let public = Router::new()
         .route("/api/v1/results/{id}", get(jobs::signed_result))
         .route("/files/{*key}", get(jobs::public_file))
@@ -196,15 +220,22 @@ pub fn router(state: AppState) -> Router {
     })
     .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Millis));
     Router::new()
-        .merge(image_api)
-        .merge(public)
-        .layer(from_fn_with_state(state.clone(), crate::auth::deadline))
-        .layer(from_fn(|req, next| {
-            render_errors(Dialect::ImageJobs, req, next)
-        }))
+        .merge(with_dialect(
+            &state,
+            image_api.merge(public),
+            Dialect::ImageJobs,
+        ))
+        .merge(with_dialect(&state, assets_api, Dialect::Structured))
         .route_layer(from_fn_with_state(state.clone(), crate::metrics::track))
         .with_state(state)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(trace)
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// The request deadline, and errors rendered in `dialect`'s shape (the deadline's 503 too).
+fn with_dialect(state: &AppState, group: Router<AppState>, dialect: Dialect) -> Router<AppState> {
+    group
+        .layer(from_fn_with_state(state.clone(), crate::auth::deadline))
+        .layer(from_fn(move |req, next| render_errors(dialect, req, next)))
 }

@@ -100,6 +100,9 @@ pub struct LimitsConfig {
     pub max_side: u32,
     /// Jobs queued or running at once; beyond it uploads get 503 with `Retry-After`.
     pub max_pending_jobs: u64,
+    /// Add-on cut-outs made inline (the bg_remove add-on answers with the image) at once; more
+    /// wait, up to the request deadline, then get 503.
+    pub max_inline_jobs: usize,
     /// Requests per minute per key (0 turns rate limiting off).
     pub rate_limit_per_minute: u32,
     /// Requests a key may burst above the steady rate.
@@ -206,6 +209,7 @@ impl Default for LimitsConfig {
             max_megapixels: 50.0,
             max_side: 20_000,
             max_pending_jobs: 1000,
+            max_inline_jobs: 4,
             rate_limit_per_minute: 600,
             rate_limit_burst: 60,
         }

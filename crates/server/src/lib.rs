@@ -3,7 +3,9 @@
 //! The crate links neither ONNX Runtime nor ffmpeg: segmentation comes in through
 //! [`SegmenterProvider`], so API tests build fast and the binary plugs in the real runtime.
 
+mod addon;
 pub mod app;
+mod assets;
 mod auth;
 pub mod config;
 pub mod error;

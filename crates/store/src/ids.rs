@@ -60,6 +60,10 @@ id_type!(
     /// A webhook delivery attempt series.
     DeliveryId
 );
+id_type!(
+    /// A stored asset (an original image, or a result saved as a new asset).
+    AssetId
+);
 
 /// Unix time in milliseconds, the unit every table uses.
 pub type Millis = i64;

@@ -8,6 +8,7 @@ pub mod blob;
 pub mod conformance;
 mod error;
 mod ids;
+mod merge;
 mod model;
 mod repo;
 pub mod sqlite;
@@ -17,9 +18,10 @@ use std::sync::Arc;
 
 pub use blob::{BlobKey, BlobStore, LocalBlobs};
 pub use error::StoreError;
-pub use ids::{now_ms, AccountId, DeliveryId, JobId, KeyId, Millis};
+pub use ids::{now_ms, AccountId, AssetId, DeliveryId, JobId, KeyId, Millis};
+pub use merge::merge_patch;
 pub use model::*;
-pub use repo::{AccountRepo, IdempotencyRepo, JobRepo, PresetRepo, Repo, WebhookRepo};
+pub use repo::{AccountRepo, AssetRepo, IdempotencyRepo, JobRepo, PresetRepo, Repo, WebhookRepo};
 pub use sqlite::SqliteRepo;
 
 /// Opens the database named by `url`: `sqlite://PATH` (or a bare path). PostgreSQL is the next

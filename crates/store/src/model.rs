@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::ids::{AccountId, DeliveryId, JobId, KeyId, Millis};
+use crate::ids::{AccountId, AssetId, DeliveryId, JobId, KeyId, Millis};
 
 /// Where a job is in its life. Transitions are recorded in `job_events`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -200,4 +200,53 @@ pub struct Preset {
     pub params: serde_json::Value,
     pub created_at: Millis,
     pub updated_at: Millis,
+}
+
+/// An image file and what describes it. Which account owns it is a lookup key, never shown.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Asset {
+    pub id: AssetId,
+    #[serde(skip)]
+    pub account: AccountId,
+    pub name: String,
+    pub mime: String,
+    pub size: u64,
+    pub width: u32,
+    pub height: u32,
+    pub sha256: String,
+    #[serde(skip)]
+    pub blob: String,
+    /// The client's own metadata, a JSON object.
+    pub custom: serde_json::Value,
+    /// The asset this one was made from (the add-on's `add_new_asset`).
+    pub source: Option<AssetId>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// A named derivative of an asset (the add-on's `add_conversion`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Conversion {
+    pub name: String,
+    #[serde(skip)]
+    pub blob: String,
+    pub mime: String,
+    pub size: u64,
+    pub width: u32,
+    pub height: u32,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// What replacing or adding a conversion did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PutConversion {
+    Created,
+    /// The row now points at the new blob; the old one is the caller's to delete (unless it is
+    /// the same key).
+    Replaced {
+        old_blob: String,
+    },
+    /// The asset is gone (or another account's): nothing was written.
+    NoAsset,
 }

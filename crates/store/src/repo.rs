@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use crate::ids::{AccountId, JobId, KeyId, Millis};
+use crate::ids::{AccountId, AssetId, JobId, KeyId, Millis};
 use crate::model::*;
 use crate::StoreError;
 
@@ -113,6 +113,48 @@ pub trait WebhookRepo: Send + Sync {
     async fn webhook_secret(&self, account: AccountId) -> R<Option<String>>;
 }
 
+/// Assets and their conversions. Every call is scoped by account: another account's asset is
+/// simply not found, so ids cannot be probed.
+#[async_trait]
+pub trait AssetRepo: Send + Sync {
+    async fn create_asset(&self, asset: &Asset) -> R<()>;
+    async fn get_asset(&self, account: AccountId, id: AssetId) -> R<Option<Asset>>;
+    /// Newest first; `before` is the last id of the previous page.
+    async fn list_assets(
+        &self,
+        account: AccountId,
+        before: Option<AssetId>,
+        limit: u32,
+    ) -> R<Vec<Asset>>;
+    /// Applies a JSON merge patch to the custom metadata in one transaction.
+    async fn patch_asset_custom(
+        &self,
+        account: AccountId,
+        id: AssetId,
+        patch: &serde_json::Value,
+    ) -> R<Option<Asset>>;
+    /// Deletes the asset and its conversions; returns the blob keys they used, for the caller to
+    /// delete, or `None` when there was no such asset.
+    async fn delete_asset(&self, account: AccountId, id: AssetId) -> R<Option<Vec<String>>>;
+    /// Adds the conversion or switches an existing one of that name to the new blob atomically.
+    async fn put_conversion(
+        &self,
+        account: AccountId,
+        asset: AssetId,
+        conversion: &Conversion,
+    ) -> R<PutConversion>;
+    async fn get_conversion(
+        &self,
+        account: AccountId,
+        asset: AssetId,
+        name: &str,
+    ) -> R<Option<Conversion>>;
+    async fn list_conversions(&self, account: AccountId, asset: AssetId) -> R<Vec<Conversion>>;
+}
+
 /// Everything the server needs from a database.
-pub trait Repo: JobRepo + AccountRepo + PresetRepo + IdempotencyRepo + WebhookRepo {}
-impl<T: JobRepo + AccountRepo + PresetRepo + IdempotencyRepo + WebhookRepo> Repo for T {}
+pub trait Repo:
+    JobRepo + AccountRepo + PresetRepo + IdempotencyRepo + WebhookRepo + AssetRepo
+{
+}
+impl<T: JobRepo + AccountRepo + PresetRepo + IdempotencyRepo + WebhookRepo + AssetRepo> Repo for T {}

@@ -1,3 +1,6 @@
+pub mod addon;
+pub mod assets;
+pub mod intake;
 pub mod jobs;
 pub mod params;
 pub mod system;

@@ -6,12 +6,10 @@ use std::path::PathBuf;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use cutout_core::{decode::probe, DecodeError, DecodeLimits};
 use cutout_store::{BlobKey, CreateOutcome, JobId, NewJob};
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::intake::{check_image, multipart_error, stream_to_disk, text_field, Upload};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::idempotency::{idempotency_key, replay, request_hash};
@@ -22,13 +20,6 @@ use crate::state::AppState;
 struct Raw {
     fields: Map<String, Value>,
     file: Option<Upload>,
-}
-
-struct Upload {
-    /// Removed when dropped, so a refused request leaves nothing behind.
-    temp: tempfile::TempPath,
-    sha256: String,
-    size: u64,
 }
 
 pub async fn upload(
@@ -145,16 +136,9 @@ async fn read_request(
 }
 
 async fn read_multipart(state: &AppState, mut mp: Multipart) -> Result<Raw, ApiError> {
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(e.body_text())
-        } else {
-            ApiError::BadRequest(e.body_text())
-        }
-    };
     let mut fields = Map::new();
     let mut file = None;
-    while let Some(mut field) = mp.next_field().await.map_err(bad)? {
+    while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
             if file.is_some() {
@@ -163,17 +147,7 @@ async fn read_multipart(state: &AppState, mut mp: Multipart) -> Result<Raw, ApiE
             file = Some(stream_to_disk(state, &mut field).await?);
             continue;
         }
-        let mut text = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(bad)? {
-            text.extend_from_slice(&chunk);
-            if text.len() > 64 << 10 {
-                return Err(ApiError::PayloadTooLarge(format!(
-                    "field {name} is over 64 KiB"
-                )));
-            }
-        }
-        let text = String::from_utf8(text)
-            .map_err(|_| ApiError::BadRequest(format!("field {name} is not UTF-8 text")))?;
+        let text = text_field(&mut field).await?;
         // `params` may be an inline JSON object in a form, like in a JSON body.
         let value = match serde_json::from_str::<Value>(&text) {
             Ok(v @ Value::Object(_)) if name == "params" => v,
@@ -182,46 +156,6 @@ async fn read_multipart(state: &AppState, mut mp: Multipart) -> Result<Raw, ApiE
         fields.insert(name, value);
     }
     Ok(Raw { fields, file })
-}
-
-/// Streams one file field to a temp file, hashing it and enforcing the byte limit as it goes.
-async fn stream_to_disk(
-    state: &AppState,
-    field: &mut axum::extract::multipart::Field<'_>,
-) -> Result<Upload, ApiError> {
-    let max = state.config.limits.max_input_bytes;
-    let temp = tempfile::NamedTempFile::new_in(state.upload_dir.path())
-        .map_err(|e| ApiError::internal("creating an upload file", &e))?
-        .into_temp_path();
-    let mut out = tokio::fs::File::create(&temp)
-        .await
-        .map_err(|e| ApiError::internal("opening an upload file", &e))?;
-    let mut hasher = Sha256::new();
-    let mut size = 0u64;
-    while let Some(chunk) = field
-        .chunk()
-        .await
-        .map_err(|e| ApiError::BadRequest(e.body_text()))?
-    {
-        size += chunk.len() as u64;
-        if size > max {
-            return Err(ApiError::PayloadTooLarge(format!(
-                "the file is over the limit of {max} bytes"
-            )));
-        }
-        hasher.update(&chunk);
-        out.write_all(&chunk)
-            .await
-            .map_err(|e| ApiError::internal("writing an upload", &e))?;
-    }
-    out.flush()
-        .await
-        .map_err(|e| ApiError::internal("writing an upload", &e))?;
-    Ok(Upload {
-        temp,
-        sha256: hex::encode(hasher.finalize()),
-        size,
-    })
 }
 
 /// Everything a 422 can be about, checked before anything is stored or charged.
@@ -347,41 +281,6 @@ async fn merge_params(
         }
     }
     Ok((merged, preset_name))
-}
-
-/// Sniffs the uploaded bytes (the declared type is not trusted) and checks the dimensions from
-/// the header, so an unsupported file or a pixel bomb is refused before it is queued.
-async fn check_image(state: &AppState, upload: &Upload) -> Result<(), String> {
-    const HEAD: usize = 1 << 20;
-    let mut head = Vec::with_capacity(HEAD.min(upload.size as usize));
-    let mut f = tokio::fs::File::open(&upload.temp)
-        .await
-        .map_err(|e| e.to_string())?;
-    (&mut f)
-        .take(HEAD as u64)
-        .read_to_end(&mut head)
-        .await
-        .map_err(|e| e.to_string())?;
-    let limits = decode_limits(state);
-    match probe(&head) {
-        Ok((_, w, h)) => {
-            cutout_core::decode::check_dimensions(w, h, &limits).map_err(|e| e.to_string())
-        }
-        Err(DecodeError::Corrupt(_)) if upload.size as usize > HEAD => Ok(()), // the worker decides
-        Err(DecodeError::Empty) | Err(DecodeError::Corrupt(_)) if head.is_empty() => {
-            Err("the file is empty".into())
-        }
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-pub fn decode_limits(state: &AppState) -> DecodeLimits {
-    let l = &state.config.limits;
-    DecodeLimits {
-        max_bytes: l.max_input_bytes,
-        max_pixels: (l.max_megapixels * 1e6) as u64,
-        max_side: l.max_side,
-    }
 }
 
 async fn store_input(state: &AppState, job: JobId, f: &Upload) -> Result<BlobKey, ApiError> {

@@ -42,21 +42,12 @@ pub async fn run(state: &AppState, job: &Job, worker: &str) -> Result<ResultInfo
     progress(state, job, worker, "fetching", 10).await;
     let t = Instant::now();
     let input = load_input(state, job, &spec).await?;
-    let backdrop = match &spec.backdrop {
-        Backdrop::ImageUrl(u) => Some(fetch(state, u).await?),
-        _ => None,
-    };
     timings.fetch_ms = t.elapsed().as_millis() as u64;
     progress(state, job, worker, "processing", 30).await;
     let t = Instant::now();
-    let (out, warnings) = process(state, spec.clone(), input, backdrop).await?;
+    let (out, warnings) = render(state, &spec, input).await?;
     timings.process_ms = t.elapsed().as_millis() as u64;
     timings.inference_ms = out.timings.inference.as_millis() as u64;
-    crate::metrics::Metrics::observe(
-        &state.metrics.inference_seconds,
-        &spec.model,
-        out.timings.inference.as_secs_f64(),
-    );
     progress(state, job, worker, "uploading", 90).await;
     let t = Instant::now();
     let published = spec.delivery == Delivery::FinalUrl;
@@ -119,6 +110,26 @@ async fn fetch(state: &AppState, url: &str) -> Result<Bytes, JobError> {
         })
 }
 
+/// Fetches the background image (if any) and runs the pipeline: what an image job and an inline
+/// add-on call share.
+pub(crate) async fn render(
+    state: &AppState,
+    spec: &JobSpec,
+    input: Bytes,
+) -> Result<(cutout_core::Output, Vec<String>), JobError> {
+    let backdrop = match &spec.backdrop {
+        Backdrop::ImageUrl(u) => Some(fetch(state, u).await?),
+        _ => None,
+    };
+    let (out, warnings) = process(state, spec.clone(), input, backdrop).await?;
+    crate::metrics::Metrics::observe(
+        &state.metrics.inference_seconds,
+        &spec.model,
+        out.timings.inference.as_secs_f64(),
+    );
+    Ok((out, warnings))
+}
+
 /// Runs the CPU-heavy part on the blocking pool: never on an async executor thread.
 async fn process(
     state: &AppState,
@@ -127,7 +138,7 @@ async fn process(
     backdrop: Option<Bytes>,
 ) -> Result<(cutout_core::Output, Vec<String>), JobError> {
     let provider = Arc::clone(&state.segmenters);
-    let limits = crate::routes::upload::decode_limits(state);
+    let limits = crate::routes::intake::decode_limits(state);
     let task = tokio::task::spawn_blocking(move || {
         let segmenter = provider
             .get(&spec.model)

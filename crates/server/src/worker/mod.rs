@@ -1,6 +1,7 @@
 //! Job workers: claim from the database, heartbeat while running, retry or abort on failure,
 //! a panic boundary per job, and a graceful shutdown with a deadline.
 
+mod asset_save;
 mod image;
 
 use std::future::Future;
@@ -16,7 +17,12 @@ use tracing::Instrument;
 
 use crate::state::AppState;
 
+pub use asset_save::SaveJob;
+pub(crate) use image::render;
 pub use image::ResultInfo;
+
+/// The job kinds these workers run.
+const KINDS: &[&str] = &["image", "asset_save"];
 
 /// How a job attempt failed: a corrupt image aborts at once, a flaky fetch or storage retries.
 #[derive(Debug, thiserror::Error)]
@@ -84,7 +90,7 @@ async fn worker_loop(state: AppState, id: String, stop: CancellationToken) {
         let woken = state.wake.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        match state.repo.claim_next(&id, &["image"]).await {
+        match state.repo.claim_next(&id, KINDS).await {
             Ok(Some(job)) => run_claimed(&state, job, &id, &stop).await,
             Ok(None) => {
                 tokio::select! {
@@ -106,7 +112,7 @@ async fn worker_loop(state: AppState, id: String, stop: CancellationToken) {
 pub async fn drain(state: &AppState) -> usize {
     let stop = CancellationToken::new();
     let mut n = 0;
-    while let Ok(Some(job)) = state.repo.claim_next("drain", &["image"]).await {
+    while let Ok(Some(job)) = state.repo.claim_next("drain", KINDS).await {
         run_claimed(state, job, "drain", &stop).await;
         n += 1;
     }
@@ -143,7 +149,7 @@ async fn run_claimed(state: &AppState, job: Job, worker: &str, stop: &Cancellati
     async {
         let started = Instant::now();
         let heartbeat = heartbeat(state.clone(), job.clone(), worker.to_owned());
-        let work = AssertUnwindSafe(image::run(state, &job, worker)).catch_unwind();
+        let work = AssertUnwindSafe(dispatch(state, &job, worker)).catch_unwind();
         let outcome = tokio::select! {
             r = work => Some(r),
             _ = shutdown_deadline(state, stop) => None,
@@ -181,6 +187,25 @@ async fn run_claimed(state: &AppState, job: Job, worker: &str, stop: &Cancellati
     .await
 }
 
+/// Runs one attempt of a job by its kind; the result is what the job stores.
+async fn dispatch(
+    state: &AppState,
+    job: &Job,
+    worker: &str,
+) -> Result<serde_json::Value, JobError> {
+    match job.kind.as_str() {
+        "image" => {
+            let info = image::run(state, job, worker).await?;
+            serde_json::to_value(&info).map_err(|e| JobError::abort("internal_error", e))
+        }
+        "asset_save" => asset_save::run(state, job).await,
+        other => Err(JobError::abort(
+            "invalid_job",
+            format!("no worker runs jobs of kind {other:?}"),
+        )),
+    }
+}
+
 /// Resolves `grace` after `stop` is cancelled.
 fn shutdown_deadline<'a>(
     state: &'a AppState,
@@ -211,17 +236,19 @@ fn heartbeat(state: AppState, job: Job, worker: String) -> tokio::task::JoinHand
 }
 
 /// Records the attempt's outcome: done, retried later with backoff, or failed and refunded.
-async fn settle(state: &AppState, job: &Job, worker: &str, result: Result<ResultInfo, JobError>) {
+async fn settle(
+    state: &AppState,
+    job: &Job,
+    worker: &str,
+    result: Result<serde_json::Value, JobError>,
+) {
     let webhook = job
         .spec
         .get("webhook_url")
         .and_then(|v| v.as_str())
         .map(str::to_owned);
     let (finish, outcome) = match result {
-        Ok(info) => {
-            let result = serde_json::to_value(&info).unwrap_or_default();
-            (Finish::Completed { result }, "completed")
-        }
+        Ok(result) => (Finish::Completed { result }, "completed"),
         Err(JobError::Retry { code, message }) if job.attempts < job.max_attempts => {
             let backoff = state
                 .config
@@ -248,7 +275,7 @@ async fn settle(state: &AppState, job: &Job, worker: &str, result: Result<Result
                 Finish::Failed {
                     code: code.into(),
                     message,
-                    refund: true,
+                    refund: job.cost > 0,
                 },
                 "failed",
             )

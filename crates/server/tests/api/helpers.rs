@@ -32,7 +32,10 @@ pub struct TestApp {
     pub account: AccountId,
     pub webhook_secret: String,
     pub client: reqwest::Client,
-    _dir: tempfile::TempDir,
+    config: Config,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    dir: tempfile::TempDir,
 }
 
 /// Spawns a server with workers off (tests drain the queue on demand) and one key with credits.
@@ -48,19 +51,53 @@ pub async fn spawn_app(tweak: impl FnOnce(&mut Config)) -> TestApp {
     c.jobs.retry_backoff_secs = 0;
     c.fetch.allow_hosts = vec!["127.0.0.1".into()];
     tweak(&mut c);
-    let app = Application::build(c, provider(), true).await.unwrap();
+    let mut app = start(c, dir).await;
+    let (key, account, webhook_secret) = create_key(&app.state, 100, &["*"]).await;
+    (app.key, app.account, app.webhook_secret) = (key, account, webhook_secret);
+    app
+}
+
+async fn start(config: Config, dir: tempfile::TempDir) -> TestApp {
+    let app = Application::build(config.clone(), provider(), true)
+        .await
+        .unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
-    let (key, account, webhook_secret) = create_key(&state, 100, &["*"]).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
     TestApp {
         base,
         state,
-        key,
-        account,
-        webhook_secret,
+        key: String::new(),
+        account: AccountId::new(),
+        webhook_secret: String::new(),
         client: reqwest::Client::new(),
-        _dir: dir,
+        config,
+        stop: Some(stop),
+        server,
+        dir,
+    }
+}
+
+impl TestApp {
+    /// Stops this server and starts a new one on the same database and blobs, as a restart
+    /// would; the key stays valid.
+    pub async fn restart(mut self) -> TestApp {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.server).await.unwrap().unwrap();
+        let (key, account, secret) = (self.key.clone(), self.account, self.webhook_secret.clone());
+        let mut app = start(self.config.clone(), self.dir).await;
+        (app.key, app.account, app.webhook_secret) = (key, account, secret);
+        app
+    }
+
+    /// The blob store's directory.
+    pub fn blob_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("blobs")
     }
 }
 

@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod addon;
+mod assets;
 mod errors;
 mod idempotency;
 mod jobs;

@@ -1,6 +1,7 @@
 //! The embedded backend: one SQLite file in WAL mode, so `cutout serve` needs no other service.
 
 mod accounts;
+mod assets;
 mod jobs;
 mod misc;
 

@@ -8,6 +8,9 @@ use bytes::Bytes;
 
 use crate::*;
 
+mod assets;
+pub use assets::*;
+
 /// Runs every repository check on a fresh, empty database.
 pub async fn repo_suite(repo: Arc<dyn Repo>) {
     jobs_debit_and_refuse_when_short(&*repo).await;
@@ -18,9 +21,11 @@ pub async fn repo_suite(repo: Arc<dyn Repo>) {
     keys_and_credits(&*repo).await;
     presets_crud(&*repo).await;
     webhook_outbox(&*repo).await;
+    assets_are_scoped_listed_and_patched(&*repo).await;
+    conversions_replace_atomically(&*repo).await;
 }
 
-async fn account(repo: &dyn Repo, credits: i64) -> (Account, ApiKey) {
+pub(super) async fn account(repo: &dyn Repo, credits: i64) -> (Account, ApiKey) {
     let acc = repo.create_account("acme", credits, "whsec").await.unwrap();
     let hash = format!("hash-{}", uuid::Uuid::new_v4());
     let key = repo

@@ -1,0 +1,254 @@
+//! The asset store's operations, shared by the asset routes, the bg_remove add-on and the worker
+//! that finishes `get_image_and_save` in the background.
+//!
+//! Blobs are written before the rows that point at them, under keys never reused, so a reader
+//! following a row always finds a whole file; a blob whose row write failed is deleted again.
+
+use bytes::Bytes;
+use cutout_store::{
+    now_ms, AccountId, Asset, AssetId, BlobKey, Conversion, PutConversion, StoreError,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::state::AppState;
+
+/// Where an add-on result is saved, resolved when the request is accepted (so a background
+/// save does not depend on the source asset still existing).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "disposition", rename_all = "snake_case")]
+pub enum SaveTarget {
+    AddConversion {
+        asset_id: AssetId,
+        conversion_name: String,
+    },
+    AddNewAsset {
+        /// Chosen when the request is accepted, so a save retried after a crash cannot create
+        /// a second asset.
+        new_asset_id: AssetId,
+        /// Lineage, when the request named a source asset.
+        source_asset_id: Option<AssetId>,
+        /// The custom metadata the new asset starts with (the source's for `metadata=inherit`).
+        custom: Value,
+        name: String,
+    },
+}
+
+/// What a save produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Saved {
+    Conversion { asset_id: AssetId, name: String },
+    NewAsset { id: AssetId },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    /// The asset the conversion belongs to was deleted meanwhile.
+    #[error("asset {0} no longer exists")]
+    AssetGone(AssetId),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A PNG produced by the add-on, with its size.
+pub struct Png {
+    pub bytes: Bytes,
+    pub width: u32,
+    pub height: u32,
+}
+
+fn key(s: String) -> Result<BlobKey, StoreError> {
+    BlobKey::parse(&s)
+}
+
+/// Saves `png` as the target says. Replacing a conversion switches its row to a fresh blob in
+/// one statement, then deletes the old blob.
+pub async fn save_png(
+    state: &AppState,
+    account: AccountId,
+    target: &SaveTarget,
+    png: &Png,
+) -> Result<Saved, SaveError> {
+    match target {
+        SaveTarget::AddConversion {
+            asset_id,
+            conversion_name,
+        } => {
+            let blob = key(format!(
+                "assets/{asset_id}/conversions/{conversion_name}/{}.png",
+                uuid::Uuid::now_v7().simple()
+            ))?;
+            state.blobs.put_bytes(&blob, png.bytes.clone()).await?;
+            let now = now_ms();
+            let row = Conversion {
+                name: conversion_name.clone(),
+                blob: blob.to_string(),
+                mime: "image/png".into(),
+                size: png.bytes.len() as u64,
+                width: png.width,
+                height: png.height,
+                created_at: now,
+                updated_at: now,
+            };
+            let put = state.repo.put_conversion(account, *asset_id, &row).await;
+            match put {
+                Ok(PutConversion::Created) => {}
+                Ok(PutConversion::Replaced { old_blob }) => {
+                    if old_blob != row.blob {
+                        delete_quietly(state, &old_blob).await;
+                    }
+                }
+                Ok(PutConversion::NoAsset) => {
+                    delete_quietly(state, &row.blob).await;
+                    return Err(SaveError::AssetGone(*asset_id));
+                }
+                Err(e) => {
+                    delete_quietly(state, &row.blob).await;
+                    return Err(e.into());
+                }
+            }
+            Ok(Saved::Conversion {
+                asset_id: *asset_id,
+                name: conversion_name.clone(),
+            })
+        }
+        SaveTarget::AddNewAsset {
+            new_asset_id,
+            source_asset_id,
+            custom,
+            name,
+        } => {
+            if state
+                .repo
+                .get_asset(account, *new_asset_id)
+                .await?
+                .is_some()
+            {
+                return Ok(Saved::NewAsset { id: *new_asset_id });
+            }
+            let facts = FileFacts {
+                name: name.clone(),
+                mime: "image/png".into(),
+                size: png.bytes.len() as u64,
+                width: png.width,
+                height: png.height,
+                sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&png.bytes)),
+            };
+            let asset = new_asset(
+                *new_asset_id,
+                account,
+                facts,
+                custom.clone(),
+                *source_asset_id,
+            );
+            let blob = key(asset.blob.clone())?;
+            state.blobs.put_bytes(&blob, png.bytes.clone()).await?;
+            if let Err(e) = state.repo.create_asset(&asset).await {
+                delete_quietly(state, &asset.blob).await;
+                return Err(e.into());
+            }
+            Ok(Saved::NewAsset { id: asset.id })
+        }
+    }
+}
+
+/// What is known about a stored file.
+pub struct FileFacts {
+    pub name: String,
+    pub mime: String,
+    pub size: u64,
+    pub width: u32,
+    pub height: u32,
+    pub sha256: String,
+}
+
+/// A fresh asset record whose original lives at `assets/{id}/original`.
+pub fn new_asset(
+    id: AssetId,
+    account: AccountId,
+    file: FileFacts,
+    custom: Value,
+    source: Option<AssetId>,
+) -> Asset {
+    let now = now_ms();
+    Asset {
+        id,
+        account,
+        name: file.name,
+        mime: file.mime,
+        size: file.size,
+        width: file.width,
+        height: file.height,
+        sha256: file.sha256,
+        blob: format!("assets/{id}/original"),
+        custom,
+        source,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Best effort: an orphaned blob costs disk, not correctness.
+pub async fn delete_quietly(state: &AppState, blob: &str) {
+    let Ok(k) = BlobKey::parse(blob) else { return };
+    if let Err(e) = state.blobs.delete(&k).await {
+        tracing::warn!(error = %e, blob, "deleting a blob failed; it is left behind");
+    }
+}
+
+/// The name a saved result gets: the source's stem plus `-bg_removed.png`.
+pub fn result_name(source: Option<&str>) -> String {
+    let stem = source
+        .map(|n| n.rsplit_once('.').map_or(n, |(s, _)| s))
+        .filter(|s| !s.is_empty())
+        .unwrap_or("image");
+    format!("{stem}-bg_removed.png")
+}
+
+/// An asset as the API shows it.
+pub fn asset_json(state: &AppState, a: &Asset, conversions: &[Conversion]) -> Value {
+    let base = format!("{}/api/v1/assets/{}", state.public_url, a.id);
+    let conversions: Vec<Value> = conversions
+        .iter()
+        .map(|c| {
+            json!({
+                "name": c.name,
+                "content_type": c.mime,
+                "size": c.size,
+                "width": c.width,
+                "height": c.height,
+                "url": format!("{base}/conversions/{}", c.name),
+                "created_at": crate::time::rfc3339(c.created_at),
+                "updated_at": crate::time::rfc3339(c.updated_at),
+            })
+        })
+        .collect();
+    json!({
+        "id": a.id,
+        "name": a.name,
+        "content_type": a.mime,
+        "size": a.size,
+        "width": a.width,
+        "height": a.height,
+        "sha256": a.sha256,
+        "custom_data": a.custom,
+        "source_asset_id": a.source,
+        "file_url": format!("{base}/file"),
+        "conversions": conversions,
+        "created_at": crate::time::rfc3339(a.created_at),
+        "updated_at": crate::time::rfc3339(a.updated_at),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn result_names_keep_the_source_stem() {
+        assert_eq!(
+            super::result_name(Some("cat.photo.jpg")),
+            "cat.photo-bg_removed.png"
+        );
+        assert_eq!(super::result_name(Some("noext")), "noext-bg_removed.png");
+        assert_eq!(super::result_name(None), "image-bg_removed.png");
+    }
+}

@@ -1,0 +1,333 @@
+//! The asset store: upload, read, list, patch custom metadata, delete, and download originals and
+//! conversions. Errors use the structured `{"error":{"code","message","request_id"}}` shape, and
+//! another account's asset is a 404, never a 403, so ids cannot be probed.
+
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use cutout_store::{Asset, AssetId, BlobKey};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::intake::{check_image, multipart_error, stream_to_disk, text_field, Upload};
+use crate::assets::{asset_json, new_asset, FileFacts};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::idempotency::{idempotency_key, remember, replay, request_hash};
+use crate::state::AppState;
+
+/// Largest page of `GET /api/v1/assets`.
+const MAX_PAGE: u32 = 100;
+
+/// An asset id from a path or query; a malformed one names nothing, so it is a 404.
+pub fn parse_id(s: &str) -> Result<AssetId, ApiError> {
+    s.trim().parse().map_err(|_| ApiError::NotFound)
+}
+
+/// The caller's asset, or 404.
+pub async fn owned(state: &AppState, caller: &Caller, id: AssetId) -> Result<Asset, ApiError> {
+    state
+        .repo
+        .get_asset(caller.0.account, id)
+        .await
+        .map_err(|e| ApiError::internal("asset lookup failed", &e))?
+        .ok_or(ApiError::NotFound)
+}
+
+async fn full_json(state: &AppState, caller: &Caller, a: &Asset) -> Result<Value, ApiError> {
+    let conversions = state
+        .repo
+        .list_conversions(caller.0.account, a.id)
+        .await
+        .map_err(|e| ApiError::internal("conversion lookup failed", &e))?;
+    Ok(asset_json(state, a, &conversions))
+}
+
+/// `POST /api/v1/assets`: multipart `file` (or `image`), optional `name` and `custom_data` (or
+/// `metadata`), a JSON object.
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<Response, ApiError> {
+    caller.require("assets:write")?;
+    let idem = idempotency_key(&headers)?;
+    let mp = Multipart::from_request(req, &state).await.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "send multipart/form-data with a file field: {}",
+            e.body_text()
+        ))
+    })?;
+    let (fields, file) = read_form(&state, mp).await?;
+    let file =
+        file.ok_or_else(|| ApiError::BadRequest("the multipart field file is required".into()))?;
+    let hash = request_hash("assets", &fields, Some(&file.sha256));
+    if let Some(k) = &idem {
+        if let Some(r) = replay(&state, &caller, k, &hash).await? {
+            return Ok(r);
+        }
+    }
+    let custom = match fields.get("custom_data").or_else(|| fields.get("metadata")) {
+        None => json!({}),
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "custom_data must be a JSON object".into(),
+                ))
+            }
+        },
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "custom_data must be a JSON object".into(),
+            ))
+        }
+    };
+    let info = match check_image(&state, &file).await {
+        Ok(Some(info)) => info,
+        Ok(None) => {
+            return Err(ApiError::BadRequest(
+                "the file's image header could not be read".into(),
+            ))
+        }
+        Err(msg) => return Err(ApiError::BadRequest(format!("file: {msg}"))),
+    };
+    let name = fields
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or(file.file_name.clone())
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "image".into());
+    let facts = FileFacts {
+        name: name.chars().take(255).collect(),
+        mime: info.mime.into(),
+        size: file.size,
+        width: info.width,
+        height: info.height,
+        sha256: file.sha256.clone(),
+    };
+    let asset = new_asset(AssetId::new(), caller.0.account, facts, custom, None);
+    let blob = BlobKey::parse(&asset.blob).map_err(|e| ApiError::internal("asset key", &e))?;
+    state
+        .blobs
+        .put_file(&blob, &file.temp)
+        .await
+        .map_err(|e| ApiError::internal("storing an asset failed", &e))?;
+    if let Err(e) = state.repo.create_asset(&asset).await {
+        crate::assets::delete_quietly(&state, &asset.blob).await;
+        return Err(ApiError::internal("recording an asset failed", &e));
+    }
+    tracing::info!(asset_id = %asset.id, size = asset.size, "asset stored");
+    let body = asset_json(&state, &asset, &[]);
+    remember(&state, &caller, idem, hash, StatusCode::CREATED, &body).await
+}
+
+pub(super) async fn read_form(
+    state: &AppState,
+    mut mp: Multipart,
+) -> Result<(Map<String, Value>, Option<Upload>), ApiError> {
+    let mut fields = Map::new();
+    let mut file = None;
+    while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" || name == "image" {
+            if file.is_some() {
+                return Err(ApiError::BadRequest("send one file per asset".into()));
+            }
+            file = Some(stream_to_disk(state, &mut field).await?);
+        } else {
+            let text = text_field(&mut field).await?;
+            fields.insert(name, Value::String(text));
+        }
+    }
+    Ok((fields, file))
+}
+
+/// `GET /api/v1/assets/{id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require("assets:read")?;
+    let a = owned(&state, &caller, parse_id(&id)?).await?;
+    Ok(Json(full_json(&state, &caller, &a).await?))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `GET /api/v1/assets?limit=&cursor=`: newest first; `next_cursor` fetches the next page.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require("assets:read")?;
+    let limit = match q.limit.as_deref().map(str::parse::<u32>) {
+        None => 20,
+        Some(Ok(n)) if (1..=MAX_PAGE).contains(&n) => n,
+        Some(_) => return Err(ApiError::BadRequest(format!("limit must be 1-{MAX_PAGE}"))),
+    };
+    let cursor = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(c.parse::<AssetId>().map_err(|_| {
+            ApiError::BadRequest("cursor is not a cursor this API returned".into())
+        })?),
+    };
+    // One extra row tells whether another page exists.
+    let mut rows = state
+        .repo
+        .list_assets(caller.0.account, cursor, limit + 1)
+        .await
+        .map_err(|e| ApiError::internal("listing assets failed", &e))?;
+    let has_more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let mut data = Vec::with_capacity(rows.len());
+    for a in &rows {
+        data.push(full_json(&state, &caller, a).await?);
+    }
+    let next = has_more.then(|| rows.last().map(|a| a.id)).flatten();
+    Ok(Json(
+        json!({"data": data, "has_more": has_more, "next_cursor": next}),
+    ))
+}
+
+/// `PATCH /api/v1/assets/{id}` with `{"custom_data": {...}}`: a JSON merge patch (RFC 7396) of the
+/// custom metadata (`null` removes a key).
+pub async fn patch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require("assets:write")?;
+    let id = parse_id(&id)?;
+    let patch = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(mut m)) => match m.remove("custom_data") {
+            Some(p @ Value::Object(_)) => p,
+            _ => return Err(ApiError::BadRequest(
+                "send {\"custom_data\": {...}}: a JSON object merged into the asset's custom data"
+                    .into(),
+            )),
+        },
+        _ => {
+            return Err(ApiError::BadRequest(
+                "the body must be a JSON object".into(),
+            ))
+        }
+    };
+    let a = state
+        .repo
+        .patch_asset_custom(caller.0.account, id, &patch)
+        .await
+        .map_err(|e| ApiError::internal("patching an asset failed", &e))?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(full_json(&state, &caller, &a).await?))
+}
+
+/// `DELETE /api/v1/assets/{id}`: the asset, its original and its conversions. Assets made from
+/// it keep their `source_asset_id` as a record of lineage.
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require("assets:write")?;
+    let blobs = state
+        .repo
+        .delete_asset(caller.0.account, parse_id(&id)?)
+        .await
+        .map_err(|e| ApiError::internal("deleting an asset failed", &e))?
+        .ok_or(ApiError::NotFound)?;
+    for b in &blobs {
+        crate::assets::delete_quietly(&state, b).await;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/assets/{id}/file`: the original.
+pub async fn file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require("assets:read")?;
+    let a = owned(&state, &caller, parse_id(&id)?).await?;
+    let bytes = read_blob(&state, &a.blob)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(file_response(bytes, &a.mime, &a.name))
+}
+
+/// `GET /api/v1/assets/{id}/conversions`.
+pub async fn conversions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require("assets:read")?;
+    let a = owned(&state, &caller, parse_id(&id)?).await?;
+    let full = full_json(&state, &caller, &a).await?;
+    Ok(Json(json!({"data": full["conversions"]})))
+}
+
+/// `GET /api/v1/assets/{id}/conversions/{name}`: the conversion's file.
+pub async fn conversion(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    caller.require("assets:read")?;
+    let id = parse_id(&id)?;
+    // A concurrent replace may delete the blob between reading the row and the file; the row
+    // then already points at the new blob, so one more look finds a whole file.
+    for _ in 0..3 {
+        let c = state
+            .repo
+            .get_conversion(caller.0.account, id, &name)
+            .await
+            .map_err(|e| ApiError::internal("conversion lookup failed", &e))?
+            .ok_or(ApiError::NotFound)?;
+        if let Some(bytes) = read_blob(&state, &c.blob).await? {
+            return Ok(file_response(bytes, &c.mime, &format!("{name}.png")));
+        }
+    }
+    Err(ApiError::NotFound)
+}
+
+async fn read_blob(state: &AppState, blob: &str) -> Result<Option<bytes::Bytes>, ApiError> {
+    let key = BlobKey::parse(blob).map_err(|e| ApiError::internal("bad blob key", &e))?;
+    state
+        .blobs
+        .get(&key)
+        .await
+        .map_err(|e| ApiError::internal("reading a blob failed", &e))
+}
+
+fn file_response(bytes: bytes::Bytes, mime: &str, name: &str) -> Response {
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(mime) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    // Only safe characters go into the header; the name is the client's.
+    let safe: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "._- ".contains(*c))
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{safe}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    resp
+}

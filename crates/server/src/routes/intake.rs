@@ -1,0 +1,131 @@
+//! Uploaded files at the boundary: streamed to disk with the byte limit enforced as they arrive,
+//! hashed on the way, and sniffed (the declared type is not trusted) with the dimensions checked
+//! from the header before anything is queued or decoded.
+
+use axum::extract::multipart::{Field, MultipartError};
+use axum::http::StatusCode;
+use cutout_core::{decode::probe, DecodeError, DecodeLimits};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A file streamed to the upload directory.
+pub struct Upload {
+    /// Removed when dropped, so a refused request leaves nothing behind.
+    pub temp: tempfile::TempPath,
+    pub sha256: String,
+    pub size: u64,
+    /// The client's file name, if it sent one (for display only).
+    pub file_name: Option<String>,
+}
+
+/// What the header of an accepted image says.
+#[derive(Clone, Copy, Debug)]
+pub struct ImageInfo {
+    pub mime: &'static str,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Maps a multipart error to 413 or 400.
+pub fn multipart_error(e: MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge(e.body_text())
+    } else {
+        ApiError::BadRequest(e.body_text())
+    }
+}
+
+/// Streams one file field to a temp file, hashing it and enforcing the byte limit as it goes.
+pub async fn stream_to_disk(state: &AppState, field: &mut Field<'_>) -> Result<Upload, ApiError> {
+    let max = state.config.limits.max_input_bytes;
+    let file_name = field.file_name().map(str::to_owned);
+    let temp = tempfile::NamedTempFile::new_in(state.upload_dir.path())
+        .map_err(|e| ApiError::internal("creating an upload file", &e))?
+        .into_temp_path();
+    let mut out = tokio::fs::File::create(&temp)
+        .await
+        .map_err(|e| ApiError::internal("opening an upload file", &e))?;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        size += chunk.len() as u64;
+        if size > max {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "the file is over the limit of {max} bytes"
+            )));
+        }
+        hasher.update(&chunk);
+        out.write_all(&chunk)
+            .await
+            .map_err(|e| ApiError::internal("writing an upload", &e))?;
+    }
+    out.flush()
+        .await
+        .map_err(|e| ApiError::internal("writing an upload", &e))?;
+    Ok(Upload {
+        temp,
+        sha256: hex::encode(hasher.finalize()),
+        size,
+        file_name,
+    })
+}
+
+/// A text field, at most 64 KiB of UTF-8.
+pub async fn text_field(field: &mut Field<'_>) -> Result<String, ApiError> {
+    let name = field.name().unwrap_or_default().to_owned();
+    let mut text = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        text.extend_from_slice(&chunk);
+        if text.len() > 64 << 10 {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "field {name} is over 64 KiB"
+            )));
+        }
+    }
+    String::from_utf8(text)
+        .map_err(|_| ApiError::BadRequest(format!("field {name} is not UTF-8 text")))
+}
+
+/// Sniffs the uploaded bytes and checks the dimensions from the header, so an unsupported file
+/// or a pixel bomb is refused before it is stored or decoded. `Ok(None)`: the header is past the
+/// first MiB (rare), so the worker's full decode decides.
+pub async fn check_image(state: &AppState, upload: &Upload) -> Result<Option<ImageInfo>, String> {
+    const HEAD: usize = 1 << 20;
+    let mut head = Vec::with_capacity(HEAD.min(upload.size as usize));
+    let mut f = tokio::fs::File::open(&upload.temp)
+        .await
+        .map_err(|e| e.to_string())?;
+    (&mut f)
+        .take(HEAD as u64)
+        .read_to_end(&mut head)
+        .await
+        .map_err(|e| e.to_string())?;
+    match probe(&head) {
+        Ok((format, width, height)) => {
+            cutout_core::decode::check_dimensions(width, height, &decode_limits(state))
+                .map_err(|e| e.to_string())?;
+            Ok(Some(ImageInfo {
+                mime: format.to_mime_type(),
+                width,
+                height,
+            }))
+        }
+        Err(DecodeError::Corrupt(_)) if upload.size as usize > HEAD => Ok(None),
+        Err(DecodeError::Empty) | Err(DecodeError::Corrupt(_)) if head.is_empty() => {
+            Err("the file is empty".into())
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+pub fn decode_limits(state: &AppState) -> DecodeLimits {
+    let l = &state.config.limits;
+    DecodeLimits {
+        max_bytes: l.max_input_bytes,
+        max_pixels: (l.max_megapixels * 1e6) as u64,
+        max_side: l.max_side,
+    }
+}

@@ -1,0 +1,59 @@
+//! Finishes `get_image_and_save`: the client already has its PNG; this job writes it as a
+//! conversion or a new asset. Saving is idempotent (a conversion is replaced, a new asset's id
+//! was fixed at request time), so a retry after a crash writes it once.
+
+use bytes::Bytes;
+use cutout_store::{BlobKey, Job};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::JobError;
+use crate::assets::{delete_quietly, save_png, Png, SaveError, SaveTarget, Saved};
+use crate::state::AppState;
+
+/// The spec of an `asset_save` job.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SaveJob {
+    /// The PNG, staged when the request was answered.
+    pub staged: String,
+    pub target: SaveTarget,
+    pub width: u32,
+    pub height: u32,
+    /// Kept after the save when an `Idempotency-Key` replay serves it.
+    pub keep_staged: bool,
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+pub async fn run(state: &AppState, job: &Job) -> Result<Value, JobError> {
+    let spec: SaveJob = serde_json::from_value(job.spec.clone())
+        .map_err(|e| JobError::abort("invalid_job", format!("unreadable save spec: {e}")))?;
+    let key = BlobKey::parse(&spec.staged).map_err(|e| JobError::abort("invalid_job", e))?;
+    let bytes: Bytes = state
+        .blobs
+        .get(&key)
+        .await
+        .map_err(|e| JobError::retry("storage_error", e))?
+        .ok_or_else(|| JobError::abort("input_missing", "the staged result is gone"))?;
+    let png = Png {
+        bytes,
+        width: spec.width,
+        height: spec.height,
+    };
+    let saved = save_png(state, job.account, &spec.target, &png)
+        .await
+        .map_err(|e| match e {
+            SaveError::AssetGone(_) => JobError::abort("asset_missing", e),
+            SaveError::Store(e) => JobError::retry("storage_error", e),
+        })?;
+    if !spec.keep_staged {
+        delete_quietly(state, &spec.staged).await;
+    }
+    tracing::info!(?saved, "add-on result saved");
+    Ok(match saved {
+        Saved::Conversion { asset_id, name } => {
+            json!({"asset_id": asset_id, "conversion_name": name})
+        }
+        Saved::NewAsset { id } => json!({"new_asset_id": id}),
+    })
+}
