@@ -1,4 +1,5 @@
 pub mod addon;
+mod addon_output;
 pub mod assets;
 pub mod intake;
 pub mod jobs;

@@ -86,6 +86,12 @@ async fn openapi_describes_every_route_and_docs_are_offline() {
         "/healthz",
         "/readyz",
         "/metrics",
+        "/api/v1/assets",
+        "/api/v1/assets/{id}",
+        "/api/v1/assets/{id}/file",
+        "/api/v1/assets/{id}/conversions/{name}",
+        "/api/v1/assets/file/addons/bg_remove",
+        "/api/v1/assets/{id}/addons/bg_remove",
     ] {
         assert!(paths.contains_key(p), "{p} not in openapi.json");
     }

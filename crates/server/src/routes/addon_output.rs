@@ -1,0 +1,227 @@
+//! What the bg_remove add-on does once a call is accepted: charge and render (refunding a
+//! failure), answer in the contract's shapes, queue background saves, and replay answers for a
+//! repeated `Idempotency-Key` (a PNG answer is kept as a blob and served again).
+
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use cutout_store::{CreateOutcome, IdemRecord, JobId, NewJob};
+use serde_json::{json, Value};
+
+use super::addon::Call;
+use crate::addon::{AddonMode, AddonRequest, Disposition};
+use crate::assets::{Png, SaveError, SaveTarget, Saved};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::spec::JobSpec;
+use crate::state::AppState;
+use crate::worker::{JobError, SaveJob};
+
+/// Waits for an inline slot, charges the call, and makes the cut-out; a failure refunds.
+pub(super) async fn charged_render(
+    state: &AppState,
+    caller: &Caller,
+    spec: &JobSpec,
+    input: Bytes,
+) -> Result<Png, ApiError> {
+    // The request deadline bounds the wait: a saturated server answers 503, not a pile-up.
+    let _slot = state
+        .inline_slots
+        .acquire()
+        .await
+        .map_err(|e| ApiError::internal("inline slots closed", &e))?;
+    let cost = state.config.jobs.credits_per_image;
+    let account = caller.0.account;
+    if cost > 0 {
+        let charged = state
+            .repo
+            .credit(account, -cost, "charge")
+            .await
+            .map_err(|e| ApiError::internal("charging failed", &e))?;
+        if charged.is_none() {
+            return Err(ApiError::InsufficientCredits);
+        }
+    }
+    match crate::worker::render(state, spec, input).await {
+        Ok((out, _)) => Ok(Png {
+            width: out.width,
+            height: out.height,
+            bytes: out.bytes.into(),
+        }),
+        Err(e) => {
+            if cost > 0 {
+                if let Err(r) = state.repo.credit(account, cost, "refund").await {
+                    tracing::error!(error = %r, cost, "refunding a failed add-on call failed");
+                }
+            }
+            Err(render_error(e))
+        }
+    }
+}
+
+pub(super) fn render_error(e: JobError) -> ApiError {
+    match e {
+        JobError::Abort {
+            code: "internal_error",
+            message,
+        } => ApiError::internal("add-on processing failed", &message),
+        JobError::Abort { message, .. } => ApiError::BadRequest(message),
+        JobError::Retry { code, message } => {
+            tracing::warn!(code, error = %message, "add-on processing failed; the client may retry");
+            ApiError::Unavailable {
+                reason: "processing is temporarily unavailable, retry later",
+                retry_after_secs: 5,
+            }
+        }
+    }
+}
+
+pub(super) fn save_error(e: SaveError) -> ApiError {
+    match e {
+        SaveError::AssetGone(_) => ApiError::NotFound,
+        SaveError::Store(e) => ApiError::internal("saving an add-on result failed", &e),
+    }
+}
+
+/// The contract's `save_image` body.
+pub(super) fn save_body(req: &AddonRequest, saved: &Saved) -> Value {
+    match saved {
+        Saved::Conversion { asset_id, name } => json!({
+            "status": "ok", "mode": "save_image", "disposition": "add_conversion",
+            "asset_id": asset_id, "conversion_name": name,
+        }),
+        Saved::NewAsset { id } => {
+            let mut b = json!({
+                "status": "ok", "mode": "save_image", "disposition": "add_new_asset",
+                "new_asset_id": id,
+            });
+            if let Some(Disposition::AddNewAsset { source, inherit }) = &req.save {
+                if let (Some(src), true) = (source, req.asset_id_given) {
+                    b["source_asset_id"] = json!(src);
+                }
+                if *inherit {
+                    b["metadata"] = json!("inherit");
+                }
+            }
+            b
+        }
+    }
+}
+
+pub(super) async fn stage(state: &AppState, blob: &str, png: &Png) -> Result<(), ApiError> {
+    let key = cutout_store::BlobKey::parse(blob).map_err(|e| ApiError::internal("blob key", &e))?;
+    state
+        .blobs
+        .put_bytes(&key, png.bytes.clone())
+        .await
+        .map_err(|e| ApiError::internal("staging a result failed", &e))
+}
+
+pub(super) fn png_record(
+    caller: &Caller,
+    idem_key: String,
+    hash: String,
+    blob: &str,
+) -> IdemRecord {
+    IdemRecord {
+        key: caller.0.id,
+        idem_key,
+        request_hash: hash,
+        status: 200,
+        body: json!({ "png_blob": blob }).to_string(),
+    }
+}
+
+/// Stages the PNG and queues the save, with the idempotency record in the same transaction.
+pub(super) async fn queue_save(
+    state: &AppState,
+    caller: &Caller,
+    call: &Call,
+    target: SaveTarget,
+    png: &Png,
+) -> Result<JobId, ApiError> {
+    let id = JobId::new();
+    let staged = format!("addons/{id}.png");
+    stage(state, &staged, png).await?;
+    let spec = SaveJob {
+        staged: staged.clone(),
+        target,
+        width: png.width,
+        height: png.height,
+        keep_staged: call.idem.is_some(),
+        request_id: call.request_id.clone(),
+    };
+    let job = NewJob {
+        id,
+        account: caller.0.account,
+        key: caller.0.id,
+        kind: "asset_save".into(),
+        mode: AddonMode::GetImageAndSave.as_str().into(),
+        spec: serde_json::to_value(&spec).map_err(|e| ApiError::internal("save spec", &e))?,
+        input_key: None,
+        max_attempts: state.config.jobs.max_attempts,
+        // Charged already; and a save must never be refused once the client has its PNG.
+        cost: 0,
+        max_pending: u64::MAX,
+    };
+    let rec = call
+        .idem
+        .clone()
+        .map(|k| png_record(caller, k, call.hash.clone(), &staged));
+    let outcome = state
+        .repo
+        .create_job(job, rec)
+        .await
+        .map_err(|e| ApiError::internal("queueing a save failed", &e))?;
+    match outcome {
+        CreateOutcome::Created(_) => {
+            tracing::info!(job_id = %id, "add-on save queued");
+            state.wake.notify_waiters();
+        }
+        // A concurrent twin with the same Idempotency-Key queued it already.
+        _ => crate::assets::delete_quietly(state, &staged).await,
+    }
+    Ok(id)
+}
+
+/// A stored response for this Idempotency-Key: JSON, or a PNG kept as a blob.
+pub(super) async fn replay(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+    hash: &str,
+) -> Result<Option<Response>, ApiError> {
+    let Some(rec) = state
+        .repo
+        .get_idem(caller.0.id, key)
+        .await
+        .map_err(|e| ApiError::internal("idempotency lookup failed", &e))?
+    else {
+        return Ok(None);
+    };
+    if rec.request_hash != hash {
+        return Err(crate::idempotency::conflict());
+    }
+    let blob = serde_json::from_str::<Value>(&rec.body)
+        .ok()
+        .and_then(|v| v.get("png_blob")?.as_str().map(str::to_owned));
+    let Some(blob) = blob else {
+        return Ok(Some(crate::idempotency::response_of(&rec)));
+    };
+    let key =
+        cutout_store::BlobKey::parse(&blob).map_err(|e| ApiError::internal("blob key", &e))?;
+    let bytes = state
+        .blobs
+        .get(&key)
+        .await
+        .map_err(|e| ApiError::internal("reading a stored result failed", &e))?
+        .ok_or_else(|| ApiError::internal("stored result missing", &blob))?;
+    let mut resp = png_response(bytes);
+    resp.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    Ok(Some(resp))
+}
+
+pub(super) fn png_response(bytes: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "image/png")], bytes).into_response()
+}
