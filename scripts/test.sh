@@ -2,8 +2,8 @@
 # The whole test suite from a fresh clone: installs what is missing, then checks formatting and
 # lints, and runs every test against the real models and ONNX Runtime.
 source "$(dirname "$0")/lib.sh"
-# ImageMagick reads back our PSD output, as users' tools will.
-ensure_apt imagemagick
+# ImageMagick reads back our PSD output, as users' tools will; ffmpeg runs the video pipeline.
+ensure_apt imagemagick ffmpeg
 ensure_rust
 # psd-tools reads back our PSD output in the encode tests; numpy/Pillow run the eval scorer.
 ensure_venv psd-tools numpy pillow

@@ -14,6 +14,7 @@ mod psd;
 pub mod refine;
 pub mod resize;
 pub mod segment;
+pub mod temporal;
 
 pub use compose::{Background, ComposeOptions, CropMargin};
 pub use decode::{decode, DecodeLimits, Decoded};
@@ -23,6 +24,7 @@ pub use mask::Mask;
 pub use pipeline::{process, process_decoded, Options, Output, StageTimings};
 pub use refine::RefineOptions;
 pub use segment::{SegmentError, SegmentOutput, Segmenter, SegmenterProvider};
+pub use temporal::{Stabilizer, TemporalOptions};
 
 /// Re-exported so callers can name image types without depending on `image` themselves.
 pub use image::{Rgba, RgbaImage};

@@ -1,0 +1,152 @@
+//! Temporal stabilisation of per-frame masks. A segmenter sees each video frame alone, so its
+//! mask wobbles from frame to frame even where nothing moved: the cut-out's edge shimmers. The
+//! [`Stabilizer`] blends each new mask with the previous stabilised one, per pixel, by how much
+//! the picture changed there: where the image is still, the mask keeps most of its history; where
+//! it moved, the new mask wins at once, so moving edges do not lag or ghost.
+
+use image::RgbaImage;
+
+use crate::Mask;
+
+/// Documented defaults: see each field.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TemporalOptions {
+    /// Turn the blending off to get the raw per-frame masks.
+    pub enabled: bool,
+    /// The new mask's weight where the image did not change (0-1). Lower is steadier but slower
+    /// to follow changes the model makes without motion. Default 0.4.
+    pub still_weight: f32,
+    /// The luma change (0-1) at which a pixel counts as fully moving. Default 0.06.
+    pub motion_threshold: f32,
+}
+
+impl Default for TemporalOptions {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            still_weight: 0.4,
+            motion_threshold: 0.06,
+        }
+    }
+}
+
+/// Carries the previous frame's luma and stabilised alpha, at the mask's resolution.
+pub struct Stabilizer {
+    opts: TemporalOptions,
+    prev: Option<(u32, u32, Vec<f32>, Vec<f32>)>,
+}
+
+impl Stabilizer {
+    pub fn new(opts: TemporalOptions) -> Self {
+        Self { opts, prev: None }
+    }
+
+    /// The stabilised version of `mask`, the raw mask of `frame`.
+    pub fn apply(&mut self, frame: &RgbaImage, mask: &Mask) -> Mask {
+        if !self.opts.enabled {
+            return mask.clone();
+        }
+        let (w, h) = (mask.width(), mask.height());
+        let luma = sample_luma(frame, w, h);
+        let raw: Vec<f32> = mask.data().iter().map(|&v| v as f32 / 255.0).collect();
+        let alpha = match self.prev.take() {
+            Some((pw, ph, prev_luma, prev_alpha)) if (pw, ph) == (w, h) => {
+                blend(&raw, &luma, &prev_luma, &prev_alpha, &self.opts)
+            }
+            _ => raw,
+        };
+        let out = Mask::from_unit_f32(w, h, &alpha).unwrap_or_else(|| mask.clone());
+        self.prev = Some((w, h, luma, alpha));
+        out
+    }
+}
+
+fn blend(
+    raw: &[f32],
+    luma: &[f32],
+    prev_luma: &[f32],
+    prev: &[f32],
+    o: &TemporalOptions,
+) -> Vec<f32> {
+    let thr = o.motion_threshold.max(1e-3);
+    let still = o.still_weight.clamp(0.0, 1.0);
+    raw.iter()
+        .zip(luma.iter().zip(prev_luma))
+        .zip(prev)
+        .map(|((&r, (&l, &pl)), &p)| {
+            let motion = ((l - pl).abs() / thr).min(1.0);
+            let w = still + (1.0 - still) * motion;
+            w * r + (1.0 - w) * p
+        })
+        .collect()
+}
+
+/// The frame's luma (0-1) at the centre of each mask pixel, averaged over a 2x2 neighbourhood so
+/// sensor noise does not read as motion.
+fn sample_luma(frame: &RgbaImage, w: u32, h: u32) -> Vec<f32> {
+    let (fw, fh) = frame.dimensions();
+    let mut out = Vec::with_capacity((w * h) as usize);
+    let luma = |x: u32, y: u32| {
+        let p = frame.get_pixel(x.min(fw - 1), y.min(fh - 1)).0;
+        (0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32) / 255.0
+    };
+    for y in 0..h {
+        let sy = ((y as f32 + 0.5) * fh as f32 / h as f32) as u32;
+        for x in 0..w {
+            let sx = ((x as f32 + 0.5) * fw as f32 / w as f32) as u32;
+            out.push(
+                (luma(sx, sy) + luma(sx + 1, sy) + luma(sx, sy + 1) + luma(sx + 1, sy + 1)) / 4.0,
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flat(v: u8) -> RgbaImage {
+        RgbaImage::from_pixel(8, 8, image::Rgba([v, v, v, 255]))
+    }
+
+    fn mask(v: u8) -> Mask {
+        Mask::new(4, 4, vec![v; 16]).unwrap()
+    }
+
+    #[test]
+    fn a_still_scene_damps_mask_flicker() {
+        let mut s = Stabilizer::new(TemporalOptions::default());
+        let frame = flat(100);
+        let outs: Vec<u8> = [255u8, 0, 255, 0, 255]
+            .iter()
+            .map(|&v| s.apply(&frame, &mask(v)).data()[0])
+            .collect();
+        assert_eq!(outs[0], 255, "the first frame passes through");
+        // A raw swing of 255 each frame becomes much smaller.
+        let swing = outs
+            .windows(2)
+            .map(|w| (w[0] as i32 - w[1] as i32).abs())
+            .max()
+            .unwrap();
+        assert!(swing < 160, "{outs:?}");
+    }
+
+    #[test]
+    fn motion_lets_the_new_mask_through() {
+        let mut s = Stabilizer::new(TemporalOptions::default());
+        s.apply(&flat(20), &mask(0));
+        let moved = s.apply(&flat(220), &mask(255));
+        assert_eq!(moved.data()[0], 255);
+    }
+
+    #[test]
+    fn disabled_is_the_identity() {
+        let mut s = Stabilizer::new(TemporalOptions {
+            enabled: false,
+            ..Default::default()
+        });
+        s.apply(&flat(1), &mask(0));
+        assert_eq!(s.apply(&flat(1), &mask(200)).data()[0], 200);
+    }
+}

@@ -1,0 +1,180 @@
+//! One video through the cut-out: decode → segment each frame → stabilise the masks over time →
+//! refine and compose at full resolution → encode. Blocking; frames stream through, so memory
+//! holds a couple of frames whatever the clip's length.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use cutout_core::refine::refine;
+use cutout_core::{
+    compose, Background, ComposeOptions, RefineOptions, Rgba, Segmenter, Stabilizer,
+    TemporalOptions,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::format::VideoFormat;
+use crate::frames::{EncodeSpec, FrameReader, FrameSink};
+use crate::probe::VideoInfo;
+use crate::tools::{MediaError, Tools};
+
+/// Explicit options; limits are checked against the probe before any frame is decoded.
+#[derive(Clone, Debug)]
+pub struct VideoOptions {
+    pub format: VideoFormat,
+    /// `None`: transparent (formats without alpha flatten on white).
+    pub background: Option<Rgba<u8>>,
+    pub refine: RefineOptions,
+    pub temporal: TemporalOptions,
+    pub max_duration_secs: f64,
+    /// Largest frame, in pixels.
+    pub max_frame_pixels: u64,
+    /// The whole job's deadline: past it the ffmpeg processes are killed.
+    pub deadline: Duration,
+}
+
+impl Default for VideoOptions {
+    fn default() -> Self {
+        Self {
+            format: VideoFormat::Webm,
+            background: None,
+            refine: RefineOptions::default(),
+            temporal: TemporalOptions::default(),
+            max_duration_secs: 300.0,
+            max_frame_pixels: 3840 * 2160,
+            deadline: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// What a finished video took, stage by stage.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct VideoSummary {
+    pub frames: u64,
+    pub width: u32,
+    pub height: u32,
+    pub fps_num: u32,
+    pub fps_den: u32,
+    pub audio: bool,
+    pub decode_ms: u64,
+    pub inference_ms: u64,
+    /// Stabilise, refine and compose.
+    pub post_ms: u64,
+    pub encode_ms: u64,
+    pub total_ms: u64,
+}
+
+/// Called after each frame with (done, expected total); returning false cancels the job.
+pub type Progress<'a> = &'a mut dyn FnMut(u64, u64) -> bool;
+
+/// Refuses a video over the configured limits, from its probe alone.
+pub fn check_limits(info: &VideoInfo, opts: &VideoOptions) -> Result<(), MediaError> {
+    if info.duration_secs > opts.max_duration_secs {
+        return Err(MediaError::Limit(format!(
+            "the video is {:.1} s long; the limit is {} s",
+            info.duration_secs, opts.max_duration_secs
+        )));
+    }
+    let pixels = info.width as u64 * info.height as u64;
+    if pixels > opts.max_frame_pixels {
+        return Err(MediaError::Limit(format!(
+            "frames of {}x{} exceed the limit of {} pixels",
+            info.width, info.height, opts.max_frame_pixels
+        )));
+    }
+    Ok(())
+}
+
+/// Cuts the subject out of every frame of `input` into `output`.
+pub fn process_video(
+    tools: &Tools,
+    input: &Path,
+    info: &VideoInfo,
+    output: &Path,
+    segmenter: &dyn Segmenter,
+    opts: &VideoOptions,
+    progress: Progress,
+) -> Result<VideoSummary, MediaError> {
+    check_limits(info, opts)?;
+    let started = Instant::now();
+    let deadline = started + opts.deadline;
+    let (w, h) = (info.width, info.height);
+    let mut reader = FrameReader::open(tools, input, w, h)?;
+    let spec = EncodeSpec {
+        format: opts.format,
+        width: w,
+        height: h,
+        fps_num: info.fps_num,
+        fps_den: info.fps_den,
+        audio_from: info.has_audio.then_some(input),
+    };
+    let mut sink = FrameSink::open(tools, output, &spec)?;
+    let background = match (opts.background, opts.format.has_alpha()) {
+        (Some(c), _) => Some(c),
+        (None, false) => Some(Rgba([255, 255, 255, 255])),
+        (None, true) => None,
+    };
+    let mut stabilizer = Stabilizer::new(opts.temporal);
+    let mut s = VideoSummary {
+        width: w,
+        height: h,
+        fps_num: info.fps_num,
+        fps_den: info.fps_den,
+        audio: info.has_audio && opts.format.has_audio(),
+        ..Default::default()
+    };
+    let total = info.expected_frames();
+    loop {
+        if Instant::now() > deadline {
+            return Err(MediaError::Timeout {
+                tool: "ffmpeg",
+                secs: opts.deadline.as_secs(),
+            });
+        }
+        let t = Instant::now();
+        let Some(mut frame) = reader.next_frame()? else {
+            break;
+        };
+        s.decode_ms += ms(t);
+        let t = Instant::now();
+        let seg = segmenter
+            .segment(&frame)
+            .map_err(cutout_core::CutoutError::from)?;
+        s.inference_ms += ms(t);
+        let t = Instant::now();
+        let mask = stabilizer.apply(&frame, &seg.mask);
+        refine(&mut frame, &mask, &opts.refine);
+        let frame = match background {
+            Some(c) => compose::compose(
+                frame,
+                &ComposeOptions {
+                    background: Background::Color(c),
+                    ..Default::default()
+                },
+            ),
+            None => frame,
+        };
+        s.post_ms += ms(t);
+        let t = Instant::now();
+        sink.write(&frame)?;
+        s.encode_ms += ms(t);
+        s.frames += 1;
+        if !progress(s.frames, total.max(s.frames)) {
+            return Err(MediaError::Cancelled);
+        }
+    }
+    if s.frames == 0 {
+        return Err(MediaError::Invalid(
+            "the video has no decodable frames".into(),
+        ));
+    }
+    reader.finish(deadline)?;
+    let t = Instant::now();
+    sink.finish(deadline)?;
+    s.encode_ms += ms(t);
+    s.total_ms = ms(started);
+    Ok(s)
+}
+
+fn ms(t: Instant) -> u64 {
+    t.elapsed().as_millis() as u64
+}

@@ -1,0 +1,234 @@
+//! Every output format made from a real clip (ffmpeg's test pattern with a tone) and read back
+//! with ffprobe/ffmpeg: frame count, rate, audio where the container holds it, alpha where the
+//! format has it. A fake segmenter (a centred box) keeps this fast; the server's tests run the
+//! real model.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use cutout_core::{Mask, RgbaImage, SegmentError, SegmentOutput, Segmenter};
+use cutout_video::{probe, process_video, Tools, VideoFormat, VideoOptions};
+use serde_json::Value;
+
+struct BoxSegmenter;
+
+impl Segmenter for BoxSegmenter {
+    fn name(&self) -> &str {
+        "box"
+    }
+    fn segment(&self, _: &RgbaImage) -> Result<SegmentOutput, SegmentError> {
+        let mut m = vec![0u8; 32 * 32];
+        for y in 8..24 {
+            for x in 8..24 {
+                m[y * 32 + x] = 255;
+            }
+        }
+        Ok(SegmentOutput {
+            mask: Mask::new(32, 32, m).unwrap(),
+            preprocess: Duration::ZERO,
+            inference: Duration::ZERO,
+        })
+    }
+}
+
+/// A 2 s, 15 fps, 160x120 clip with a stereo tone.
+fn clip(dir: &Path) -> PathBuf {
+    let out = dir.join("in.mp4");
+    let ok = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=15:duration=2",
+        ])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=2"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg is installed by scripts/test.sh");
+    assert!(ok.success());
+    out
+}
+
+fn ffprobe(path: &Path) -> Value {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-count_frames",
+            "-print_format",
+            "json",
+            "-show_streams",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The first frame decoded to RGBA by ffmpeg (with libvpx for VP9 alpha).
+fn first_frame_alpha(path: &Path, vp9: bool) -> (u8, u8) {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-v", "error"]);
+    if vp9 {
+        cmd.args(["-c:v", "libvpx-vp9"]);
+    }
+    let out = cmd
+        .arg("-i")
+        .arg(path)
+        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgba", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let alphas = out.stdout.chunks(4).map(|p| p[3]);
+    alphas.fold((255, 0), |(lo, hi), a| (lo.min(a), hi.max(a)))
+}
+
+#[test]
+fn every_format_keeps_frames_rate_audio_and_alpha() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = clip(dir.path());
+    let tools = Tools::default();
+    let info = probe(&tools, &input).unwrap();
+    assert_eq!(
+        (info.width, info.height, info.fps_num, info.fps_den),
+        (160, 120, 15, 1)
+    );
+    assert!(info.has_audio);
+    for format in VideoFormat::ALL {
+        let out = dir.path().join(format!("out.{}", format.extension()));
+        let opts = VideoOptions {
+            format,
+            ..Default::default()
+        };
+        let mut calls = 0;
+        let s = process_video(
+            &tools,
+            &input,
+            &info,
+            &out,
+            &BoxSegmenter,
+            &opts,
+            &mut |_, _| {
+                calls += 1;
+                true
+            },
+        )
+        .unwrap_or_else(|e| panic!("{format:?}: {e}"));
+        assert_eq!((s.frames, calls), (30, 30), "{format:?}");
+        match format {
+            VideoFormat::PngSequence => {
+                let zip = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
+                assert_eq!(zip.len(), 30);
+            }
+            VideoFormat::Webp => {
+                // ffmpeg cannot decode animated WebP; the image crate can.
+                let dec = image::codecs::webp::WebPDecoder::new(std::io::BufReader::new(
+                    std::fs::File::open(&out).unwrap(),
+                ))
+                .unwrap();
+                use image::AnimationDecoder;
+                let frames: Vec<_> = dec.into_frames().collect::<Result<_, _>>().unwrap();
+                assert_eq!(frames.len(), 30);
+                let px = frames[0].buffer();
+                assert_eq!((px.get_pixel(0, 0)[3], px.get_pixel(80, 60)[3]), (0, 255));
+            }
+            _ => {
+                let p = ffprobe(&out);
+                let streams = p["streams"].as_array().unwrap();
+                let v = streams.iter().find(|s| s["codec_type"] == "video").unwrap();
+                assert_eq!(v["nb_read_frames"], "30", "{format:?}");
+                assert_eq!(v["r_frame_rate"], "15/1", "{format:?}");
+                let audio = streams.iter().any(|s| s["codec_type"] == "audio");
+                assert_eq!(audio, format.has_audio(), "{format:?}");
+                let (lo, hi) = first_frame_alpha(&out, format == VideoFormat::Webm);
+                if format.has_alpha() {
+                    assert_eq!(
+                        (lo, hi),
+                        (0, 255),
+                        "{format:?}: transparent outside, opaque inside"
+                    );
+                } else {
+                    assert_eq!(lo, 255, "{format:?} is opaque");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn limits_and_garbage_are_refused_before_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let tools = Tools::default();
+    let text = dir.path().join("fake.mp4");
+    std::fs::write(&text, "this is not a video").unwrap();
+    assert_eq!(probe(&tools, &text).unwrap_err().code(), "invalid_video");
+    let input = clip(dir.path());
+    let truncated = dir.path().join("cut.mp4");
+    let bytes = std::fs::read(&input).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
+    let e = probe(&tools, &truncated)
+        .and_then(|info| {
+            let opts = VideoOptions::default();
+            let out = dir.path().join("o.webm");
+            process_video(
+                &tools,
+                &truncated,
+                &info,
+                &out,
+                &BoxSegmenter,
+                &opts,
+                &mut |_, _| true,
+            )
+        })
+        .unwrap_err();
+    assert!(e.is_permanent() || e.code() == "ffmpeg_failed", "{e}");
+    let info = probe(&tools, &input).unwrap();
+    let opts = VideoOptions {
+        max_duration_secs: 1.0,
+        ..Default::default()
+    };
+    let e = process_video(
+        &tools,
+        &input,
+        &info,
+        &dir.path().join("x.webm"),
+        &BoxSegmenter,
+        &opts,
+        &mut |_, _| true,
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "limit_exceeded");
+    let e = process_video(
+        &tools,
+        &input,
+        &info,
+        &dir.path().join("y.webm"),
+        &BoxSegmenter,
+        &VideoOptions::default(),
+        &mut |done, _| done < 5,
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), "cancelled");
+}
