@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use cutout_core::refine::refine;
+use cutout_core::temporal::steepen_alpha;
 use cutout_core::{
     compose, Background, ComposeOptions, RefineOptions, Rgba, Segmenter, Stabilizer,
     TemporalOptions,
@@ -143,6 +144,9 @@ pub fn process_video(
         let t = Instant::now();
         let mask = stabilizer.apply(&frame, &seg.mask);
         refine(&mut frame, &mask, &opts.refine);
+        if opts.temporal.enabled {
+            steepen_alpha(&mut frame, opts.temporal.edge_contrast);
+        }
         let frame = match background {
             Some(c) => compose::compose(
                 frame,

@@ -1,0 +1,268 @@
+//! `cutout-video-bench`: the video numbers of the closing note.
+//!
+//! `stability`: the eval clip (blackswan) as an mp4, through the video pipeline with and without
+//! temporal stabilisation, alphas scored by `../shared/eval/score.py` (mIoU, MAE, BF, flicker).
+//! `speed`: 10 s clips at 720p and 1080p per model: frames/s, real-time factor, and the share of
+//! time in decode, inference, post-processing and encode.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use cutout_core::{SegmenterProvider, TemporalOptions};
+use cutout_infer::{OrtProvider, PoolConfig};
+use cutout_video::{probe, process_video, Tools, VideoFormat, VideoOptions, VideoSummary};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    Stability {
+        #[arg(long, default_value = "../shared/eval")]
+        set: PathBuf,
+        #[arg(long, default_value = "u2netp,u2net")]
+        models: String,
+        #[arg(long, default_value = "out/video-eval")]
+        out: PathBuf,
+        #[arg(long, default_value = "python3")]
+        python: String,
+    },
+    Speed {
+        #[arg(long, default_value = "../shared/eval")]
+        set: PathBuf,
+        #[arg(long, default_value = "u2netp,u2net")]
+        models: String,
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
+        #[arg(long, default_value = "720,1080")]
+        heights: String,
+        #[arg(long, default_value = "out/video-bench")]
+        out: PathBuf,
+    },
+}
+
+fn ffmpeg(args: &[&str]) {
+    let ok = Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .status();
+    assert!(ok.is_ok_and(|s| s.success()), "ffmpeg {args:?} failed");
+}
+
+/// The clip's JPEG frames as a near-lossless 24 fps mp4 at `height` (0 = as is), looped to
+/// `seconds` (0 = once).
+fn clip_mp4(set: &Path, out: &Path, height: u32, seconds: u32) -> PathBuf {
+    let frames = set.join("video/blackswan/frames/%05d.jpg");
+    let file = out.join(format!("blackswan-{height}p-{seconds}s.mp4"));
+    let scale = if height == 0 {
+        "null".to_owned()
+    } else {
+        format!("scale=-2:{height}:flags=lanczos")
+    };
+    let mut args = vec!["-framerate", "24"];
+    let loops = seconds.to_string();
+    if seconds > 0 {
+        args.extend(["-stream_loop", "-1"]);
+    }
+    let frames = frames.to_str().unwrap().to_owned();
+    args.extend(["-i", &frames, "-vf", &scale]);
+    if seconds > 0 {
+        args.extend(["-t", &loops]);
+    }
+    args.extend([
+        "-c:v",
+        "libx264",
+        "-crf",
+        "12",
+        "-pix_fmt",
+        "yuv420p",
+        file.to_str().unwrap(),
+    ]);
+    ffmpeg(&args);
+    file
+}
+
+fn run(
+    provider: &OrtProvider,
+    model: &str,
+    input: &Path,
+    output: &Path,
+    format: VideoFormat,
+    temporal: bool,
+) -> VideoSummary {
+    let tools = Tools::default();
+    let info = probe(&tools, input).unwrap();
+    let seg = provider.get(model).unwrap();
+    let opts = VideoOptions {
+        format,
+        temporal: temporal_options(temporal),
+        ..Default::default()
+    };
+    process_video(
+        &tools,
+        input,
+        &info,
+        output,
+        seg.as_ref(),
+        &opts,
+        &mut |_, _| true,
+    )
+    .unwrap()
+}
+
+/// The defaults, or `CUTOUT_TEMPORAL=still,motion,change,contrast` to try other settings.
+fn temporal_options(enabled: bool) -> TemporalOptions {
+    let mut t = TemporalOptions {
+        enabled,
+        ..Default::default()
+    };
+    if let Ok(v) = std::env::var("CUTOUT_TEMPORAL") {
+        let p: Vec<f32> = v.split(',').filter_map(|x| x.parse().ok()).collect();
+        if let [still, motion, change, contrast] = p[..] {
+            (
+                t.still_weight,
+                t.motion_threshold,
+                t.change_threshold,
+                t.edge_contrast,
+            ) = (still, motion, change, contrast);
+        }
+    }
+    t
+}
+
+/// Unzips the PNG frames' alpha into `dir/video/blackswan/00000.png ...` for the scorer.
+fn alphas(zip_path: &Path, dir: &Path) {
+    let target = dir.join("video/blackswan");
+    std::fs::create_dir_all(&target).unwrap();
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(zip_path).unwrap()).unwrap();
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut buf).unwrap();
+        let img = image::load_from_memory(&buf).unwrap().to_rgba8();
+        let alpha = image::GrayImage::from_fn(img.width(), img.height(), |x, y| {
+            image::Luma([img.get_pixel(x, y)[3]])
+        });
+        alpha.save(target.join(format!("{i:05}.png"))).unwrap();
+    }
+}
+
+fn score(python: &str, set: &Path, pred: &Path) -> serde_json::Value {
+    let json = pred.join("score.json");
+    let ok = Command::new(python)
+        .arg(set.join("score.py"))
+        .arg(pred)
+        .args([
+            "--set",
+            set.to_str().unwrap(),
+            "--skip-missing",
+            "--json",
+            json.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(ok.success(), "score.py failed");
+    // score.py writes NaN for the (skipped) still images, which JSON does not allow.
+    let text = std::fs::read_to_string(json)
+        .unwrap()
+        .replace("NaN", "null");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["video"]["blackswan"].clone()
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let provider = Arc::new(OrtProvider::new(
+        cutout_models::DataDir::from_env(),
+        PoolConfig::for_sessions(1),
+    ));
+    match cli.cmd {
+        Cmd::Stability {
+            set,
+            models,
+            out,
+            python,
+        } => {
+            std::fs::create_dir_all(&out).unwrap();
+            let input = clip_mp4(&set, &out, 0, 0);
+            println!("| model | pipeline | mIoU | MAE | BF@3px | flicker |");
+            println!("|---|---|---|---|---|---|");
+            for model in models.split(',') {
+                let mut flicker = [0.0; 2];
+                for (i, temporal) in [false, true].into_iter().enumerate() {
+                    let name = if temporal {
+                        "stabilised"
+                    } else {
+                        "frame by frame"
+                    };
+                    let zip = out.join(format!("{model}-{temporal}.zip"));
+                    run(
+                        &provider,
+                        model,
+                        &input,
+                        &zip,
+                        VideoFormat::PngSequence,
+                        temporal,
+                    );
+                    let pred = out.join(format!("{model}-{temporal}"));
+                    alphas(&zip, &pred);
+                    let s = score(&python, &set, &pred);
+                    flicker[i] = s["flicker"].as_f64().unwrap();
+                    println!(
+                        "| {model} | {name} | {:.4} | {:.4} | {:.4} | {:.5} |",
+                        s["iou"].as_f64().unwrap(),
+                        s["mae"].as_f64().unwrap(),
+                        s["bf"].as_f64().unwrap(),
+                        flicker[i]
+                    );
+                }
+                println!(
+                    "| {model} | flicker reduction | | | | {:.1} % |",
+                    100.0 * (1.0 - flicker[1] / flicker[0])
+                );
+            }
+        }
+        Cmd::Speed {
+            set,
+            models,
+            seconds,
+            heights,
+            out,
+        } => {
+            std::fs::create_dir_all(&out).unwrap();
+            println!("| model | clip | frames | frames/s | real-time factor | decode | inference | refine+compose | encode |");
+            println!("|---|---|---|---|---|---|---|---|---|");
+            for h in heights.split(',').map(|h| h.parse::<u32>().unwrap()) {
+                let input = clip_mp4(&set, &out, h, seconds);
+                for model in models.split(',') {
+                    let s = run(
+                        &provider,
+                        model,
+                        &input,
+                        &out.join("speed.webm"),
+                        VideoFormat::Webm,
+                        true,
+                    );
+                    let secs = s.total_ms as f64 / 1000.0;
+                    let pct = |v: u64| 100.0 * v as f64 / s.total_ms.max(1) as f64;
+                    println!(
+                        "| {model} | {seconds} s {h}p | {} | {:.2} | {:.2}x | {:.0} % | {:.0} % | {:.0} % | {:.0} % |",
+                        s.frames,
+                        s.frames as f64 / secs,
+                        secs / seconds as f64,
+                        pct(s.decode_ms),
+                        pct(s.inference_ms),
+                        pct(s.post_ms),
+                        pct(s.encode_ms)
+                    );
+                }
+            }
+        }
+    }
+}
