@@ -61,6 +61,10 @@ id_type!(
     DeliveryId
 );
 id_type!(
+    /// An uploaded video, referenced by video jobs.
+    VideoId
+);
+id_type!(
     /// A stored asset (an original image, or a result saved as a new asset).
     AssetId
 );

@@ -18,10 +18,12 @@ use std::sync::Arc;
 
 pub use blob::{BlobKey, BlobStore, LocalBlobs};
 pub use error::StoreError;
-pub use ids::{now_ms, AccountId, AssetId, DeliveryId, JobId, KeyId, Millis};
+pub use ids::{now_ms, AccountId, AssetId, DeliveryId, JobId, KeyId, Millis, VideoId};
 pub use merge::merge_patch;
 pub use model::*;
-pub use repo::{AccountRepo, AssetRepo, IdempotencyRepo, JobRepo, PresetRepo, Repo, WebhookRepo};
+pub use repo::{
+    AccountRepo, AssetRepo, IdempotencyRepo, JobRepo, PresetRepo, Repo, VideoRepo, WebhookRepo,
+};
 pub use sqlite::SqliteRepo;
 
 /// Opens the database named by `url`: `sqlite://PATH` (or a bare path). PostgreSQL is the next

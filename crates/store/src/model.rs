@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::ids::{AccountId, AssetId, DeliveryId, JobId, KeyId, Millis};
+use crate::ids::{AccountId, AssetId, DeliveryId, JobId, KeyId, Millis, VideoId};
 
 /// Where a job is in its life. Transitions are recorded in `job_events`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -249,4 +249,28 @@ pub enum PutConversion {
     },
     /// The asset is gone (or another account's): nothing was written.
     NoAsset,
+}
+
+/// A video uploaded for processing, with what ffprobe said about it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VideoUpload {
+    pub id: VideoId,
+    #[serde(skip)]
+    pub account: AccountId,
+    #[serde(skip)]
+    pub blob: String,
+    pub filename: String,
+    pub size: u64,
+    /// The probe (duration, fps, size, audio), as the server recorded it.
+    pub info: serde_json::Value,
+    pub created_at: Millis,
+}
+
+/// What a client's cancel did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cancelled {
+    /// It was queued or running and is now failed with code `cancelled`, refunded.
+    Now,
+    /// It had already finished; nothing changed.
+    AlreadyFinal(JobState),
 }

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use crate::ids::{AccountId, AssetId, JobId, KeyId, Millis};
+use crate::ids::{AccountId, AssetId, JobId, KeyId, Millis, VideoId};
 use crate::model::*;
 use crate::StoreError;
 
@@ -152,9 +152,31 @@ pub trait AssetRepo: Send + Sync {
     async fn list_conversions(&self, account: AccountId, asset: AssetId) -> R<Vec<Conversion>>;
 }
 
+/// Uploaded videos, and the job queries the video API adds.
+#[async_trait]
+pub trait VideoRepo: Send + Sync {
+    async fn create_upload(&self, upload: &VideoUpload) -> R<()>;
+    async fn get_upload(&self, account: AccountId, id: VideoId) -> R<Option<VideoUpload>>;
+    /// The account's jobs of `kind`, newest first, optionally in one state.
+    async fn list_jobs(
+        &self,
+        account: AccountId,
+        kind: &str,
+        state: Option<JobState>,
+        limit: u32,
+        offset: u32,
+    ) -> R<Vec<Job>>;
+    /// Stops a queued or running job of the account: failed with code `cancelled`, refunded, in
+    /// one transaction. A worker running it loses its claim and stops. `None`: no such job.
+    async fn cancel_job(&self, account: AccountId, id: JobId, actor: &str) -> R<Option<Cancelled>>;
+}
+
 /// Everything the server needs from a database.
 pub trait Repo:
-    JobRepo + AccountRepo + PresetRepo + IdempotencyRepo + WebhookRepo + AssetRepo
+    JobRepo + AccountRepo + PresetRepo + IdempotencyRepo + WebhookRepo + AssetRepo + VideoRepo
 {
 }
-impl<T: JobRepo + AccountRepo + PresetRepo + IdempotencyRepo + WebhookRepo + AssetRepo> Repo for T {}
+impl<T> Repo for T where
+    T: JobRepo + AccountRepo + PresetRepo + IdempotencyRepo + WebhookRepo + AssetRepo + VideoRepo
+{
+}

@@ -9,7 +9,9 @@ use bytes::Bytes;
 use crate::*;
 
 mod assets;
+mod videos;
 pub use assets::*;
+pub use videos::*;
 
 /// Runs every repository check on a fresh, empty database.
 pub async fn repo_suite(repo: Arc<dyn Repo>) {
@@ -23,6 +25,7 @@ pub async fn repo_suite(repo: Arc<dyn Repo>) {
     webhook_outbox(&*repo).await;
     assets_are_scoped_listed_and_patched(&*repo).await;
     conversions_replace_atomically(&*repo).await;
+    videos_upload_list_and_cancel(&*repo).await;
 }
 
 pub(super) async fn account(repo: &dyn Repo, credits: i64) -> (Account, ApiKey) {
@@ -35,7 +38,7 @@ pub(super) async fn account(repo: &dyn Repo, credits: i64) -> (Account, ApiKey) 
     (acc, key)
 }
 
-fn new_job(acc: &Account, key: &ApiKey, cost: i64) -> NewJob {
+pub(super) fn new_job(acc: &Account, key: &ApiKey, cost: i64) -> NewJob {
     NewJob {
         id: JobId::new(),
         account: acc.id,

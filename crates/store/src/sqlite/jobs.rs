@@ -10,11 +10,12 @@ use crate::StoreError;
 
 type R<T> = Result<T, StoreError>;
 
-const JOB_COLUMNS: &str = "id, account_id, key_id, kind, mode, spec, input_key, state, status, \
+pub(super) const JOB_COLUMNS: &str =
+    "id, account_id, key_id, kind, mode, spec, input_key, state, status, \
     progress, attempts, max_attempts, claimed_by, result, error_code, error_message, cost, \
     created_at, updated_at, finished_at";
 
-fn job_from_row(row: &SqliteRow) -> R<Job> {
+pub(super) fn job_from_row(row: &SqliteRow) -> R<Job> {
     let state: String = row.try_get("state")?;
     Ok(Job {
         id: parse_id(&row.try_get::<String, _>("id")?, "job")?,
@@ -42,7 +43,7 @@ fn job_from_row(row: &SqliteRow) -> R<Job> {
 }
 
 /// Appends one transition to the audit trail.
-async fn event(
+pub(super) async fn event(
     conn: &mut SqliteConnection,
     job: JobId,
     from: Option<JobState>,
@@ -67,7 +68,7 @@ async fn event(
 
 /// Gives a job's charge back, once: the ledger's unique (job, reason) index makes a second refund
 /// a no-op whatever path (worker, reaper, retry) gets there.
-async fn refund(conn: &mut SqliteConnection, job: &Job) -> R<()> {
+pub(super) async fn refund(conn: &mut SqliteConnection, job: &Job) -> R<()> {
     if job.cost <= 0 {
         return Ok(());
     }
@@ -92,7 +93,7 @@ async fn refund(conn: &mut SqliteConnection, job: &Job) -> R<()> {
     Ok(())
 }
 
-async fn load(conn: &mut SqliteConnection, id: JobId) -> R<Option<Job>> {
+pub(super) async fn load(conn: &mut SqliteConnection, id: JobId) -> R<Option<Job>> {
     let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?");
     let row = sqlx::query(&sql)
         .bind(id.to_string())

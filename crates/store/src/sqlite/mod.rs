@@ -4,6 +4,7 @@ mod accounts;
 mod assets;
 mod jobs;
 mod misc;
+mod videos;
 
 use std::path::Path;
 use std::str::FromStr;
