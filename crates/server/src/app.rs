@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::error::Dialect;
 use crate::fetch::Fetcher;
 use crate::ratelimit::RateLimiter;
-use crate::routes::{addon, assets, jobs, params, system, upload};
+use crate::routes::{addon, assets, jobs, params, system, upload, videos};
 use crate::segmenters::SegmenterProvider;
 use crate::signing::UrlSigner;
 use crate::state::{AppState, Inner};
@@ -205,6 +205,16 @@ pub fn router(state: AppState) -> Router {
             get(addon::on_asset).post(addon::on_asset),
         )
         .route_layer(auth());
+    let video_limit = DefaultBodyLimit::max(state.config.video.max_bytes as usize + (1 << 20));
+    let video_api = Router::new()
+        .route("/v1/uploads", post(videos::upload).layer(video_limit))
+        .route("/api/upload", post(videos::upload).layer(video_limit))
+        .route("/v1/jobs", get(videos::list_jobs).post(videos::create_job))
+        .route("/v1/jobs/{id}", get(videos::get_job))
+        .route("/v1/jobs/{id}/start", post(videos::start_job))
+        .route("/v1/jobs/{id}/cancel", post(videos::cancel_job))
+        .route("/api/download/{id}", get(videos::download))
+        .route_layer(auth());
     let public = Router::new()
         .route("/api/v1/results/{id}", get(jobs::signed_result))
         .route("/files/{*key}", get(jobs::public_file))
@@ -226,6 +236,7 @@ pub fn router(state: AppState) -> Router {
             Dialect::ImageJobs,
         ))
         .merge(with_dialect(&state, assets_api, Dialect::Structured))
+        .merge(with_dialect(&state, video_api, Dialect::Structured))
         .route_layer(from_fn_with_state(state.clone(), crate::metrics::track))
         .with_state(state)
         .layer(PropagateRequestIdLayer::x_request_id())

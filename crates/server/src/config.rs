@@ -49,6 +49,54 @@ pub struct Config {
     pub fetch: FetchConfig,
     pub webhooks: WebhookConfig,
     pub log: LogConfig,
+    pub video: VideoConfig,
+}
+
+/// Video uploads and jobs.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct VideoConfig {
+    /// Largest upload, in bytes, enforced while streaming.
+    pub max_bytes: u64,
+    /// Longest accepted video, in seconds (from the probe, before any decoding).
+    pub max_duration_secs: f64,
+    /// Largest frame, in pixels.
+    pub max_frame_pixels: u64,
+    /// Credits per minute of video, by API model name (charged per started second).
+    pub credits_per_minute: std::collections::BTreeMap<String, u32>,
+    /// A video job's deadline; past it ffmpeg is killed and the attempt fails.
+    pub job_timeout_secs: u64,
+    /// ffmpeg and ffprobe (found on PATH by default).
+    pub ffmpeg: String,
+    pub ffprobe: String,
+}
+
+impl Default for VideoConfig {
+    fn default() -> Self {
+        Self {
+            max_bytes: 500 << 20,
+            max_duration_secs: 600.0,
+            max_frame_pixels: 3840 * 2160,
+            // The vendor's list (NOTES.md §2).
+            credits_per_minute: [("original", 60), ("light", 45), ("pro", 180), ("human", 45)]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+            job_timeout_secs: 3600,
+            ffmpeg: "ffmpeg".into(),
+            ffprobe: "ffprobe".into(),
+        }
+    }
+}
+
+impl VideoConfig {
+    pub fn tools(&self) -> cutout_video::Tools {
+        cutout_video::Tools {
+            ffmpeg: self.ffmpeg.clone().into(),
+            ffprobe: self.ffprobe.clone().into(),
+            probe_timeout: std::time::Duration::from_secs(30),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -22,6 +22,7 @@ mod signing;
 mod spec;
 pub mod state;
 mod time;
+mod video_spec;
 mod webhook;
 pub mod worker;
 

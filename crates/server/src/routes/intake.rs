@@ -40,7 +40,15 @@ pub fn multipart_error(e: MultipartError) -> ApiError {
 
 /// Streams one file field to a temp file, hashing it and enforcing the byte limit as it goes.
 pub async fn stream_to_disk(state: &AppState, field: &mut Field<'_>) -> Result<Upload, ApiError> {
-    let max = state.config.limits.max_input_bytes;
+    stream_limited(state, field, state.config.limits.max_input_bytes).await
+}
+
+/// [`stream_to_disk`] with another byte limit (videos).
+pub async fn stream_limited(
+    state: &AppState,
+    field: &mut Field<'_>,
+    max: u64,
+) -> Result<Upload, ApiError> {
     let file_name = field.file_name().map(str::to_owned);
     let temp = tempfile::NamedTempFile::new_in(state.upload_dir.path())
         .map_err(|e| ApiError::internal("creating an upload file", &e))?

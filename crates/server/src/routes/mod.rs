@@ -6,3 +6,4 @@ pub mod jobs;
 pub mod params;
 pub mod system;
 pub mod upload;
+pub mod videos;

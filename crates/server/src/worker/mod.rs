@@ -3,6 +3,7 @@
 
 mod asset_save;
 mod image;
+mod video;
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -22,7 +23,7 @@ pub(crate) use image::render;
 pub use image::ResultInfo;
 
 /// The job kinds these workers run.
-const KINDS: &[&str] = &["image", "asset_save"];
+const KINDS: &[&str] = &["image", "asset_save", "video"];
 
 /// How a job attempt failed: a corrupt image aborts at once, a flaky fetch or storage retries.
 #[derive(Debug, thiserror::Error)]
@@ -199,6 +200,7 @@ async fn dispatch(
             serde_json::to_value(&info).map_err(|e| JobError::abort("internal_error", e))
         }
         "asset_save" => asset_save::run(state, job).await,
+        "video" => video::run(state, job, worker).await,
         other => Err(JobError::abort(
             "invalid_job",
             format!("no worker runs jobs of kind {other:?}"),

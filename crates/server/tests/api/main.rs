@@ -10,3 +10,4 @@ mod idempotency;
 mod jobs;
 mod security;
 mod system;
+mod videos;

@@ -1,0 +1,374 @@
+//! The video API (`/v1/...` and legacy `/api/...`): uploads probed by content, jobs charged per
+//! second of video by model, live progress, cancel, and signed downloads. Errors use the
+//! structured `{"error":{"code","message","request_id"}}` shape.
+
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::Json;
+use cutout_store::{
+    now_ms, BlobKey, Cancelled, CreateOutcome, Job, JobId, JobState, NewJob, VideoId, VideoUpload,
+};
+use cutout_video::VideoInfo;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::intake::{multipart_error, stream_limited};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::video_spec::{self, VideoJobSpec};
+
+/// `POST /v1/uploads` and `POST /api/upload`: multipart `file`, streamed to disk under
+/// `video.max_bytes`, probed with ffprobe (the declared type is not trusted).
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    req: Request,
+) -> Result<Json<Value>, ApiError> {
+    caller.require("videos:write")?;
+    let mut mp = Multipart::from_request(req, &state).await.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "send multipart/form-data with a file field: {}",
+            e.body_text()
+        ))
+    })?;
+    let mut file = None;
+    while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
+        if field.name() == Some("file") && file.is_none() {
+            file = Some(stream_limited(&state, &mut field, state.config.video.max_bytes).await?);
+        }
+    }
+    let file =
+        file.ok_or_else(|| ApiError::BadRequest("the multipart field file is required".into()))?;
+    let tools = state.config.video.tools();
+    let path = file.temp.to_path_buf();
+    let info = tokio::task::spawn_blocking(move || cutout_video::probe(&tools, &path))
+        .await
+        .map_err(|e| ApiError::internal("probe task failed", &e))?
+        .map_err(|e| match e {
+            e @ cutout_video::MediaError::Invalid(_) => ApiError::BadRequest(format!("file: {e}")),
+            e => ApiError::internal("probing a video failed", &e),
+        })?;
+    check_limits(&state, &info)?;
+    let id = VideoId::new();
+    let blob = format!("videos/{id}/source");
+    let key = BlobKey::parse(&blob).map_err(|e| ApiError::internal("video key", &e))?;
+    state
+        .blobs
+        .put_file(&key, &file.temp)
+        .await
+        .map_err(|e| ApiError::internal("storing a video failed", &e))?;
+    let filename = file.file_name.clone().unwrap_or_else(|| "video".into());
+    let record = VideoUpload {
+        id,
+        account: caller.0.account,
+        blob,
+        filename: filename.chars().take(255).collect(),
+        size: file.size,
+        info: serde_json::to_value(&info).map_err(|e| ApiError::internal("probe encoding", &e))?,
+        created_at: now_ms(),
+    };
+    state
+        .repo
+        .create_upload(&record)
+        .await
+        .map_err(|e| ApiError::internal("recording an upload failed", &e))?;
+    tracing::info!(video_id = %id, size = file.size, duration = info.duration_secs, "video uploaded");
+    Ok(Json(json!({
+        "success": true,
+        "video_id": id,
+        "video_url": format!("{}/v1/uploads/{id}", state.public_url),
+        "filename": record.filename,
+        "size": file.size,
+        "duration": info.duration_secs,
+        "fps": info.fps(),
+        "width": info.width,
+        "height": info.height,
+        "has_audio": info.has_audio,
+    })))
+}
+
+fn check_limits(state: &AppState, info: &VideoInfo) -> Result<(), ApiError> {
+    let v = &state.config.video;
+    if info.duration_secs > v.max_duration_secs {
+        return Err(ApiError::BadRequest(format!(
+            "file: the video is {:.1} s long; the limit is {} s",
+            info.duration_secs, v.max_duration_secs
+        )));
+    }
+    if info.width as u64 * info.height as u64 > v.max_frame_pixels {
+        return Err(ApiError::BadRequest(format!(
+            "file: {}x{} frames exceed the limit of {} pixels",
+            info.width, info.height, v.max_frame_pixels
+        )));
+    }
+    Ok(())
+}
+
+/// The upload a job names, by `video_id` or by the `video_url` an upload returned.
+fn video_ref(body: &Map<String, Value>) -> Result<VideoId, ApiError> {
+    let raw = body
+        .get("video_id")
+        .and_then(Value::as_str)
+        .or_else(|| {
+            let url = body.get("video_url")?.as_str()?;
+            url.split("/v1/uploads/").nth(1)
+        })
+        .ok_or_else(|| {
+            ApiError::BadRequest(
+                "video_url (as returned by POST /v1/uploads) or video_id is required; remote URLs are not fetched yet".into(),
+            )
+        })?;
+    raw.trim_end_matches('/').parse().map_err(|_| {
+        ApiError::BadRequest("video_url does not name an upload of this service".into())
+    })
+}
+
+/// Credits for `secs` of video at `per_minute`, per started second.
+fn cost(secs: f64, per_minute: u32) -> i64 {
+    (secs.ceil() as i64 * per_minute as i64 + 59) / 60
+}
+
+/// `POST /v1/jobs`.
+pub async fn create_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    Json(body): Json<Map<String, Value>>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require("videos:write")?;
+    if body.get("auto_start").and_then(Value::as_bool) == Some(false) {
+        return Err(ApiError::BadRequest("auto_start=false (draft jobs) is not supported yet; create the job when it should start".into()));
+    }
+    let video_id = video_ref(&body)?;
+    let mut spec = video_spec::parse(&body, video_id, &state.segmenters.image_models())
+        .map_err(ApiError::BadRequest)?;
+    if let Some(url) = &spec.webhook_url {
+        crate::fetch::check_url(url, &state.config.fetch.allow_hosts)
+            .map_err(|e| ApiError::BadRequest(format!("webhook_url: {e}")))?;
+    }
+    let upload = state
+        .repo
+        .get_upload(caller.0.account, video_id)
+        .await
+        .map_err(|e| ApiError::internal("upload lookup failed", &e))?
+        .ok_or(ApiError::NotFound)?;
+    let info: VideoInfo = serde_json::from_value(upload.info.clone())
+        .map_err(|e| ApiError::internal("stored probe unreadable", &e))?;
+    let rate = state
+        .config
+        .video
+        .credits_per_minute
+        .get(&spec.model)
+        .copied()
+        .unwrap_or(60);
+    spec.request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let id = JobId::new();
+    let job = NewJob {
+        id,
+        account: caller.0.account,
+        key: caller.0.id,
+        kind: "video".into(),
+        mode: spec.output_format.as_str().into(),
+        spec: serde_json::to_value(&spec).map_err(|e| ApiError::internal("spec encoding", &e))?,
+        input_key: Some(upload.blob.clone()),
+        max_attempts: state.config.jobs.max_attempts,
+        cost: cost(info.duration_secs, rate),
+        max_pending: state.config.limits.max_pending_jobs,
+    };
+    match state
+        .repo
+        .create_job(job, None)
+        .await
+        .map_err(|e| ApiError::internal("creating a job failed", &e))?
+    {
+        CreateOutcome::Created(_) => {
+            tracing::info!(job_id = %id, "video job queued");
+            state.wake.notify_waiters();
+            Ok(Json(
+                json!({"success": true, "id": id, "status": "pending", "message": "the job is queued"}),
+            ))
+        }
+        CreateOutcome::InsufficientCredits { .. } => Err(ApiError::InsufficientCredits),
+        CreateOutcome::QueueFull => Err(ApiError::Unavailable {
+            reason: "the job queue is full, retry later",
+            retry_after_secs: 10,
+        }),
+        CreateOutcome::Replay(_) | CreateOutcome::IdemConflict => Err(ApiError::Internal),
+    }
+}
+
+async fn owned(state: &AppState, caller: &Caller, id: &str) -> Result<Job, ApiError> {
+    let id: JobId = id.trim().parse().map_err(|_| ApiError::NotFound)?;
+    state
+        .repo
+        .get_job(id)
+        .await
+        .map_err(|e| ApiError::internal("job lookup failed", &e))?
+        .filter(|j| j.account == caller.0.account && j.kind == "video")
+        .ok_or(ApiError::NotFound)
+}
+
+fn status_of(job: &Job) -> &'static str {
+    match job.state {
+        JobState::Queued => "pending",
+        JobState::Running => "processing",
+        JobState::Completed => "completed",
+        JobState::Failed if job.error_code.as_deref() == Some("cancelled") => "cancelled",
+        JobState::Failed => "failed",
+    }
+}
+
+fn job_json(state: &AppState, job: &Job) -> Value {
+    let spec: Option<VideoJobSpec> = serde_json::from_value(job.spec.clone()).ok();
+    let output_url = (job.state == JobState::Completed)
+        .then(|| crate::routes::jobs::result_url(state, job))
+        .flatten();
+    let error = job
+        .error_code
+        .as_ref()
+        .map(|c| json!({"code": c, "message": job.error_message}));
+    let billing = match job.state {
+        JobState::Completed => "charged",
+        JobState::Failed => "refunded",
+        _ => "reserved",
+    };
+    json!({
+        "id": job.id,
+        "status": status_of(job),
+        "progress": job.progress,
+        "output_url": output_url,
+        "output_format": spec.as_ref().map(|s| s.output_format.as_str()),
+        "model": spec.as_ref().map(|s| s.model.as_str()),
+        "error": error,
+        "created_at": crate::time::rfc3339(job.created_at),
+        "duration_seconds": job.result.as_ref().and_then(|r| r.get("duration_seconds")).cloned(),
+        "credits": job.cost,
+        "billing_status": billing,
+        "webhook_url": spec.as_ref().and_then(|s| s.webhook_url.clone()),
+        "webhook_events": ["job.completed", "job.failed"],
+    })
+}
+
+/// `GET /v1/jobs/{id}`.
+pub async fn get_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller
+        .require("videos:read")
+        .or_else(|_| caller.require("videos:write"))?;
+    let job = owned(&state, &caller, &id).await?;
+    Ok(Json(job_json(&state, &job)))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    limit: Option<u32>,
+    offset: Option<u32>,
+    status: Option<String>,
+}
+
+/// `GET /v1/jobs?limit&offset&status`.
+pub async fn list_jobs(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller
+        .require("videos:read")
+        .or_else(|_| caller.require("videos:write"))?;
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::BadRequest("limit must be 1-100".into()));
+    }
+    let st = match q.status.as_deref() {
+        None | Some("") => None,
+        Some("pending") | Some("created") => Some(JobState::Queued),
+        Some("processing") => Some(JobState::Running),
+        Some("completed") => Some(JobState::Completed),
+        Some("failed") => Some(JobState::Failed),
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "status must be one of pending, processing, completed, failed".into(),
+            ))
+        }
+    };
+    let offset = q.offset.unwrap_or(0);
+    let jobs = state
+        .repo
+        .list_jobs(caller.0.account, "video", st, limit, offset)
+        .await
+        .map_err(|e| ApiError::internal("listing jobs failed", &e))?;
+    let data: Vec<Value> = jobs.iter().map(|j| job_json(&state, j)).collect();
+    Ok(Json(
+        json!({"success": true, "jobs": data, "limit": limit, "offset": offset}),
+    ))
+}
+
+/// `POST /v1/jobs/{id}/start`: jobs start when created (drafts are not supported yet), so this
+/// answers the job's state.
+pub async fn start_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require("videos:write")?;
+    let job = owned(&state, &caller, &id).await?;
+    Ok(Json(
+        json!({"success": true, "id": job.id, "status": status_of(&job)}),
+    ))
+}
+
+/// `POST /v1/jobs/{id}/cancel`: the job fails as `cancelled` and is refunded; a worker running it
+/// loses its claim, stops its ffmpeg processes and moves on.
+pub async fn cancel_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require("videos:write")?;
+    let job = owned(&state, &caller, &id).await?;
+    let actor = format!("key:{}", caller.0.id);
+    match state
+        .repo
+        .cancel_job(caller.0.account, job.id, &actor)
+        .await
+        .map_err(|e| ApiError::internal("cancel failed", &e))?
+    {
+        Some(Cancelled::Now) => Ok(Json(
+            json!({"success": true, "id": job.id, "status": "cancelled"}),
+        )),
+        Some(Cancelled::AlreadyFinal(_)) => Err(ApiError::BadRequest(format!(
+            "the job is already {}",
+            status_of(&job)
+        ))),
+        None => Err(ApiError::NotFound),
+    }
+}
+
+/// `GET /api/download/{id}`: a signed link to the output, or 400 until the job completed.
+pub async fn download(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller
+        .require("videos:read")
+        .or_else(|_| caller.require("videos:write"))?;
+    let job = owned(&state, &caller, &id).await?;
+    if job.state != JobState::Completed {
+        return Err(ApiError::BadRequest(format!(
+            "the job is {}, not completed",
+            status_of(&job)
+        )));
+    }
+    let url = crate::routes::jobs::result_url(&state, &job).ok_or(ApiError::Internal)?;
+    let format = job.mode.clone();
+    Ok(Json(
+        json!({"success": true, "download_url": url, "output_format": format}),
+    ))
+}

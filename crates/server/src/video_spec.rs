@@ -1,0 +1,151 @@
+//! A video job request (`POST /v1/jobs`), parsed once: the vendor's fields, both spellings of
+//! the background, and the API's model names mapped to installed models.
+
+use cutout_store::VideoId;
+use cutout_video::VideoFormat;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A validated video job, as the worker reads it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VideoJobSpec {
+    pub video_id: VideoId,
+    pub output_format: VideoFormat,
+    /// `None`: transparent.
+    pub background: Option<[u8; 3]>,
+    pub bg_type: String,
+    /// The API's model name (`original`, `light`, `pro`, `human`).
+    pub model: String,
+    /// The installed model that runs it.
+    pub engine: String,
+    pub webhook_url: Option<String>,
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+/// The API's model names and what runs them; `pro` is the best installed image model.
+pub fn engine_for(model: &str, installed: &[String]) -> Option<String> {
+    let has = |m: &str| installed.iter().any(|i| i == m);
+    let pick = match model {
+        "original" => "u2net",
+        "light" => "u2netp",
+        "human" => "modnet",
+        "pro" => ["isnet", "u2net"].into_iter().find(|m| has(m))?,
+        _ => return None,
+    };
+    has(pick).then(|| pick.to_owned())
+}
+
+fn colour(bg_type: &str, custom: Option<&Value>) -> Result<Option<[u8; 3]>, String> {
+    Ok(match bg_type {
+        "transparent" => None,
+        "green" => Some([0, 255, 0]),
+        "white" => Some([255, 255, 255]),
+        "black" => Some([0, 0, 0]),
+        "blue" => Some([0, 0, 255]),
+        "custom" => {
+            let v = custom.ok_or("bg_type=custom needs bg_color as [r, g, b]")?;
+            let arr: Vec<u8> = serde_json::from_value(v.clone())
+                .map_err(|_| "bg_color must be [r, g, b] with values 0-255")?;
+            match arr[..] {
+                [r, g, b] => Some([r, g, b]),
+                _ => return Err("bg_color must be [r, g, b] with values 0-255".into()),
+            }
+        }
+        _ => {
+            return Err(
+                "bg_type must be one of transparent, green, white, black, blue, custom".into(),
+            )
+        }
+    })
+}
+
+/// Parses the body; `video_id` is resolved by the caller from `video_url` or `video_id`.
+pub fn parse(
+    body: &serde_json::Map<String, Value>,
+    video_id: VideoId,
+    installed: &[String],
+) -> Result<VideoJobSpec, String> {
+    let s = |k: &str| body.get(k).and_then(Value::as_str).map(str::trim);
+    let format = s("output_format").unwrap_or("webm");
+    let output_format = VideoFormat::parse(format)
+        .ok_or("output_format must be one of webm, mov, mp4, gif, webp, png_sequence")?;
+    let bg_type = body
+        .get("background")
+        .and_then(|b| b.get("type"))
+        .and_then(Value::as_str)
+        .or(s("bg_type"))
+        .unwrap_or("transparent")
+        .to_owned();
+    let custom = body
+        .get("bg_color")
+        .or_else(|| body.get("background").and_then(|b| b.get("color")));
+    let background = colour(&bg_type, custom)?;
+    let model = s("model").unwrap_or("original").to_owned();
+    let engine = engine_for(&model, installed).ok_or_else(|| {
+        format!("model must be one of original, light, pro, human (installed); got {model:?}")
+    })?;
+    let webhook_url = s("webhook_url")
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned);
+    Ok(VideoJobSpec {
+        video_id,
+        output_format,
+        background,
+        bg_type,
+        model,
+        engine,
+        webhook_url,
+        request_id: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn installed() -> Vec<String> {
+        ["u2net", "u2netp", "modnet"].map(String::from).to_vec()
+    }
+
+    fn run(v: Value) -> Result<VideoJobSpec, String> {
+        parse(v.as_object().unwrap(), VideoId::new(), &installed())
+    }
+
+    #[test]
+    fn defaults_and_both_background_spellings() {
+        let s = run(json!({})).unwrap();
+        assert_eq!(
+            (s.output_format, s.background, s.engine.as_str()),
+            (VideoFormat::Webm, None, "u2net")
+        );
+        let s = run(json!({"background": {"type": "green"}, "model": "light"})).unwrap();
+        assert_eq!(
+            (s.background, s.engine.as_str()),
+            (Some([0, 255, 0]), "u2netp")
+        );
+        let s = run(json!({"bg_type": "custom", "bg_color": [1, 2, 3], "model": "pro"})).unwrap();
+        assert_eq!(
+            (s.background, s.engine.as_str()),
+            (Some([1, 2, 3]), "u2net")
+        );
+    }
+
+    #[test]
+    fn bad_fields_name_themselves() {
+        assert!(run(json!({"output_format": "avi"}))
+            .unwrap_err()
+            .contains("output_format"));
+        assert!(run(json!({"bg_type": "pink"}))
+            .unwrap_err()
+            .contains("bg_type"));
+        assert!(run(json!({"bg_type": "custom", "bg_color": [1, 2]}))
+            .unwrap_err()
+            .contains("bg_color"));
+        assert!(run(json!({"model": "turbo"}))
+            .unwrap_err()
+            .contains("model"));
+    }
+}

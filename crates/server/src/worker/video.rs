@@ -1,0 +1,162 @@
+//! One video job: the uploaded source to a temp file, the video pipeline on a blocking thread,
+//! live progress, and a cancel (or a lost claim) that stops ffmpeg at the next frame.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use cutout_core::Rgba;
+use cutout_store::{BlobKey, Job};
+use cutout_video::{MediaError, VideoInfo, VideoOptions};
+use serde_json::{json, Value};
+
+use super::{JobError, ResultInfo, Timings};
+use crate::state::AppState;
+use crate::video_spec::VideoJobSpec;
+
+fn media_error(e: MediaError) -> JobError {
+    match e {
+        // A missing tool, a timeout or a disk error may pass; bad or cancelled input will not.
+        MediaError::Missing { .. } | MediaError::Timeout { .. } | MediaError::Io(_) => {
+            JobError::retry(e.code(), e)
+        }
+        other => JobError::abort(other.code(), other),
+    }
+}
+
+pub async fn run(state: &AppState, job: &Job, worker: &str) -> Result<Value, JobError> {
+    let spec: VideoJobSpec = serde_json::from_value(job.spec.clone())
+        .map_err(|e| JobError::abort("invalid_job", format!("unreadable video spec: {e}")))?;
+    let upload = state
+        .repo
+        .get_upload(job.account, spec.video_id)
+        .await
+        .map_err(|e| JobError::retry("storage_error", e))?
+        .ok_or_else(|| JobError::abort("input_missing", "the uploaded video is gone"))?;
+    let info: VideoInfo = serde_json::from_value(upload.info.clone())
+        .map_err(|e| JobError::abort("invalid_job", e))?;
+    let key = BlobKey::parse(&upload.blob).map_err(|e| JobError::abort("invalid_job", e))?;
+    let bytes = state
+        .blobs
+        .get(&key)
+        .await
+        .map_err(|e| JobError::retry("storage_error", e))?
+        .ok_or_else(|| JobError::abort("input_missing", "the uploaded video is gone"))?;
+    let dir = tempfile::tempdir_in(state.upload_dir.path())
+        .map_err(|e| JobError::retry("io_error", e))?;
+    let input = dir.path().join("source");
+    tokio::fs::write(&input, &bytes)
+        .await
+        .map_err(|e| JobError::retry("io_error", e))?;
+    drop(bytes);
+    let output = dir
+        .path()
+        .join(format!("out.{}", spec.output_format.extension()));
+
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let monitor = progress_monitor(
+        state.clone(),
+        job.clone(),
+        worker.to_owned(),
+        info.expected_frames(),
+        done.clone(),
+        stop.clone(),
+    );
+    let provider = Arc::clone(&state.segmenters);
+    let tools = state.config.video.tools();
+    let opts = VideoOptions {
+        format: spec.output_format,
+        background: spec.background.map(|[r, g, b]| Rgba([r, g, b, 255])),
+        max_duration_secs: state.config.video.max_duration_secs,
+        max_frame_pixels: state.config.video.max_frame_pixels,
+        deadline: Duration::from_secs(state.config.video.job_timeout_secs),
+        ..Default::default()
+    };
+    let (inp, out, eng) = (input.clone(), output.clone(), spec.engine.clone());
+    let (d, st) = (done.clone(), stop.clone());
+    let result = tokio::task::spawn_blocking(move || {
+        let seg = provider
+            .get(&eng)
+            .map_err(|e| JobError::retry("model_unavailable", e))?;
+        cutout_video::process_video(
+            &tools,
+            &inp,
+            &info,
+            &out,
+            seg.as_ref(),
+            &opts,
+            &mut |n, _| {
+                d.store(n, Ordering::Relaxed);
+                !st.load(Ordering::Relaxed)
+            },
+        )
+        .map_err(media_error)
+    })
+    .await;
+    monitor.abort();
+    let summary = result.map_err(|e| JobError::abort("internal_error", e))??;
+    let blob = BlobKey::parse(&format!(
+        "results/{}.{}",
+        job.id,
+        spec.output_format.extension()
+    ))
+    .map_err(|e| JobError::abort("internal_error", e))?;
+    let size = state
+        .blobs
+        .put_file(&blob, &output)
+        .await
+        .map_err(|e| JobError::retry("storage_error", e))?;
+    let info = ResultInfo {
+        blob: blob.to_string(),
+        mime: spec.output_format.mime().into(),
+        format: spec.output_format.extension().into(),
+        width: summary.width,
+        height: summary.height,
+        bytes: size,
+        published: false,
+        warnings: vec![],
+        timings: Timings {
+            process_ms: summary.total_ms,
+            inference_ms: summary.inference_ms,
+            ..Default::default()
+        },
+    };
+    let mut v = serde_json::to_value(&info).map_err(|e| JobError::abort("internal_error", e))?;
+    v["duration_seconds"] =
+        json!(summary.frames as f64 * summary.fps_den as f64 / summary.fps_num.max(1) as f64);
+    v["video"] = serde_json::to_value(&summary).unwrap_or_default();
+    Ok(v)
+}
+
+/// Every second: the progress for clients, and whether the job is still ours (a cancel takes the
+/// claim away; the pipeline then stops at the next frame).
+fn progress_monitor(
+    state: AppState,
+    job: Job,
+    worker: String,
+    total: u64,
+    done: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let n = done.load(Ordering::Relaxed);
+            let pct = (n * 99 / total.max(1)).min(99) as u8;
+            match state
+                .repo
+                .set_progress(job.id, &worker, "processing", pct)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::info!(job_id = %job.id, "the job was cancelled or taken; stopping");
+                    stop.store(true, Ordering::Relaxed);
+                    return;
+                }
+                Err(e) => tracing::warn!(error = %e, "progress update failed"),
+            }
+        }
+    })
+}

@@ -1,0 +1,270 @@
+//! The video API through the spawned server, with the real u2netp model: uploads checked by
+//! content and limits, a job to a webm with alpha and audio read back by ffprobe, cancel.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+use crate::assets::error_of;
+use crate::helpers::*;
+
+/// A `secs` s, 15 fps, 160x120 test pattern with a tone.
+fn clip(dir: &Path, secs: u32) -> PathBuf {
+    let out = dir.join(format!("clip{secs}.mp4"));
+    let ok = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc2=size=160x120:rate=15:duration={secs}"))
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!("sine=frequency=440:duration={secs}"))
+        .args([
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    out
+}
+
+async fn upload(app: &TestApp, path: &str, bytes: Vec<u8>, name: &str) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes)
+            .file_name(name.to_owned())
+            .mime_str("video/mp4")
+            .unwrap(),
+    );
+    app.post(path).multipart(form).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn uploads_are_checked_by_content_and_limits() {
+    let app = spawn_app(|c| c.video.max_duration_secs = 3.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(clip(dir.path(), 2)).unwrap();
+    for path in ["/v1/uploads", "/api/upload"] {
+        let r = upload(&app, path, good.clone(), "in.mp4").await;
+        assert_eq!(r.status(), 200, "{path}");
+        let b: Value = r.json().await.unwrap();
+        assert_eq!(b["success"], true);
+        assert_eq!(
+            (
+                b["width"].as_u64(),
+                b["height"].as_u64(),
+                b["has_audio"].as_bool()
+            ),
+            (Some(160), Some(120), Some(true))
+        );
+        assert!((b["duration"].as_f64().unwrap() - 2.0).abs() < 0.1, "{b}");
+        assert_eq!(b["fps"], 15.0);
+        assert_eq!(b["size"], good.len());
+        assert!(b["video_url"].as_str().unwrap().contains("/v1/uploads/"));
+    }
+    let cases = [
+        (b"a text file, renamed".to_vec(), "not a readable video"),
+        (good[..good.len() / 3].to_vec(), ""),
+        (
+            std::fs::read(clip(dir.path(), 5)).unwrap(),
+            "the limit is 3 s",
+        ),
+    ];
+    for (bytes, want) in cases {
+        let (status, code, msg) = error_of(upload(&app, "/v1/uploads", bytes, "x.mp4").await).await;
+        assert_eq!((status, code.as_str()), (400, "invalid_request"), "{msg}");
+        assert!(msg.contains(want), "{msg}");
+    }
+    let small = spawn_app(|c| c.video.max_bytes = 1000).await;
+    let (status, _, _) = error_of(upload(&small, "/v1/uploads", good, "in.mp4").await).await;
+    assert_eq!(status, 413);
+}
+
+#[tokio::test]
+async fn a_video_job_makes_a_webm_with_alpha_audio_and_every_frame() {
+    let app = spawn_app(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let up: Value = upload(
+        &app,
+        "/v1/uploads",
+        std::fs::read(clip(dir.path(), 2)).unwrap(),
+        "in.mp4",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let r = app
+        .post("/v1/jobs")
+        .json(&json!({"video_url": up["video_url"], "output_format": "webm", "model": "light"}))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        (body["success"].as_bool(), body["status"].as_str()),
+        (Some(true), Some("pending")),
+        "{body}"
+    );
+    let id = body["id"].as_str().unwrap().to_owned();
+    // light = 45 credits a minute, per started second: 2 s -> 2 credits.
+    assert_eq!(app.balance().await, 98);
+    let early = app
+        .get(&format!("/api/download/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(early).await.0,
+        400,
+        "no download before completion"
+    );
+    assert_eq!(app.drain().await, 1);
+    let job: Value = app
+        .get(&format!("/v1/jobs/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (job["status"].as_str(), job["progress"].as_u64()),
+        (Some("completed"), Some(100)),
+        "{job}"
+    );
+    let dl: Value = app
+        .get(&format!("/api/download/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(dl["output_format"], "webm");
+    let bytes = app
+        .client
+        .get(dl["download_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let out = dir.path().join("out.webm");
+    std::fs::write(&out, &bytes).unwrap();
+    let probe = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-count_frames",
+            "-print_format",
+            "json",
+            "-show_streams",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let p: Value = serde_json::from_slice(&probe.stdout).unwrap();
+    let streams = p["streams"].as_array().unwrap();
+    let v = streams.iter().find(|s| s["codec_type"] == "video").unwrap();
+    assert_eq!(
+        (v["nb_read_frames"].as_str(), v["r_frame_rate"].as_str()),
+        (Some("30"), Some("15/1"))
+    );
+    assert_eq!(v["tags"]["alpha_mode"], "1", "VP9 with an alpha plane");
+    assert!(
+        streams.iter().any(|s| s["codec_type"] == "audio"),
+        "audio copied"
+    );
+    let list: Value = app
+        .get("/v1/jobs?status=completed")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["jobs"][0]["id"], json!(id));
+}
+
+#[tokio::test]
+async fn jobs_are_validated_cancelled_and_refunded() {
+    let app = spawn_app(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let up: Value = upload(
+        &app,
+        "/v1/uploads",
+        std::fs::read(clip(dir.path(), 2)).unwrap(),
+        "in.mp4",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let bad = [
+        json!({"video_url": up["video_url"], "output_format": "avi"}),
+        json!({"video_url": up["video_url"], "bg_type": "pink"}),
+        json!({"video_url": up["video_url"], "model": "turbo"}),
+        json!({"output_format": "webm"}),
+    ];
+    for b in bad {
+        let (status, code, msg) =
+            error_of(app.post("/v1/jobs").json(&b).send().await.unwrap()).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (400, "invalid_request"),
+            "{b}: {msg}"
+        );
+    }
+    let (other, _, _) = create_key(&app.state, 100, &["*"]).await;
+    let r = app
+        .with_key(reqwest::Method::POST, "/v1/jobs", &other)
+        .json(&json!({"video_url": up["video_url"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.0, 404, "another account's upload");
+
+    let r = app.post("/v1/jobs").json(&json!({"video_id": up["video_id"], "background": {"type": "green"}, "output_format": "mp4"})).send().await.unwrap();
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.balance().await,
+        98,
+        "original: 60 credits a minute, 2 s"
+    );
+    let r = app
+        .post(&format!("/v1/jobs/{id}/cancel"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "cancelled");
+    assert_eq!(app.balance().await, 100, "refunded");
+    let job: Value = app
+        .get(&format!("/v1/jobs/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (job["status"].as_str(), job["billing_status"].as_str()),
+        (Some("cancelled"), Some("refunded"))
+    );
+    assert_eq!(app.drain().await, 0, "nothing left to run");
+    let again = app
+        .post(&format!("/v1/jobs/{id}/cancel"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(again).await.0, 400);
+}
