@@ -1,5 +1,5 @@
 # Shortcuts; each target is a script that installs what it needs first.
-.PHONY: run test eval bench load
+.PHONY: run test eval bench load video-bench
 run:
 	./scripts/run.sh
 test:
@@ -10,3 +10,5 @@ bench:
 	./scripts/bench.sh
 load:
 	./scripts/load.sh
+video-bench:
+	./scripts/video-bench.sh

@@ -34,6 +34,14 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// Reading video jobs: `videos:read`, or `videos:write`.
+    pub fn require_video_read(&self) -> Result<(), ApiError> {
+        self.require("videos:read")
+            .or_else(|_| self.require("videos:write"))
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 

@@ -211,6 +211,12 @@ async fn owned(state: &AppState, caller: &Caller, id: &str) -> Result<Job, ApiEr
         .ok_or(ApiError::NotFound)
 }
 
+/// The caller's video job, for a key that may read jobs.
+async fn readable(state: &AppState, caller: &Caller, id: &str) -> Result<Job, ApiError> {
+    caller.require_video_read()?;
+    owned(state, caller, id).await
+}
+
 fn status_of(job: &Job) -> &'static str {
     match job.state {
         JobState::Queued => "pending",
@@ -258,10 +264,7 @@ pub async fn get_job(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    caller
-        .require("videos:read")
-        .or_else(|_| caller.require("videos:write"))?;
-    let job = owned(&state, &caller, &id).await?;
+    let job = readable(&state, &caller, &id).await?;
     Ok(Json(job_json(&state, &job)))
 }
 
@@ -278,9 +281,7 @@ pub async fn list_jobs(
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    caller
-        .require("videos:read")
-        .or_else(|_| caller.require("videos:write"))?;
+    caller.require_video_read()?;
     let limit = q.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::BadRequest("limit must be 1-100".into()));
@@ -356,10 +357,7 @@ pub async fn download(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    caller
-        .require("videos:read")
-        .or_else(|_| caller.require("videos:write"))?;
-    let job = owned(&state, &caller, &id).await?;
+    let job = readable(&state, &caller, &id).await?;
     if job.state != JobState::Completed {
         return Err(ApiError::BadRequest(format!(
             "the job is {}, not completed",

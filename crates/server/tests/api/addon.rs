@@ -64,14 +64,7 @@ async fn get_image_returns_the_png_charges_once_and_saves_nothing() {
     png_of(on_file(&app, &app.key, "", PERSON).await).await;
     png_of(on_file(&app, &app.key, "mode=get_image&disposition=ignored", PERSON).await).await;
     assert_eq!(app.balance().await, 98);
-    let list: Value = app
-        .get("/api/v1/assets")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.get_json("/api/v1/assets").await;
     assert_eq!(list["data"], json!([]));
     // On a stored asset, by GET and by POST with options in a JSON body.
     let a = upload_asset(&app, &app.key, PERSON, None).await;
@@ -191,14 +184,7 @@ async fn every_mode_and_disposition_saves_as_the_contract_says() {
         png,
         "the saved conversion is the PNG returned"
     );
-    let list: Value = app
-        .get("/api/v1/assets?limit=1")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.get_json("/api/v1/assets?limit=1").await;
     let newest = &list["data"][0];
     assert_eq!(
         (
@@ -376,14 +362,7 @@ async fn scopes_credits_refunds_and_idempotent_retries() {
     assert_eq!(png_of(again).await, first);
     assert_eq!(app.balance().await, before - 1);
     assert_eq!(app.drain().await, 1, "one save queued");
-    let list: Value = app
-        .get("/api/v1/assets")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.get_json("/api/v1/assets").await;
     assert_eq!(
         list["data"].as_array().unwrap().len(),
         2,

@@ -58,14 +58,7 @@ async fn assets_upload_read_list_patch_and_delete() {
     assert_eq!(a["custom_data"], json!({"team": "red", "n": 1}));
     assert_eq!(a["source_asset_id"], Value::Null);
 
-    let got: Value = app
-        .get(&format!("/api/v1/assets/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got = app.get_json(&format!("/api/v1/assets/{id}")).await;
     assert_eq!(got["id"], a["id"]);
     assert_eq!(got["conversions"], json!([]));
     let file = app
@@ -79,14 +72,7 @@ async fn assets_upload_read_list_patch_and_delete() {
     // Newest first, two per page.
     let b = upload_asset(&app, &app.key, PERSON, None).await;
     let c = upload_asset(&app, &app.key, PERSON, None).await;
-    let page: Value = app
-        .get("/api/v1/assets?limit=2")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = app.get_json("/api/v1/assets?limit=2").await;
     let ids: Vec<&Value> = page["data"]
         .as_array()
         .unwrap()
@@ -96,14 +82,9 @@ async fn assets_upload_read_list_patch_and_delete() {
     assert_eq!(ids, [&c["id"], &b["id"]]);
     assert_eq!(page["has_more"], true);
     let next = page["next_cursor"].as_str().unwrap();
-    let page2: Value = app
-        .get(&format!("/api/v1/assets?limit=2&cursor={next}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page2 = app
+        .get_json(&format!("/api/v1/assets?limit=2&cursor={next}"))
+        .await;
     assert_eq!(page2["data"][0]["id"], a["id"]);
     assert_eq!(
         (page2["has_more"].clone(), page2["next_cursor"].clone()),
@@ -238,13 +219,6 @@ async fn scopes_give_403_and_other_accounts_get_404() {
         .unwrap();
     assert_eq!(listed["data"], json!([]));
     // The owner still has it, untouched.
-    let got: Value = app
-        .get(&format!("/api/v1/assets/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got = app.get_json(&format!("/api/v1/assets/{id}")).await;
     assert_eq!(got["custom_data"], json!({}));
 }

@@ -158,6 +158,11 @@ impl TestApp {
         r.json().await.unwrap()
     }
 
+    /// GETs `path` with the app's key and parses the JSON answer.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.get(path).send().await.unwrap().json().await.unwrap()
+    }
+
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.client
             .get(self.url(path))

@@ -125,27 +125,13 @@ async fn a_video_job_makes_a_webm_with_alpha_audio_and_every_frame() {
         "no download before completion"
     );
     assert_eq!(app.drain().await, 1);
-    let job: Value = app
-        .get(&format!("/v1/jobs/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let job = app.get_json(&format!("/v1/jobs/{id}")).await;
     assert_eq!(
         (job["status"].as_str(), job["progress"].as_u64()),
         (Some("completed"), Some(100)),
         "{job}"
     );
-    let dl: Value = app
-        .get(&format!("/api/download/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let dl = app.get_json(&format!("/api/download/{id}")).await;
     assert_eq!(dl["output_format"], "webm");
     let bytes = app
         .client
@@ -182,14 +168,7 @@ async fn a_video_job_makes_a_webm_with_alpha_audio_and_every_frame() {
         streams.iter().any(|s| s["codec_type"] == "audio"),
         "audio copied"
     );
-    let list: Value = app
-        .get("/v1/jobs?status=completed")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.get_json("/v1/jobs?status=completed").await;
     assert_eq!(list["jobs"][0]["id"], json!(id));
 }
 
@@ -248,14 +227,7 @@ async fn jobs_are_validated_cancelled_and_refunded() {
         .unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "cancelled");
     assert_eq!(app.balance().await, 100, "refunded");
-    let job: Value = app
-        .get(&format!("/v1/jobs/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let job = app.get_json(&format!("/v1/jobs/{id}")).await;
     assert_eq!(
         (job["status"].as_str(), job["billing_status"].as_str()),
         (Some("cancelled"), Some("refunded"))

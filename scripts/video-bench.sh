@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Video numbers: temporal stability on the eval clip (score.py's mIoU/MAE/BF/flicker, with and
+# without stabilisation) and speed on 10 s clips at 720p and 1080p per model. Slow: minutes.
+source "$(dirname "$0")/lib.sh"
+ensure_apt ffmpeg
+ensure_rust
+build_release
+ensure_models
+ensure_venv numpy pillow
+cd "$ROOT"
+SET="${CUTOUT_EVAL_SET:-$ROOT/../shared/eval}"
+"$BIN_DIR/cutout-video-bench" stability --set "$SET" --python "$VENV/bin/python" "$@"
+"$BIN_DIR/cutout-video-bench" speed --set "$SET"
