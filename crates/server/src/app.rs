@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::error::Dialect;
 use crate::fetch::Fetcher;
 use crate::ratelimit::RateLimiter;
-use crate::routes::{addon, assets, jobs, params, system, upload, videos};
+use crate::routes::{addon, assets, jobs, params, system, upload, usage, videos};
 use crate::segmenters::SegmenterProvider;
 use crate::signing::UrlSigner;
 use crate::state::{AppState, Inner};
@@ -214,6 +214,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/jobs/{id}/start", post(videos::start_job))
         .route("/v1/jobs/{id}/cancel", post(videos::cancel_job))
         .route("/api/download/{id}", get(videos::download))
+        .route("/v1/usage/summary", get(usage::summary))
+        .route("/v1/usage/events", get(usage::events))
         .route_layer(auth());
     let public = Router::new()
         .route("/api/v1/results/{id}", get(jobs::signed_result))

@@ -274,3 +274,15 @@ pub enum Cancelled {
     /// It had already finished; nothing changed.
     AlreadyFinal(JobState),
 }
+
+/// One line of the credit ledger.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LedgerEntry {
+    pub id: i64,
+    /// Positive: credits added (grant, refund); negative: spent (charge).
+    pub delta: i64,
+    /// `grant`, `charge`, `refund`, or an admin's reason.
+    pub reason: String,
+    pub job: Option<JobId>,
+    pub at: Millis,
+}

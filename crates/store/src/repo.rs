@@ -72,6 +72,8 @@ pub trait AccountRepo: Send + Sync {
     /// Adds (or with a negative amount removes, never below zero) credits; returns the balance.
     async fn credit(&self, account: AccountId, amount: i64, reason: &str) -> R<Option<i64>>;
     async fn usage(&self, account: AccountId) -> R<Usage>;
+    /// The account's ledger lines at or after `since`, newest first.
+    async fn ledger(&self, account: AccountId, since: Millis, limit: u32) -> R<Vec<LedgerEntry>>;
 }
 
 /// Named parameter presets per account.

@@ -6,4 +6,5 @@ pub mod jobs;
 pub mod params;
 pub mod system;
 pub mod upload;
+pub mod usage;
 pub mod videos;

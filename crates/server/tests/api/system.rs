@@ -98,6 +98,8 @@ async fn openapi_describes_every_route_and_docs_are_offline() {
         "/v1/jobs/{id}",
         "/v1/jobs/{id}/cancel",
         "/api/download/{id}",
+        "/v1/usage/summary",
+        "/v1/usage/events",
     ] {
         assert!(paths.contains_key(p), "{p} not in openapi.json");
     }

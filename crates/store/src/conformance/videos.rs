@@ -69,6 +69,17 @@ pub async fn videos_upload_list_and_cancel(repo: &dyn Repo) {
         .unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].error_code.as_deref(), Some("cancelled"));
+    // The ledger shows the grant, three charges and the one refund, newest first.
+    let lines = repo.ledger(a.id, 0, 10).await.unwrap();
+    let reasons: Vec<&str> = lines.iter().map(|l| l.reason.as_str()).collect();
+    assert_eq!(reasons, ["refund", "charge", "charge", "charge", "grant"]);
+    assert_eq!((lines[0].delta, lines[0].job), (2, Some(ids[0])));
+    assert_eq!(repo.ledger(a.id, 0, 2).await.unwrap().len(), 2);
+    assert!(repo
+        .ledger(a.id, now_ms() + 60_000, 10)
+        .await
+        .unwrap()
+        .is_empty());
     let events = repo.events(ids[0]).await.unwrap();
     assert_eq!(events.last().unwrap().cause, "cancelled");
 }

@@ -3,7 +3,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use super::{parse_id, SqliteRepo};
-use crate::ids::{now_ms, AccountId, KeyId};
+use crate::ids::{now_ms, AccountId, KeyId, Millis};
 use crate::model::*;
 use crate::repo::AccountRepo;
 use crate::StoreError;
@@ -193,5 +193,28 @@ impl AccountRepo for SqliteRepo {
             credits_spent: spent,
             credits_refunded: refunded,
         })
+    }
+
+    async fn ledger(&self, account: AccountId, since: Millis, limit: u32) -> R<Vec<LedgerEntry>> {
+        let rows: Vec<(i64, i64, String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT id, delta, reason, job_id, created_at FROM ledger \
+             WHERE account_id = ? AND created_at >= ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(account.to_string())
+        .bind(since)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, delta, reason, job, at)| {
+                Ok(LedgerEntry {
+                    id,
+                    delta,
+                    reason,
+                    job: job.map(|j| parse_id(&j, "job")).transpose()?,
+                    at,
+                })
+            })
+            .collect()
     }
 }

@@ -1,0 +1,102 @@
+//! `GET /v1/usage/summary?days=` and `GET /v1/usage/events?limit=`: the credit ledger as the
+//! video vendor shows it (charges, refunds and grants, per account).
+
+use axum::extract::{Query, State};
+use axum::Json;
+use cutout_store::{now_ms, LedgerEntry};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Most ledger entries a summary adds up (90 days of heavy use fits).
+const SUMMARY_ROWS: u32 = 100_000;
+
+#[derive(Deserialize)]
+pub struct SummaryQuery {
+    days: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct EventsQuery {
+    limit: Option<String>,
+}
+
+fn bounded(v: Option<&str>, default: u32, max: u32, name: &str) -> Result<u32, ApiError> {
+    match v.map(str::parse::<u32>) {
+        None => Ok(default),
+        Some(Ok(n)) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::BadRequest(format!("{name} must be 1-{max}"))),
+    }
+}
+
+fn event_json(e: &LedgerEntry) -> Value {
+    json!({
+        "id": e.id,
+        "type": e.reason,
+        "credits": e.delta,
+        "job_id": e.job,
+        "created_at": crate::time::rfc3339(e.at),
+    })
+}
+
+/// `GET /v1/usage/summary?days=1..90` (default 30).
+pub async fn summary(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<SummaryQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_video_read()?;
+    let days = bounded(q.days.as_deref(), 30, 90, "days")?;
+    let since = now_ms() - days as i64 * 86_400_000;
+    let entries = state
+        .repo
+        .ledger(caller.0.account, since, SUMMARY_ROWS)
+        .await
+        .map_err(|e| ApiError::internal("reading the ledger failed", &e))?;
+    let sum = |reason: &str| -> i64 {
+        entries
+            .iter()
+            .filter(|e| e.reason == reason)
+            .map(|e| e.delta)
+            .sum()
+    };
+    let (charged, refunded) = (-sum("charge"), sum("refund"));
+    let balance = state
+        .repo
+        .get_account(caller.0.account)
+        .await
+        .map_err(|e| ApiError::internal("account lookup failed", &e))?
+        .map_or(0, |a| a.balance);
+    Ok(Json(json!({
+        "success": true,
+        "days": days,
+        "period_start": crate::time::rfc3339(since),
+        "credits_charged": charged,
+        "credits_refunded": refunded,
+        "credits_used": charged - refunded,
+        "charges": entries.iter().filter(|e| e.reason == "charge").count(),
+        "balance": balance,
+    })))
+}
+
+/// `GET /v1/usage/events?limit=1..100` (default 20), newest first.
+pub async fn events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<EventsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_video_read()?;
+    let limit = bounded(q.limit.as_deref(), 20, 100, "limit")?;
+    let entries = state
+        .repo
+        .ledger(caller.0.account, 0, limit)
+        .await
+        .map_err(|e| ApiError::internal("reading the ledger failed", &e))?;
+    let events: Vec<Value> = entries.iter().map(event_json).collect();
+    Ok(Json(
+        json!({"success": true, "events": events, "limit": limit}),
+    ))
+}
