@@ -240,3 +240,112 @@ async fn jobs_are_validated_cancelled_and_refunded() {
         .unwrap();
     assert_eq!(error_of(again).await.0, 400);
 }
+
+async fn queue_video(app: &TestApp, dir: &Path, secs: u32, model: &str) -> String {
+    let bytes = std::fs::read(clip(dir, secs)).unwrap();
+    let up: Value = upload(app, "/v1/uploads", bytes, "in.mp4")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let r = app
+        .post("/v1/jobs")
+        .json(&json!({"video_id": up["video_id"], "model": model, "output_format": "mp4"}))
+        .send()
+        .await
+        .unwrap();
+    let b: Value = r.json().await.unwrap();
+    b["id"].as_str().unwrap_or_else(|| panic!("{b}")).to_owned()
+}
+
+#[tokio::test]
+async fn a_cancel_stops_a_running_job_and_frees_the_worker() {
+    let app = spawn_app(|c| {
+        c.jobs.run_workers = true;
+        c.jobs.workers = 1;
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    // 12 s at 15 fps with u2net: far longer than the test waits.
+    let long = queue_video(&app, dir.path(), 12, "original").await;
+    let before = app.balance().await;
+    let started = std::time::Instant::now();
+    loop {
+        let j = app.get_json(&format!("/v1/jobs/{long}")).await;
+        if j["status"] == "processing" && j["progress"].as_u64() > Some(0) {
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 60, "never started: {j}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let r = app
+        .post(&format!("/v1/jobs/{long}/cancel"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        app.balance().await,
+        before + 12,
+        "12 s of original refunded"
+    );
+    // The only worker must come free for the next job well before the long one could finish.
+    let short = queue_video(&app, dir.path(), 1, "light").await;
+    let freed = std::time::Instant::now();
+    loop {
+        let j = app.get_json(&format!("/v1/jobs/{short}")).await;
+        if j["status"] == "completed" {
+            break;
+        }
+        assert!(
+            freed.elapsed().as_secs() < 60,
+            "the worker was not freed: {j}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let j = app.get_json(&format!("/v1/jobs/{long}")).await;
+    assert_eq!(
+        (j["status"].as_str(), j["billing_status"].as_str()),
+        (Some("cancelled"), Some("refunded"))
+    );
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_died_restarts_and_is_charged_once() {
+    let app = spawn_app(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let id = queue_video(&app, dir.path(), 2, "light").await;
+    assert_eq!(app.balance().await, 98);
+    // A worker claims the job and dies: no heartbeat, no result.
+    let claimed = app
+        .state
+        .repo
+        .claim_next("dead-worker", &["video"])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.id.to_string(), id);
+    let requeued = app
+        .state
+        .repo
+        .reap_stale(cutout_store::now_ms() + 1)
+        .await
+        .unwrap();
+    assert_eq!(requeued.len(), 1, "the reaper puts it back");
+    assert_eq!(app.drain().await, 1);
+    let j = app.get_json(&format!("/v1/jobs/{id}")).await;
+    assert_eq!(
+        (j["status"].as_str(), j["billing_status"].as_str()),
+        (Some("completed"), Some("charged")),
+        "{j}"
+    );
+    assert_eq!(app.balance().await, 98, "charged once, not refunded");
+    let events = app.get_json("/v1/usage/events").await;
+    let charges = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "charge")
+        .count();
+    assert_eq!(charges, 1);
+}
