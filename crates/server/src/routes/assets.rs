@@ -35,6 +35,12 @@ pub async fn owned(state: &AppState, caller: &Caller, id: AssetId) -> Result<Ass
         .ok_or(ApiError::NotFound)
 }
 
+/// The caller's asset named by a path id, for a key that may read assets.
+async fn readable(state: &AppState, caller: &Caller, id: &str) -> Result<Asset, ApiError> {
+    caller.require("assets:read")?;
+    owned(state, caller, parse_id(id)?).await
+}
+
 async fn full_json(state: &AppState, caller: &Caller, a: &Asset) -> Result<Value, ApiError> {
     let conversions = state
         .repo
@@ -152,8 +158,7 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require("assets:read")?;
-    let a = owned(&state, &caller, parse_id(&id)?).await?;
+    let a = readable(&state, &caller, &id).await?;
     Ok(Json(full_json(&state, &caller, &a).await?))
 }
 
@@ -258,8 +263,7 @@ pub async fn file(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require("assets:read")?;
-    let a = owned(&state, &caller, parse_id(&id)?).await?;
+    let a = readable(&state, &caller, &id).await?;
     let bytes = read_blob(&state, &a.blob)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -272,8 +276,7 @@ pub async fn conversions(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require("assets:read")?;
-    let a = owned(&state, &caller, parse_id(&id)?).await?;
+    let a = readable(&state, &caller, &id).await?;
     let full = full_json(&state, &caller, &a).await?;
     Ok(Json(json!({"data": full["conversions"]})))
 }

@@ -89,16 +89,7 @@ async fn uploads_are_checked_by_content_and_limits() {
 async fn a_video_job_makes_a_webm_with_alpha_audio_and_every_frame() {
     let app = spawn_app(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
-    let up: Value = upload(
-        &app,
-        "/v1/uploads",
-        std::fs::read(clip(dir.path(), 2)).unwrap(),
-        "in.mp4",
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let up = upload_clip(&app, dir.path(), 2).await;
     let r = app
         .post("/v1/jobs")
         .json(&json!({"video_url": up["video_url"], "output_format": "webm", "model": "light"}))
@@ -176,16 +167,7 @@ async fn a_video_job_makes_a_webm_with_alpha_audio_and_every_frame() {
 async fn jobs_are_validated_cancelled_and_refunded() {
     let app = spawn_app(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
-    let up: Value = upload(
-        &app,
-        "/v1/uploads",
-        std::fs::read(clip(dir.path(), 2)).unwrap(),
-        "in.mp4",
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let up = upload_clip(&app, dir.path(), 2).await;
     let bad = [
         json!({"video_url": up["video_url"], "output_format": "avi"}),
         json!({"video_url": up["video_url"], "bg_type": "pink"}),
@@ -239,6 +221,14 @@ async fn jobs_are_validated_cancelled_and_refunded() {
         .await
         .unwrap();
     assert_eq!(error_of(again).await.0, 400);
+}
+
+/// Uploads a fresh `secs` s clip and returns the upload's answer.
+async fn upload_clip(app: &TestApp, dir: &Path, secs: u32) -> Value {
+    let bytes = std::fs::read(clip(dir, secs)).unwrap();
+    let r = upload(app, "/v1/uploads", bytes, "in.mp4").await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
 }
 
 async fn queue_video(app: &TestApp, dir: &Path, secs: u32, model: &str) -> String {
