@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
@@ -62,19 +62,13 @@ pub async fn on_upload(
     let mut fields = query_map(q);
     let parsed = addon::parse(&fields, None).map_err(ApiError::BadRequest)?;
     let idem = idempotency_key(&headers)?;
-    let mp = Multipart::from_request(req, &state).await.map_err(|e| {
-        ApiError::BadRequest(format!(
-            "send multipart/form-data with an image field: {}",
-            e.body_text()
-        ))
-    })?;
+    let mp = super::intake::multipart(&state, req, "image").await?;
     let (form, upload) = read_form(&state, mp).await?;
     let upload = upload
         .ok_or_else(|| ApiError::BadRequest("the multipart field image is required".into()))?;
-    match check_image(&state, &upload).await {
-        Ok(_) => {}
-        Err(msg) => return Err(ApiError::BadRequest(format!("image: {msg}"))),
-    }
+    check_image(&state, &upload)
+        .await
+        .map_err(|msg| ApiError::BadRequest(format!("image: {msg}")))?;
     for (k, v) in form {
         fields.entry(k).or_insert(v);
     }

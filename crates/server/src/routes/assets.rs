@@ -2,7 +2,7 @@
 //! conversions. Errors use the structured `{"error":{"code","message","request_id"}}` shape, and
 //! another account's asset is a 404, never a 403, so ids cannot be probed.
 
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{Multipart, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -60,12 +60,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     caller.require("assets:write")?;
     let idem = idempotency_key(&headers)?;
-    let mp = Multipart::from_request(req, &state).await.map_err(|e| {
-        ApiError::BadRequest(format!(
-            "send multipart/form-data with a file field: {}",
-            e.body_text()
-        ))
-    })?;
+    let mp = super::intake::multipart(&state, req, "file").await?;
     let (fields, file) = read_form(&state, mp).await?;
     let file =
         file.ok_or_else(|| ApiError::BadRequest("the multipart field file is required".into()))?;

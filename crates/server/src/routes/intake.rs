@@ -38,6 +38,23 @@ pub fn multipart_error(e: MultipartError) -> ApiError {
     }
 }
 
+/// The request as multipart form data; a 400 that names the file field otherwise.
+pub async fn multipart(
+    state: &AppState,
+    req: axum::extract::Request,
+    file_field: &str,
+) -> Result<axum::extract::Multipart, ApiError> {
+    use axum::extract::FromRequest;
+    axum::extract::Multipart::from_request(req, state)
+        .await
+        .map_err(|e| {
+            ApiError::BadRequest(format!(
+                "send multipart/form-data with the {file_field} field: {}",
+                e.body_text()
+            ))
+        })
+}
+
 /// Streams one file field to a temp file, hashing it and enforcing the byte limit as it goes.
 pub async fn stream_to_disk(state: &AppState, field: &mut Field<'_>) -> Result<Upload, ApiError> {
     stream_limited(state, field, state.config.limits.max_input_bytes).await

@@ -2,7 +2,7 @@
 //! second of video by model, live progress, cancel, and signed downloads. Errors use the
 //! structured `{"error":{"code","message","request_id"}}` shape.
 
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::Json;
 use cutout_store::{
     now_ms, BlobKey, Cancelled, CreateOutcome, Job, JobId, JobState, NewJob, VideoId, VideoUpload,
@@ -25,12 +25,7 @@ pub async fn upload(
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("videos:write")?;
-    let mut mp = Multipart::from_request(req, &state).await.map_err(|e| {
-        ApiError::BadRequest(format!(
-            "send multipart/form-data with a file field: {}",
-            e.body_text()
-        ))
-    })?;
+    let mut mp = super::intake::multipart(&state, req, "file").await?;
     let mut file = None;
     while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
         if field.name() == Some("file") && file.is_none() {
