@@ -105,6 +105,20 @@ async fn assets_upload_read_list_patch_and_delete() {
         r.json::<Value>().await.unwrap()["custom_data"],
         json!({"n": 1, "owner": "ann"})
     );
+    for bad in [
+        json!({"custom_data": [1]}),
+        json!({"other": {}}),
+        json!("text"),
+    ] {
+        let r = app
+            .with_key(Method::PATCH, &format!("/api/v1/assets/{id}"), &app.key)
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        let (status, code, _) = error_of(r).await;
+        assert_eq!((status, code.as_str()), (400, "invalid_request"), "{bad}");
+    }
 
     let r = app
         .with_key(Method::DELETE, &format!("/api/v1/assets/{id}"), &app.key)

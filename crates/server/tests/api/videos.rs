@@ -221,6 +221,35 @@ async fn jobs_are_validated_cancelled_and_refunded() {
         .await
         .unwrap();
     assert_eq!(error_of(again).await.0, 400);
+
+    // The ledger as the vendor shows it: the charge and its refund.
+    let usage = app.get_json("/v1/usage/summary?days=7").await;
+    let figures = [
+        "credits_charged",
+        "credits_refunded",
+        "credits_used",
+        "balance",
+    ]
+    .map(|k| usage[k].as_i64());
+    assert_eq!(figures, [Some(2), Some(2), Some(0), Some(100)], "{usage}");
+    let events = app.get_json("/v1/usage/events?limit=2").await;
+    let kinds: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["refund", "charge"]);
+    assert_eq!(events["events"][0]["job_id"], json!(id));
+    for path in [
+        "/v1/usage/summary?days=91",
+        "/v1/usage/events?limit=0",
+        "/v1/jobs?status=done",
+        "/v1/jobs?limit=500",
+    ] {
+        let (status, code, _) = error_of(app.get(path).send().await.unwrap()).await;
+        assert_eq!((status, code.as_str()), (400, "invalid_request"), "{path}");
+    }
 }
 
 /// Uploads a fresh `secs` s clip and returns the upload's answer.
