@@ -1,5 +1,6 @@
-//! The real `cutout serve` process killed with SIGKILL while jobs are queued and running, then
-//! restarted: every job completes exactly once and is charged exactly once.
+//! Real processes killed with SIGKILL mid-job: `cutout serve` with image jobs queued and running,
+//! and a separate `cutout worker` half way through a video. After a restart every job completes
+//! exactly once and is charged exactly once.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -53,22 +54,29 @@ impl Drop for Server {
 
 /// Starts `cutout serve` and returns it with its port (read from the JSON "listening" log line).
 fn serve(config: &Path) -> (Server, u16) {
+    let (server, line) = start(config, "serve", &[], "listening");
+    (server, line["port"].as_u64().unwrap() as u16)
+}
+
+/// Starts `cutout <command>` and waits for the JSON log line whose message is `ready`.
+fn start(config: &Path, command: &str, env: &[(&str, &str)], ready: &str) -> (Server, Value) {
     let mut child = cutout()
-        .args(["serve", "--config"])
+        .args([command, "--config"])
         .arg(config)
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let port = loop {
+    let found = loop {
         let line = lines
             .next()
-            .expect("server exited before listening")
+            .unwrap_or_else(|| panic!("{command} exited before {ready:?}"))
             .unwrap();
         let v: Value = serde_json::from_str(&line).unwrap_or_default();
-        if v["message"] == "listening" {
-            break v["port"].as_u64().unwrap() as u16;
+        if v["message"] == ready {
+            break v;
         }
     };
     // Keep draining the log so the server never blocks on a full pipe.
@@ -79,7 +87,7 @@ fn serve(config: &Path) -> (Server, u16) {
             }
         }
     });
-    (Server(child), port)
+    (Server(child), found)
 }
 
 fn create_key(config: &Path) -> String {
@@ -216,4 +224,143 @@ async fn sigkill_mid_job_then_restart_completes_every_job_once() {
         .status()
         .unwrap();
     assert!(server.0.wait().unwrap().success());
+}
+
+/// An 8 s, 15 fps, 320x240 clip with a tone: long enough to kill a worker half way.
+fn clip(dir: &Path) -> Vec<u8> {
+    let out = dir.join("clip.mp4");
+    let ok = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=15:duration=8",
+        ])
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=8"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    std::fs::read(out).unwrap()
+}
+
+/// Polls the video job until `done` says so.
+async fn wait_video(
+    client: &reqwest::Client,
+    port: u16,
+    key: &str,
+    id: &str,
+    limit: Duration,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let t = Instant::now();
+    loop {
+        let j = get(client, port, key, &format!("/v1/jobs/{id}")).await;
+        if done(&j) {
+            return j;
+        }
+        assert!(t.elapsed() < limit, "gave up waiting: {j}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_of_a_worker_mid_video_restarts_the_job_and_charges_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path());
+    let key = create_key(&config);
+    let client = reqwest::Client::new();
+    // The API node runs no workers: only the separate worker processes do.
+    let api_only = [("CUTOUT_JOBS__RUN_WORKERS", "false")];
+    let (_api, line) = start(&config, "serve", &api_only, "listening");
+    let port = line["port"].as_u64().unwrap() as u16;
+    let (mut worker, _) = start(&config, "worker", &[], "worker started");
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(clip(dir.path())).file_name("clip.mp4"),
+    );
+    let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
+    let up: Value = client
+        .post(url("/v1/uploads"))
+        .header("x-api-key", &key)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job: Value = client
+        .post(url("/v1/jobs"))
+        .header("x-api-key", &key)
+        .json(&serde_json::json!({"video_id": up["video_id"], "model": "light", "output_format": "webm"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = job["id"].as_str().unwrap().to_owned();
+    let minute = Duration::from_secs(60);
+    let mid = wait_video(&client, port, &key, &id, minute, |j| {
+        j["progress"].as_u64().unwrap_or(0) >= 10
+    })
+    .await;
+    assert_eq!(mid["status"], "processing", "{mid}");
+    worker.0.kill().unwrap(); // SIGKILL, half way through the video
+    worker.0.wait().unwrap();
+
+    let (_worker, _) = start(&config, "worker", &[], "worker started");
+    let done = wait_video(&client, port, &key, &id, 2 * minute, |j| {
+        j["status"] != "processing" && j["status"] != "pending"
+    })
+    .await;
+    assert_eq!(
+        (
+            done["status"].as_str(),
+            done["billing_status"].as_str(),
+            done["attempts"].as_u64()
+        ),
+        (Some("completed"), Some("charged"), Some(2)),
+        "{done}"
+    );
+    // Light is 45 credits a minute, per started second: charged once and never refunded.
+    let cost = (up["duration"].as_f64().unwrap().ceil() as i64 * 45 + 59) / 60;
+    let usage = get(&client, port, &key, "/v1/usage/summary?days=1").await;
+    let figures = ["credits_charged", "credits_refunded", "balance"].map(|k| usage[k].as_i64());
+    assert_eq!(figures, [Some(cost), Some(0), Some(20 - cost)], "{usage}");
+    let dl = get(&client, port, &key, &format!("/api/download/{id}")).await;
+    let bytes = client
+        .get(dl["download_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let out = dir.path().join("out.webm");
+    std::fs::write(&out, &bytes).unwrap();
+    let probe = Command::new("ffprobe")
+        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
+        .args(["-show_entries", "stream=nb_read_frames", "-of", "csv=p=0"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&probe.stdout).trim(),
+        "120",
+        "every frame, once"
+    );
 }

@@ -66,6 +66,8 @@ pub struct VideoConfig {
     pub credits_per_minute: std::collections::BTreeMap<String, u32>,
     /// A video job's deadline; past it ffmpeg is killed and the attempt fails.
     pub job_timeout_secs: u64,
+    /// How long a worker may take to download a remote `video_url` (up to `max_bytes`).
+    pub fetch_timeout_secs: u64,
     /// ffmpeg and ffprobe (found on PATH by default).
     pub ffmpeg: String,
     pub ffprobe: String,
@@ -83,6 +85,7 @@ impl Default for VideoConfig {
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect(),
             job_timeout_secs: 3600,
+            fetch_timeout_secs: 600,
             ffmpeg: "ffmpeg".into(),
             ffprobe: "ffprobe".into(),
         }
@@ -96,6 +99,22 @@ impl VideoConfig {
             ffprobe: self.ffprobe.clone().into(),
             probe_timeout: std::time::Duration::from_secs(30),
         }
+    }
+
+    /// Pipeline options carrying this config's limits (the format and background are the job's).
+    pub fn limits(&self) -> cutout_video::VideoOptions {
+        cutout_video::VideoOptions {
+            max_duration_secs: self.max_duration_secs,
+            max_frame_pixels: self.max_frame_pixels,
+            deadline: std::time::Duration::from_secs(self.job_timeout_secs),
+            ..Default::default()
+        }
+    }
+
+    /// Credits for `secs` of video with the API model `model`, per started second.
+    pub fn credits(&self, model: &str, secs: f64) -> i64 {
+        let per_minute = self.credits_per_minute.get(model).copied().unwrap_or(60) as i64;
+        (secs.ceil() as i64 * per_minute + 59) / 60
     }
 }
 

@@ -164,9 +164,53 @@ impl Fetcher {
 
     /// GETs `raw` and returns at most `max_bytes` of body.
     pub async fn get(&self, raw: &str, max_bytes: u64) -> Result<Bytes, FetchError> {
+        read_limited(self.open(raw, None).await?, max_bytes).await
+    }
+
+    /// GETs `raw` into the file `dest` (streamed, never whole in memory), at most `max_bytes`,
+    /// within `timeout` for the whole transfer. Returns the size.
+    pub async fn get_to_file(
+        &self,
+        raw: &str,
+        max_bytes: u64,
+        dest: &std::path::Path,
+        timeout: Duration,
+    ) -> Result<u64, FetchError> {
+        use tokio::io::AsyncWriteExt;
+        let resp = self.open(raw, Some(timeout)).await?;
+        if resp.content_length().is_some_and(|n| n > max_bytes) {
+            return Err(FetchError::TooLarge(max_bytes));
+        }
+        let io = |e: std::io::Error| FetchError::Network(format!("writing the download: {e}"));
+        let mut file = tokio::fs::File::create(dest).await.map_err(io)?;
+        let mut size = 0u64;
+        let mut stream = resp.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(map_err)?;
+            size += chunk.len() as u64;
+            if size > max_bytes {
+                return Err(FetchError::TooLarge(max_bytes));
+            }
+            file.write_all(&chunk).await.map_err(io)?;
+        }
+        file.flush().await.map_err(io)?;
+        Ok(size)
+    }
+
+    /// Sends the GET, following redirects by hand so each hop is checked; answers the final
+    /// successful response.
+    async fn open(
+        &self,
+        raw: &str,
+        timeout: Option<Duration>,
+    ) -> Result<reqwest::Response, FetchError> {
         let mut url = check_parsed(raw, &self.allow)?;
         for _ in 0..=self.max_redirects {
-            let resp = self.client.get(url.clone()).send().await.map_err(map_err)?;
+            let mut req = self.client.get(url.clone());
+            if let Some(t) = timeout {
+                req = req.timeout(t);
+            }
+            let resp = req.send().await.map_err(map_err)?;
             let status = resp.status();
             if status.is_redirection() {
                 let loc = resp
@@ -183,7 +227,7 @@ impl Fetcher {
             if !status.is_success() {
                 return Err(FetchError::Status(status.as_u16()));
             }
-            return read_limited(resp, max_bytes).await;
+            return Ok(resp);
         }
         Err(FetchError::TooManyRedirects(self.max_redirects))
     }

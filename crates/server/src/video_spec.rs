@@ -9,7 +9,11 @@ use serde_json::Value;
 /// A validated video job, as the worker reads it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VideoJobSpec {
-    pub video_id: VideoId,
+    /// The upload to process; `None` when the source is `source_url`.
+    pub video_id: Option<VideoId>,
+    /// A remote `video_url`, fetched by the worker (checked against private addresses again then).
+    #[serde(default)]
+    pub source_url: Option<String>,
     pub output_format: VideoFormat,
     /// `None`: transparent.
     pub background: Option<[u8; 3]>,
@@ -60,10 +64,39 @@ fn colour(bg_type: &str, custom: Option<&Value>) -> Result<Option<[u8; 3]>, Stri
     })
 }
 
-/// Parses the body; `video_id` is resolved by the caller from `video_url` or `video_id`.
+/// Where a job's video comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    Upload(VideoId),
+    Remote(String),
+}
+
+/// `video_id`, or a `video_url` that is one of ours (`{public_url}/v1/uploads/{id}`), names an
+/// upload; any other `video_url` is remote.
+pub fn source(body: &serde_json::Map<String, Value>, public_url: &str) -> Result<Source, String> {
+    let s = |k: &str| body.get(k).and_then(Value::as_str).map(str::trim);
+    let ours = format!("{}/v1/uploads/", public_url.trim_end_matches('/'));
+    let id = match (s("video_id"), s("video_url")) {
+        (Some(id), _) => id,
+        (None, Some(url)) => match url.strip_prefix(&ours) {
+            Some(id) => id.trim_end_matches('/'),
+            None => return Ok(Source::Remote(url.to_owned())),
+        },
+        (None, None) => {
+            return Err(
+                "video_url (a URL to fetch, or one returned by POST /v1/uploads) or video_id is required"
+                    .into(),
+            )
+        }
+    };
+    id.parse()
+        .map(Source::Upload)
+        .map_err(|_| format!("{id:?} does not name an upload of this service"))
+}
+
+/// Parses the body's processing options; the caller fills in the source.
 pub fn parse(
     body: &serde_json::Map<String, Value>,
-    video_id: VideoId,
     installed: &[String],
 ) -> Result<VideoJobSpec, String> {
     let s = |k: &str| body.get(k).and_then(Value::as_str).map(str::trim);
@@ -89,7 +122,8 @@ pub fn parse(
         .filter(|u| !u.is_empty())
         .map(str::to_owned);
     Ok(VideoJobSpec {
-        video_id,
+        video_id: None,
+        source_url: None,
         output_format,
         background,
         bg_type,
@@ -111,7 +145,7 @@ mod tests {
     }
 
     fn run(v: Value) -> Result<VideoJobSpec, String> {
-        parse(v.as_object().unwrap(), VideoId::new(), &installed())
+        parse(v.as_object().unwrap(), &installed())
     }
 
     #[test]
@@ -131,6 +165,29 @@ mod tests {
             (s.background, s.engine.as_str()),
             (Some([1, 2, 3]), "u2net")
         );
+    }
+
+    #[test]
+    fn sources() {
+        let base = "http://cut.example:8080";
+        let id = VideoId::new();
+        let src = |v: Value| source(v.as_object().unwrap(), base);
+        assert_eq!(
+            src(json!({"video_url": format!("{base}/v1/uploads/{id}")})),
+            Ok(Source::Upload(id))
+        );
+        assert_eq!(
+            src(json!({"video_id": id.to_string()})),
+            Ok(Source::Upload(id))
+        );
+        assert_eq!(
+            src(json!({"video_url": "https://cdn.example.com/v.mp4"})),
+            Ok(Source::Remote("https://cdn.example.com/v.mp4".into()))
+        );
+        assert!(src(json!({"video_url": format!("{base}/v1/uploads/nope")}))
+            .unwrap_err()
+            .contains("upload"));
+        assert!(src(json!({})).unwrap_err().contains("video_url"));
     }
 
     #[test]

@@ -30,10 +30,25 @@ pub fn delivery_for(state: &AppState, job: &Job, finish: &Finish, url: String) -
             "job.failed"
         }
     };
+    delivery(state, &done, event, url)
+}
+
+/// `job.started`, for a video job a worker has just begun.
+pub fn started(state: &AppState, job: &Job, url: String) -> NewDelivery {
+    delivery(state, job, "job.started", url)
+}
+
+/// The signed body carries the job as its status endpoint shows it (per API family).
+fn delivery(state: &AppState, job: &Job, event: &str, url: String) -> NewDelivery {
+    let data = if job.kind == "video" {
+        crate::routes::videos::job_json(state, job)
+    } else {
+        status_body(state, job)
+    };
     let body = json!({
         "event": event,
         "created_at": crate::time::rfc3339(now_ms()),
-        "data": status_body(state, &done),
+        "data": data,
     });
     NewDelivery {
         event: event.into(),

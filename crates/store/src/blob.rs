@@ -52,6 +52,9 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     async fn put_file(&self, key: &BlobKey, src: &Path) -> R<u64>;
     async fn put_bytes(&self, key: &BlobKey, data: Bytes) -> R<()>;
     async fn get(&self, key: &BlobKey) -> R<Option<Bytes>>;
+    /// Copies the blob to the file `dest` without holding it in memory (videos are large).
+    /// `Ok(None)`: no such blob. Returns the size.
+    async fn get_to_file(&self, key: &BlobKey, dest: &Path) -> R<Option<u64>>;
     /// Deleting a missing blob is not an error.
     async fn delete(&self, key: &BlobKey) -> R<()>;
 }
@@ -129,6 +132,14 @@ impl BlobStore for LocalBlobs {
     async fn get(&self, key: &BlobKey) -> R<Option<Bytes>> {
         match tokio::fs::read(self.path(key)).await {
             Ok(b) => Ok(Some(Bytes::from(b))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn get_to_file(&self, key: &BlobKey, dest: &Path) -> R<Option<u64>> {
+        match tokio::fs::copy(self.path(key), dest).await {
+            Ok(n) => Ok(Some(n)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e.into()),
         }

@@ -9,6 +9,8 @@ use crate::ids::{AccountId, AssetId, DeliveryId, JobId, KeyId, Millis, VideoId};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
+    /// Created with `auto_start: false`: neither charged nor claimable until started.
+    Draft,
     Queued,
     Running,
     Completed,
@@ -16,10 +18,17 @@ pub enum JobState {
 }
 
 impl JobState {
-    pub const ALL: [JobState; 4] = [Self::Queued, Self::Running, Self::Completed, Self::Failed];
+    pub const ALL: [JobState; 5] = [
+        Self::Draft,
+        Self::Queued,
+        Self::Running,
+        Self::Completed,
+        Self::Failed,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Draft => "draft",
             Self::Queued => "queued",
             Self::Running => "running",
             Self::Completed => "completed",
@@ -54,6 +63,8 @@ pub struct NewJob {
     pub cost: i64,
     /// Refuse with `QueueFull` when this many jobs are already queued or running.
     pub max_pending: u64,
+    /// Create a [`JobState::Draft`]: nothing is debited or queued until it is started.
+    pub draft: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -273,6 +284,32 @@ pub enum Cancelled {
     Now,
     /// It had already finished; nothing changed.
     AlreadyFinal(JobState),
+}
+
+/// What starting a draft did.
+#[derive(Clone, Debug)]
+pub enum Started {
+    /// Charged and queued.
+    Now(Box<Job>),
+    /// It was not a draft (already started, finished or cancelled); nothing changed.
+    NotDraft(JobState),
+    InsufficientCredits {
+        balance: i64,
+    },
+    QueueFull,
+}
+
+/// What charging a running job (whose cost is known only once its input was fetched) did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Charged {
+    Now,
+    /// An earlier attempt already paid; nothing is charged twice.
+    Already,
+    InsufficientCredits {
+        balance: i64,
+    },
+    /// This worker no longer holds the job.
+    NotClaimed,
 }
 
 /// One line of the credit ledger.

@@ -113,6 +113,9 @@ pub trait WebhookRepo: Send + Sync {
         next_at: Option<Millis>,
     ) -> R<()>;
     async fn webhook_secret(&self, account: AccountId) -> R<Option<String>>;
+    /// Queues `delivery` unless the job already has one for the same event (`job.started`
+    /// is sent once even when a restarted attempt starts again). `false`: it already had one.
+    async fn enqueue_once(&self, job: &Job, delivery: NewDelivery) -> R<bool>;
 }
 
 /// Assets and their conversions. Every call is scoped by account: another account's asset is
@@ -171,6 +174,17 @@ pub trait VideoRepo: Send + Sync {
     /// Stops a queued or running job of the account: failed with code `cancelled`, refunded, in
     /// one transaction. A worker running it loses its claim and stops. `None`: no such job.
     async fn cancel_job(&self, account: AccountId, id: JobId, actor: &str) -> R<Option<Cancelled>>;
+    /// Starts a draft of the account: debits its cost and queues it, in one transaction.
+    async fn start_job(
+        &self,
+        account: AccountId,
+        id: JobId,
+        actor: &str,
+        max_pending: u64,
+    ) -> R<Option<Started>>;
+    /// Debits `cost` for a job `worker` holds and records it as the job's cost, once per job:
+    /// a restarted attempt finds the charge and pays nothing again.
+    async fn charge_claimed(&self, id: JobId, worker: &str, cost: i64) -> R<Charged>;
 }
 
 /// Everything the server needs from a database.

@@ -12,6 +12,6 @@ pub mod probe;
 pub mod tools;
 
 pub use format::VideoFormat;
-pub use pipeline::{process_video, Progress, VideoOptions, VideoSummary};
+pub use pipeline::{check_limits, process_video, Progress, VideoOptions, VideoSummary};
 pub use probe::{probe, VideoInfo};
 pub use tools::{MediaError, Tools};

@@ -163,6 +163,7 @@ pub(super) async fn queue_save(
         // Charged already; and a save must never be refused once the client has its PNG.
         cost: 0,
         max_pending: u64::MAX,
+        draft: false,
     };
     let rec = call
         .idem

@@ -72,6 +72,7 @@ pub async fn upload(
         max_attempts: state.config.jobs.max_attempts,
         cost: state.config.jobs.credits_per_image,
         max_pending: state.config.limits.max_pending_jobs,
+        draft: false,
     };
     let outcome = state
         .repo

@@ -3,9 +3,11 @@
 //! structured `{"error":{"code","message","request_id"}}` shape.
 
 use axum::extract::{Path, Query, Request, State};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cutout_store::{
-    now_ms, BlobKey, Cancelled, CreateOutcome, Job, JobId, JobState, NewJob, VideoId, VideoUpload,
+    now_ms, BlobKey, Cancelled, CreateOutcome, IdemRecord, Job, JobId, JobState, NewJob, Started,
+    VideoId, VideoUpload,
 };
 use cutout_video::VideoInfo;
 use serde::Deserialize;
@@ -14,8 +16,9 @@ use serde_json::{json, Map, Value};
 use super::intake::{multipart_error, stream_limited};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::idempotency::{idempotency_key, replay, request_hash};
 use crate::state::AppState;
-use crate::video_spec::{self, VideoJobSpec};
+use crate::video_spec::{self, Source, VideoJobSpec};
 
 /// `POST /v1/uploads` and `POST /api/upload`: multipart `file`, streamed to disk under
 /// `video.max_bytes`, probed with ffprobe (the declared type is not trusted).
@@ -83,79 +86,65 @@ pub async fn upload(
 }
 
 fn check_limits(state: &AppState, info: &VideoInfo) -> Result<(), ApiError> {
-    let v = &state.config.video;
-    if info.duration_secs > v.max_duration_secs {
-        return Err(ApiError::BadRequest(format!(
-            "file: the video is {:.1} s long; the limit is {} s",
-            info.duration_secs, v.max_duration_secs
-        )));
-    }
-    if info.width as u64 * info.height as u64 > v.max_frame_pixels {
-        return Err(ApiError::BadRequest(format!(
-            "file: {}x{} frames exceed the limit of {} pixels",
-            info.width, info.height, v.max_frame_pixels
-        )));
-    }
-    Ok(())
+    cutout_video::check_limits(info, &state.config.video.limits())
+        .map_err(|e| ApiError::BadRequest(format!("file: {e}")))
 }
 
-/// The upload a job names, by `video_id` or by the `video_url` an upload returned.
-fn video_ref(body: &Map<String, Value>) -> Result<VideoId, ApiError> {
-    let raw = body
-        .get("video_id")
-        .and_then(Value::as_str)
-        .or_else(|| {
-            let url = body.get("video_url")?.as_str()?;
-            url.split("/v1/uploads/").nth(1)
-        })
-        .ok_or_else(|| {
-            ApiError::BadRequest(
-                "video_url (as returned by POST /v1/uploads) or video_id is required; remote URLs are not fetched yet".into(),
-            )
-        })?;
-    raw.trim_end_matches('/').parse().map_err(|_| {
-        ApiError::BadRequest("video_url does not name an upload of this service".into())
-    })
-}
-
-/// Credits for `secs` of video at `per_minute`, per started second.
-fn cost(secs: f64, per_minute: u32) -> i64 {
-    (secs.ceil() as i64 * per_minute as i64 + 59) / 60
-}
-
-/// `POST /v1/jobs`.
+/// `POST /v1/jobs`: a job on an upload (charged now, or at `/start` for a draft) or on a remote
+/// `video_url` (fetched, probed and charged by the worker).
 pub async fn create_job(
     State(state): State<AppState>,
     caller: Caller,
     headers: axum::http::HeaderMap,
     Json(body): Json<Map<String, Value>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require("videos:write")?;
-    if body.get("auto_start").and_then(Value::as_bool) == Some(false) {
-        return Err(ApiError::BadRequest("auto_start=false (draft jobs) is not supported yet; create the job when it should start".into()));
+    let idem = idempotency_key(&headers)?;
+    let hash = request_hash("POST /v1/jobs", &body, None);
+    if let Some(k) = &idem {
+        if let Some(replayed) = replay(&state, &caller, k, &hash).await? {
+            return Ok(replayed);
+        }
     }
-    let video_id = video_ref(&body)?;
-    let mut spec = video_spec::parse(&body, video_id, &state.segmenters.image_models())
-        .map_err(ApiError::BadRequest)?;
+    let draft = match body.get("auto_start") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => !b,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "auto_start must be true or false".into(),
+            ))
+        }
+    };
+    let mut spec =
+        video_spec::parse(&body, &state.segmenters.image_models()).map_err(ApiError::BadRequest)?;
+    let allow = &state.config.fetch.allow_hosts;
     if let Some(url) = &spec.webhook_url {
-        crate::fetch::check_url(url, &state.config.fetch.allow_hosts)
+        crate::fetch::check_url(url, allow)
             .map_err(|e| ApiError::BadRequest(format!("webhook_url: {e}")))?;
     }
-    let upload = state
-        .repo
-        .get_upload(caller.0.account, video_id)
-        .await
-        .map_err(|e| ApiError::internal("upload lookup failed", &e))?
-        .ok_or(ApiError::NotFound)?;
-    let info: VideoInfo = serde_json::from_value(upload.info.clone())
-        .map_err(|e| ApiError::internal("stored probe unreadable", &e))?;
-    let rate = state
-        .config
-        .video
-        .credits_per_minute
-        .get(&spec.model)
-        .copied()
-        .unwrap_or(60);
+    let source = video_spec::source(&body, &state.public_url).map_err(ApiError::BadRequest)?;
+    let (input_key, cost) = match source {
+        Source::Upload(video_id) => {
+            let upload = state
+                .repo
+                .get_upload(caller.0.account, video_id)
+                .await
+                .map_err(|e| ApiError::internal("upload lookup failed", &e))?
+                .ok_or(ApiError::NotFound)?;
+            let info: VideoInfo = serde_json::from_value(upload.info.clone())
+                .map_err(|e| ApiError::internal("stored probe unreadable", &e))?;
+            spec.video_id = Some(video_id);
+            let cost = state.config.video.credits(&spec.model, info.duration_secs);
+            (Some(upload.blob), cost)
+        }
+        Source::Remote(url) => {
+            crate::fetch::check_url(&url, allow)
+                .map_err(|e| ApiError::BadRequest(format!("video_url: {e}")))?;
+            spec.source_url = Some(url);
+            // Unknown until the worker has probed the download; charged then.
+            (None, 0)
+        }
+    };
     spec.request_id = headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
@@ -168,30 +157,47 @@ pub async fn create_job(
         kind: "video".into(),
         mode: spec.output_format.as_str().into(),
         spec: serde_json::to_value(&spec).map_err(|e| ApiError::internal("spec encoding", &e))?,
-        input_key: Some(upload.blob.clone()),
+        input_key,
         max_attempts: state.config.jobs.max_attempts,
-        cost: cost(info.duration_secs, rate),
+        cost,
         max_pending: state.config.limits.max_pending_jobs,
+        draft,
     };
+    let answer = if draft {
+        let message = format!("the job is a draft; POST /v1/jobs/{id}/start starts it");
+        json!({"success": true, "id": id, "status": "created", "message": message})
+    } else {
+        json!({"success": true, "id": id, "status": "pending", "message": "the job is queued"})
+    };
+    let record = idem.map(|k| IdemRecord {
+        key: caller.0.id,
+        idem_key: k,
+        request_hash: hash,
+        status: 200,
+        body: answer.to_string(),
+    });
     match state
         .repo
-        .create_job(job, None)
+        .create_job(job, record)
         .await
         .map_err(|e| ApiError::internal("creating a job failed", &e))?
     {
         CreateOutcome::Created(_) => {
-            tracing::info!(job_id = %id, "video job queued");
+            tracing::info!(job_id = %id, draft, "video job created");
             state.wake.notify_waiters();
-            Ok(Json(
-                json!({"success": true, "id": id, "status": "pending", "message": "the job is queued"}),
-            ))
+            Ok(Json(answer).into_response())
         }
+        CreateOutcome::Replay(rec) => Ok(crate::idempotency::response_of(&rec)),
+        CreateOutcome::IdemConflict => Err(crate::idempotency::conflict()),
         CreateOutcome::InsufficientCredits { .. } => Err(ApiError::InsufficientCredits),
-        CreateOutcome::QueueFull => Err(ApiError::Unavailable {
-            reason: "the job queue is full, retry later",
-            retry_after_secs: 10,
-        }),
-        CreateOutcome::Replay(_) | CreateOutcome::IdemConflict => Err(ApiError::Internal),
+        CreateOutcome::QueueFull => Err(queue_full()),
+    }
+}
+
+fn queue_full() -> ApiError {
+    ApiError::Unavailable {
+        reason: "the job queue is full, retry later",
+        retry_after_secs: 10,
     }
 }
 
@@ -214,6 +220,7 @@ async fn readable(state: &AppState, caller: &Caller, id: &str) -> Result<Job, Ap
 
 fn status_of(job: &Job) -> &'static str {
     match job.state {
+        JobState::Draft => "created",
         JobState::Queued => "pending",
         JobState::Running => "processing",
         JobState::Completed => "completed",
@@ -222,7 +229,8 @@ fn status_of(job: &Job) -> &'static str {
     }
 }
 
-fn job_json(state: &AppState, job: &Job) -> Value {
+/// A video job as `GET /v1/jobs/{id}` and its webhooks show it.
+pub(crate) fn job_json(state: &AppState, job: &Job) -> Value {
     let spec: Option<VideoJobSpec> = serde_json::from_value(job.spec.clone()).ok();
     let output_url = (job.state == JobState::Completed)
         .then(|| crate::routes::jobs::result_url(state, job))
@@ -231,10 +239,14 @@ fn job_json(state: &AppState, job: &Job) -> Value {
         .error_code
         .as_ref()
         .map(|c| json!({"code": c, "message": job.error_message}));
+    // A remote video's cost is known (and reserved) once the worker has probed it.
     let billing = match job.state {
+        JobState::Draft => "not_reserved",
         JobState::Completed => "charged",
-        JobState::Failed => "refunded",
-        _ => "reserved",
+        JobState::Failed if job.cost > 0 => "refunded",
+        JobState::Failed => "not_charged",
+        _ if job.cost > 0 => "reserved",
+        _ => "pending",
     };
     json!({
         "id": job.id,
@@ -248,8 +260,9 @@ fn job_json(state: &AppState, job: &Job) -> Value {
         "duration_seconds": job.result.as_ref().and_then(|r| r.get("duration_seconds")).cloned(),
         "credits": job.cost,
         "billing_status": billing,
+        "attempts": job.attempts,
         "webhook_url": spec.as_ref().and_then(|s| s.webhook_url.clone()),
-        "webhook_events": ["job.completed", "job.failed"],
+        "webhook_events": ["job.started", "job.completed", "job.failed"],
     })
 }
 
@@ -283,13 +296,14 @@ pub async fn list_jobs(
     }
     let st = match q.status.as_deref() {
         None | Some("") => None,
-        Some("pending") | Some("created") => Some(JobState::Queued),
+        Some("created") => Some(JobState::Draft),
+        Some("pending") => Some(JobState::Queued),
         Some("processing") => Some(JobState::Running),
         Some("completed") => Some(JobState::Completed),
         Some("failed") => Some(JobState::Failed),
         Some(_) => {
             return Err(ApiError::BadRequest(
-                "status must be one of pending, processing, completed, failed".into(),
+                "status must be one of created, pending, processing, completed, failed".into(),
             ))
         }
     };
@@ -305,8 +319,8 @@ pub async fn list_jobs(
     ))
 }
 
-/// `POST /v1/jobs/{id}/start`: jobs start when created (drafts are not supported yet), so this
-/// answers the job's state.
+/// `POST /v1/jobs/{id}/start`: charges a draft and queues it. Starting a job that is already
+/// queued or running answers its state (a retried start is harmless); a finished one is a 400.
 pub async fn start_job(
     State(state): State<AppState>,
     caller: Caller,
@@ -314,9 +328,31 @@ pub async fn start_job(
 ) -> Result<Json<Value>, ApiError> {
     caller.require("videos:write")?;
     let job = owned(&state, &caller, &id).await?;
-    Ok(Json(
-        json!({"success": true, "id": job.id, "status": status_of(&job)}),
-    ))
+    let actor = format!("key:{}", caller.0.id);
+    let max_pending = state.config.limits.max_pending_jobs;
+    let started = state
+        .repo
+        .start_job(caller.0.account, job.id, &actor, max_pending)
+        .await
+        .map_err(|e| ApiError::internal("starting a job failed", &e))?
+        .ok_or(ApiError::NotFound)?;
+    let (id, status) = (job.id, status_of(&job));
+    match started {
+        Started::Now(job) => {
+            tracing::info!(job_id = %id, "draft started");
+            state.wake.notify_waiters();
+            let status = status_of(&job);
+            Ok(Json(
+                json!({"success": true, "id": id, "status": status, "message": "the job is queued"}),
+            ))
+        }
+        Started::NotDraft(st) if !st.is_final() => Ok(Json(json!({
+            "success": true, "id": id, "status": status, "message": "the job was already started"
+        }))),
+        Started::NotDraft(_) => Err(ApiError::BadRequest(format!("the job is already {status}"))),
+        Started::InsufficientCredits { .. } => Err(ApiError::InsufficientCredits),
+        Started::QueueFull => Err(queue_full()),
+    }
 }
 
 /// `POST /v1/jobs/{id}/cancel`: the job fails as `cancelled` and is refunded; a worker running it

@@ -277,7 +277,9 @@ async fn settle(
                 Finish::Failed {
                     code: code.into(),
                     message,
-                    refund: job.cost > 0,
+                    // The store refunds what the ledger shows was charged, if anything (a
+                    // remote video is charged by the worker, after this job was claimed).
+                    refund: true,
                 },
                 "failed",
             )

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cutout_core::Rgba;
-use cutout_store::{BlobKey, Job};
+use std::path::Path;
+
+use cutout_store::{BlobKey, Charged, Job, VideoId};
 use cutout_video::{MediaError, VideoInfo, VideoOptions};
 use serde_json::{json, Value};
 
@@ -27,28 +29,15 @@ fn media_error(e: MediaError) -> JobError {
 pub async fn run(state: &AppState, job: &Job, worker: &str) -> Result<Value, JobError> {
     let spec: VideoJobSpec = serde_json::from_value(job.spec.clone())
         .map_err(|e| JobError::abort("invalid_job", format!("unreadable video spec: {e}")))?;
-    let upload = state
-        .repo
-        .get_upload(job.account, spec.video_id)
-        .await
-        .map_err(|e| JobError::retry("storage_error", e))?
-        .ok_or_else(|| JobError::abort("input_missing", "the uploaded video is gone"))?;
-    let info: VideoInfo = serde_json::from_value(upload.info.clone())
-        .map_err(|e| JobError::abort("invalid_job", e))?;
-    let key = BlobKey::parse(&upload.blob).map_err(|e| JobError::abort("invalid_job", e))?;
-    let bytes = state
-        .blobs
-        .get(&key)
-        .await
-        .map_err(|e| JobError::retry("storage_error", e))?
-        .ok_or_else(|| JobError::abort("input_missing", "the uploaded video is gone"))?;
     let dir = tempfile::tempdir_in(state.upload_dir.path())
         .map_err(|e| JobError::retry("io_error", e))?;
     let input = dir.path().join("source");
-    tokio::fs::write(&input, &bytes)
-        .await
-        .map_err(|e| JobError::retry("io_error", e))?;
-    drop(bytes);
+    let info = match (spec.video_id, &spec.source_url) {
+        (Some(id), _) => upload_to_file(state, job, id, &input).await?,
+        (None, Some(url)) => remote_to_file(state, job, worker, &spec.model, url, &input).await?,
+        (None, None) => return Err(JobError::abort("invalid_job", "the job names no video")),
+    };
+    announce_start(state, job, &spec).await;
     let output = dir
         .path()
         .join(format!("out.{}", spec.output_format.extension()));
@@ -68,10 +57,7 @@ pub async fn run(state: &AppState, job: &Job, worker: &str) -> Result<Value, Job
     let opts = VideoOptions {
         format: spec.output_format,
         background: spec.background.map(|[r, g, b]| Rgba([r, g, b, 255])),
-        max_duration_secs: state.config.video.max_duration_secs,
-        max_frame_pixels: state.config.video.max_frame_pixels,
-        deadline: Duration::from_secs(state.config.video.job_timeout_secs),
-        ..Default::default()
+        ..state.config.video.limits()
     };
     let (inp, out, eng) = (input.clone(), output.clone(), spec.engine.clone());
     let (d, st) = (done.clone(), stop.clone());
@@ -127,6 +113,90 @@ pub async fn run(state: &AppState, job: &Job, worker: &str) -> Result<Value, Job
         json!(summary.frames as f64 * summary.fps_den as f64 / summary.fps_num.max(1) as f64);
     v["video"] = serde_json::to_value(&summary).unwrap_or_default();
     Ok(v)
+}
+
+/// Copies an upload's blob to `dest` (streamed); its probe was recorded at upload time.
+async fn upload_to_file(
+    state: &AppState,
+    job: &Job,
+    id: VideoId,
+    dest: &Path,
+) -> Result<VideoInfo, JobError> {
+    let gone = || JobError::abort("input_missing", "the uploaded video is gone");
+    let upload = state
+        .repo
+        .get_upload(job.account, id)
+        .await
+        .map_err(|e| JobError::retry("storage_error", e))?
+        .ok_or_else(gone)?;
+    let info: VideoInfo = serde_json::from_value(upload.info.clone())
+        .map_err(|e| JobError::abort("invalid_job", e))?;
+    let key = BlobKey::parse(&upload.blob).map_err(|e| JobError::abort("invalid_job", e))?;
+    state
+        .blobs
+        .get_to_file(&key, dest)
+        .await
+        .map_err(|e| JobError::retry("storage_error", e))?
+        .ok_or_else(gone)?;
+    Ok(info)
+}
+
+/// Downloads a remote `video_url` (every hop checked against private addresses, size-capped),
+/// probes it, checks the limits, and only then charges for its duration, once per job.
+async fn remote_to_file(
+    state: &AppState,
+    job: &Job,
+    worker: &str,
+    model: &str,
+    url: &str,
+    dest: &Path,
+) -> Result<VideoInfo, JobError> {
+    let cfg = &state.config.video;
+    let timeout = Duration::from_secs(cfg.fetch_timeout_secs);
+    state
+        .fetcher
+        .get_to_file(url, cfg.max_bytes, dest, timeout)
+        .await
+        .map_err(|e| match e.is_transient() {
+            true => JobError::retry(e.code(), e),
+            false => JobError::abort(e.code(), format!("video_url: {e}")),
+        })?;
+    let (tools, path) = (cfg.tools(), dest.to_owned());
+    let info = tokio::task::spawn_blocking(move || cutout_video::probe(&tools, &path))
+        .await
+        .map_err(|e| JobError::abort("internal_error", e))?
+        .map_err(media_error)?;
+    cutout_video::check_limits(&info, &cfg.limits()).map_err(media_error)?;
+    let cost = cfg.credits(model, info.duration_secs);
+    match state
+        .repo
+        .charge_claimed(job.id, worker, cost)
+        .await
+        .map_err(|e| JobError::retry("storage_error", e))?
+    {
+        Charged::Now | Charged::Already => Ok(info),
+        Charged::InsufficientCredits { balance } => Err(JobError::abort(
+            "insufficient_credits",
+            format!("the video costs {cost} credits; the balance is {balance}"),
+        )),
+        Charged::NotClaimed => Err(JobError::abort("cancelled", "the job is no longer ours")),
+    }
+}
+
+/// `job.started`, once per job (a restarted attempt does not send it again).
+async fn announce_start(state: &AppState, job: &Job, spec: &VideoJobSpec) {
+    let Some(url) = spec.webhook_url.clone() else {
+        return;
+    };
+    // Reloaded: the charge of a remote video was just recorded.
+    let current = match state.repo.get_job(job.id).await {
+        Ok(Some(j)) => j,
+        _ => job.clone(),
+    };
+    let delivery = crate::webhook::started(state, &current, url);
+    if let Err(e) = state.repo.enqueue_once(&current, delivery).await {
+        tracing::warn!(error = %e, "queueing job.started failed");
+    }
 }
 
 /// Every second: the progress for clients, and whether the job is still ours (a cancel takes the

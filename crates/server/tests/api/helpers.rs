@@ -242,12 +242,30 @@ impl TestApp {
 pub struct Fixture {
     pub base: String,
     pub hooks: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+    /// Served at `/f/{name}`.
+    pub files: Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>,
 }
 
 pub async fn fixture() -> Fixture {
     let hooks: Arc<Mutex<Vec<(HeaderMap, String)>>> = Arc::default();
     let recorded = hooks.clone();
+    let files: Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>> = Arc::default();
+    let served = files.clone();
     let app = axum::Router::new()
+        .route(
+            "/f/{name}",
+            get(
+                move |axum::extract::Path(name): axum::extract::Path<String>| {
+                    let found = served.lock().unwrap().get(&name).cloned();
+                    async move {
+                        match found {
+                            Some(b) => b.into_response(),
+                            None => axum::http::StatusCode::NOT_FOUND.into_response(),
+                        }
+                    }
+                },
+            ),
+        )
         .route(
             "/person.jpg",
             get(|| async { ([("content-type", "image/jpeg")], PERSON) }),
@@ -271,7 +289,7 @@ pub async fn fixture() -> Fixture {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    Fixture { base, hooks }
+    Fixture { base, hooks, files }
 }
 
 /// Decodes a result and returns (width, height, min alpha, max alpha).

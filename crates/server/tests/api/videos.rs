@@ -368,3 +368,181 @@ async fn a_job_whose_worker_died_restarts_and_is_charged_once() {
         .count();
     assert_eq!(charges, 1);
 }
+
+async fn create(app: &TestApp, body: Value) -> Value {
+    let r = app.post("/v1/jobs").json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn drafts_start_on_request_charge_once_and_announce_themselves() {
+    let fx = fixture().await;
+    let app = spawn_app(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let up = upload_clip(&app, dir.path(), 2).await;
+    let hook = format!("{}/hook", fx.base);
+    let body = json!({"video_id": up["video_id"], "model": "light", "auto_start": false, "webhook_url": hook});
+    let draft = create(&app, body).await;
+    assert_eq!(draft["status"], "created", "{draft}");
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let job = app.get_json(&format!("/v1/jobs/{id}")).await;
+    assert_eq!(
+        (job["status"].as_str(), job["billing_status"].as_str()),
+        (Some("created"), Some("not_reserved"))
+    );
+    assert_eq!(app.balance().await, 100, "a draft reserves nothing");
+    assert_eq!(app.drain().await, 0, "a draft does not run");
+    let drafts = app.get_json("/v1/jobs?status=created").await;
+    assert_eq!(drafts["jobs"][0]["id"], json!(id));
+
+    let start = format!("/v1/jobs/{id}/start");
+    let r: Value = app.post(&start).send().await.unwrap().json().await.unwrap();
+    assert_eq!(r["status"], "pending", "{r}");
+    assert_eq!(app.balance().await, 98, "reserved at start");
+    let again: Value = app.post(&start).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        again["status"], "pending",
+        "a retried start is harmless: {again}"
+    );
+    assert_eq!(app.balance().await, 98, "and charges nothing more");
+    assert_eq!(app.drain().await, 1);
+    let job = app.get_json(&format!("/v1/jobs/{id}")).await;
+    assert_eq!(
+        (job["status"].as_str(), job["billing_status"].as_str()),
+        (Some("completed"), Some("charged"))
+    );
+    assert_eq!(
+        error_of(app.post(&start).send().await.unwrap()).await.0,
+        400
+    );
+
+    cutout_server::deliver_due(&app.state).await;
+    let hooks = fx.hooks.lock().unwrap().clone();
+    let events: Vec<(String, Value)> = hooks
+        .iter()
+        .map(|(h, b)| {
+            let event = h["x-webhook-event"].to_str().unwrap().to_owned();
+            (event, serde_json::from_str(b).unwrap())
+        })
+        .collect();
+    let names: Vec<&str> = events.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(names, ["job.started", "job.completed"]);
+    assert_eq!(events[0].1["data"]["status"], "processing");
+    assert_eq!(events[1].1["data"]["id"], json!(id));
+    assert!(events[1].1["data"]["output_url"].is_string());
+
+    // A cancelled draft was never charged, so nothing is refunded.
+    let other = create(
+        &app,
+        json!({"video_id": up["video_id"], "auto_start": false}),
+    )
+    .await;
+    let cancel = format!("/v1/jobs/{}/cancel", other["id"].as_str().unwrap());
+    assert_eq!(app.post(&cancel).send().await.unwrap().status(), 200);
+    assert_eq!(app.balance().await, 98);
+}
+
+#[tokio::test]
+async fn job_creation_is_idempotent() {
+    let app = spawn_app(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let up = upload_clip(&app, dir.path(), 2).await;
+    let send = |body: Value| {
+        app.post("/v1/jobs")
+            .header("idempotency-key", "video-1")
+            .json(&body)
+            .send()
+    };
+    let body = json!({"video_id": up["video_id"], "model": "light"});
+    let first: Value = send(body.clone()).await.unwrap().json().await.unwrap();
+    let replay = send(body).await.unwrap();
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(replay.json::<Value>().await.unwrap()["id"], first["id"]);
+    assert_eq!(app.balance().await, 98, "charged once");
+    let other = send(json!({"video_id": up["video_id"], "model": "original"}))
+        .await
+        .unwrap();
+    let (status, code, _) = error_of(other).await;
+    assert!(status == 400 || status == 422, "{status} {code}");
+    assert_eq!(app.drain().await, 1, "one job");
+}
+
+#[tokio::test]
+async fn a_remote_video_url_is_fetched_probed_and_charged_by_the_worker() {
+    let fx = fixture().await;
+    let app = spawn_app(|c| c.video.max_duration_secs = 3.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut files = fx.files.lock().unwrap();
+        files.insert(
+            "clip.mp4".into(),
+            std::fs::read(clip(dir.path(), 2)).unwrap(),
+        );
+        files.insert(
+            "long.mp4".into(),
+            std::fs::read(clip(dir.path(), 5)).unwrap(),
+        );
+        files.insert("text.mp4".into(), b"not a video at all".to_vec());
+    }
+    let url = |name: &str| format!("{}/f/{name}", fx.base);
+    let r = create(
+        &app,
+        json!({"video_url": url("clip.mp4"), "model": "light", "output_format": "webm"}),
+    )
+    .await;
+    let id = r["id"].as_str().unwrap().to_owned();
+    let job = app.get_json(&format!("/v1/jobs/{id}")).await;
+    assert_eq!(
+        job["billing_status"], "pending",
+        "the cost is unknown before the probe"
+    );
+    assert_eq!(app.balance().await, 100);
+    assert_eq!(app.drain().await, 1);
+    let job = app.get_json(&format!("/v1/jobs/{id}")).await;
+    assert_eq!(
+        (
+            job["status"].as_str(),
+            job["billing_status"].as_str(),
+            job["credits"].as_i64()
+        ),
+        (Some("completed"), Some("charged"), Some(2)),
+        "{job}"
+    );
+    assert_eq!(app.balance().await, 98, "2 s of light");
+
+    // Bad remote files fail the job without a charge.
+    for (name, code) in [
+        ("text.mp4", "invalid_video"),
+        ("long.mp4", "limit_exceeded"),
+        ("missing.mp4", "fetch_http_error"),
+    ] {
+        let r = create(&app, json!({"video_url": url(name), "model": "light"})).await;
+        app.drain().await;
+        let job = app
+            .get_json(&format!("/v1/jobs/{}", r["id"].as_str().unwrap()))
+            .await;
+        assert_eq!(
+            (
+                job["status"].as_str(),
+                job["error"]["code"].as_str(),
+                job["billing_status"].as_str()
+            ),
+            (Some("failed"), Some(code), Some("not_charged")),
+            "{name}: {job}"
+        );
+    }
+    assert_eq!(app.balance().await, 98);
+    // Private addresses are refused at once.
+    for bad in ["http://169.254.169.254/latest/v.mp4", "file:///etc/passwd"] {
+        let r = app
+            .post("/v1/jobs")
+            .json(&json!({"video_url": bad}))
+            .send()
+            .await
+            .unwrap();
+        let (status, code, msg) = error_of(r).await;
+        assert_eq!((status, code.as_str()), (400, "invalid_request"), "{bad}");
+        assert!(msg.contains("video_url"), "{msg}");
+    }
+}

@@ -26,6 +26,8 @@ pub async fn repo_suite(repo: Arc<dyn Repo>) {
     assets_are_scoped_listed_and_patched(&*repo).await;
     conversions_replace_atomically(&*repo).await;
     videos_upload_list_and_cancel(&*repo).await;
+    drafts_start_once_and_cancel_free(&*repo).await;
+    late_charges_are_paid_once(&*repo).await;
 }
 
 pub(super) async fn account(repo: &dyn Repo, credits: i64) -> (Account, ApiKey) {
@@ -50,6 +52,7 @@ pub(super) fn new_job(acc: &Account, key: &ApiKey, cost: i64) -> NewJob {
         max_attempts: 2,
         cost,
         max_pending: 1000,
+        draft: false,
     }
 }
 
@@ -374,6 +377,14 @@ pub async fn blob_suite(blobs: Arc<dyn BlobStore>) {
     let key2 = BlobKey::parse("inputs/x.bin").unwrap();
     assert_eq!(blobs.put_file(&key2, &src).await.unwrap(), 100_000);
     assert_eq!(blobs.get(&key2).await.unwrap().unwrap().len(), 100_000);
+    let copy = dir.path().join("copy.bin");
+    assert_eq!(
+        blobs.get_to_file(&key2, &copy).await.unwrap(),
+        Some(100_000)
+    );
+    assert_eq!(std::fs::read(&copy).unwrap(), vec![7u8; 100_000]);
+    let missing = BlobKey::parse("inputs/missing.bin").unwrap();
+    assert_eq!(blobs.get_to_file(&missing, &copy).await.unwrap(), None);
     blobs.delete(&key).await.unwrap();
     blobs.delete(&key).await.unwrap();
     assert_eq!(blobs.get(&key).await.unwrap(), None);

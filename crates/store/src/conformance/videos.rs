@@ -83,3 +83,119 @@ pub async fn videos_upload_list_and_cancel(repo: &dyn Repo) {
     let events = repo.events(ids[0]).await.unwrap();
     assert_eq!(events.last().unwrap().cause, "cancelled");
 }
+
+/// A draft costs nothing until started; starting charges once; a cancelled draft refunds nothing.
+pub async fn drafts_start_once_and_cancel_free(repo: &dyn Repo) {
+    let (a, key) = account(repo, 5).await;
+    let (b, _) = account(repo, 0).await;
+    let balance = |id| async move { repo.get_account(id).await.unwrap().unwrap().balance };
+    let mut draft = new_job(&a, &key, 4);
+    draft.kind = "video_draft".into();
+    draft.draft = true;
+    let id = draft.id;
+    repo.create_job(draft, None).await.unwrap();
+    let job = repo.get_job(id).await.unwrap().unwrap();
+    assert_eq!((job.state, balance(a.id).await), (JobState::Draft, 5));
+    assert!(
+        repo.claim_next("w", &["video_draft"])
+            .await
+            .unwrap()
+            .is_none(),
+        "drafts are not claimable"
+    );
+    assert!(repo.start_job(b.id, id, "k", 100).await.unwrap().is_none());
+    assert!(matches!(
+        repo.start_job(a.id, id, "k", 0).await.unwrap(),
+        Some(Started::QueueFull)
+    ));
+    assert!(matches!(
+        repo.start_job(a.id, id, "k", 100).await.unwrap(),
+        Some(Started::Now(j)) if j.state == JobState::Queued
+    ));
+    assert_eq!(balance(a.id).await, 1);
+    assert!(matches!(
+        repo.start_job(a.id, id, "k", 100).await.unwrap(),
+        Some(Started::NotDraft(JobState::Queued))
+    ));
+    assert_eq!(balance(a.id).await, 1, "charged once");
+
+    let mut poor = new_job(&a, &key, 4);
+    poor.kind = "video".into();
+    poor.draft = true;
+    let poor_id = poor.id;
+    repo.create_job(poor, None).await.unwrap();
+    assert!(matches!(
+        repo.start_job(a.id, poor_id, "k", 100).await.unwrap(),
+        Some(Started::InsufficientCredits { balance: 1 })
+    ));
+    assert_eq!(
+        repo.cancel_job(a.id, poor_id, "k").await.unwrap(),
+        Some(Cancelled::Now)
+    );
+    assert_eq!(balance(a.id).await, 1, "a draft is never refunded");
+    let causes: Vec<String> = repo
+        .events(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.cause)
+        .collect();
+    assert_eq!(causes, ["created", "started"]);
+}
+
+/// A job whose cost is known only after its input is fetched pays once, whatever the attempts;
+/// `job.started` is queued once.
+pub async fn late_charges_are_paid_once(repo: &dyn Repo) {
+    let (a, key) = account(repo, 10).await;
+    let mut j = new_job(&a, &key, 0);
+    j.kind = "video_late".into();
+    let id = j.id;
+    repo.create_job(j, None).await.unwrap();
+    let balance = || async { repo.get_account(a.id).await.unwrap().unwrap().balance };
+    assert_eq!(
+        repo.charge_claimed(id, "w1", 3).await.unwrap(),
+        Charged::NotClaimed
+    );
+    let job = repo
+        .claim_next("w1", &["video_late"])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        repo.charge_claimed(id, "w1", 30).await.unwrap(),
+        Charged::InsufficientCredits { balance: 10 }
+    );
+    assert_eq!(
+        repo.charge_claimed(id, "w1", 3).await.unwrap(),
+        Charged::Now
+    );
+    assert_eq!(balance().await, 7);
+    assert_eq!(repo.get_job(id).await.unwrap().unwrap().cost, 3);
+    let hook = || NewDelivery {
+        event: "job.started".into(),
+        url: "https://example.com/hook".into(),
+        body: "{}".into(),
+    };
+    assert!(repo.enqueue_once(&job, hook()).await.unwrap());
+    assert!(!repo.enqueue_once(&job, hook()).await.unwrap());
+    // The worker dies; the next attempt finds the charge.
+    repo.requeue(id, "w1", now_ms(), "worker_lost", true)
+        .await
+        .unwrap();
+    repo.claim_next("w2", &["video_late"])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        repo.charge_claimed(id, "w2", 3).await.unwrap(),
+        Charged::Already
+    );
+    assert_eq!(balance().await, 7);
+    let failed = Finish::Failed {
+        code: "bad".into(),
+        message: "m".into(),
+        refund: true,
+    };
+    assert!(repo.finish(id, "w2", failed, vec![]).await.unwrap());
+    assert_eq!(balance().await, 10, "refunded what was charged");
+}

@@ -3,7 +3,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 use super::{parse_id, parse_json, SqliteRepo};
-use crate::ids::{now_ms, JobId, Millis};
+use crate::ids::{now_ms, AccountId, JobId, Millis};
 use crate::model::*;
 use crate::repo::JobRepo;
 use crate::StoreError;
@@ -66,10 +66,59 @@ pub(super) async fn event(
     Ok(())
 }
 
+/// Debits `cost` from the account and writes the job's charge line; `Ok(Err(balance))` when the
+/// balance is short (nothing written).
+pub(super) async fn charge(
+    conn: &mut SqliteConnection,
+    account: AccountId,
+    job: JobId,
+    cost: i64,
+) -> R<Result<(), i64>> {
+    let debited =
+        sqlx::query("UPDATE accounts SET balance = balance - ? WHERE id = ? AND balance >= ?")
+            .bind(cost)
+            .bind(account.to_string())
+            .bind(cost)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    if debited == 0 {
+        let balance: Option<i64> = sqlx::query_scalar("SELECT balance FROM accounts WHERE id = ?")
+            .bind(account.to_string())
+            .fetch_optional(&mut *conn)
+            .await?;
+        return Ok(Err(balance.unwrap_or(0)));
+    }
+    if cost > 0 {
+        sqlx::query(
+            "INSERT INTO ledger (account_id, delta, reason, job_id, created_at) VALUES (?, ?, 'charge', ?, ?)",
+        )
+        .bind(account.to_string())
+        .bind(-cost)
+        .bind(job.to_string())
+        .bind(now_ms())
+        .execute(conn)
+        .await?;
+    }
+    Ok(Ok(()))
+}
+
+/// What the job was actually charged (0 for a draft never started).
+pub(super) async fn charged(conn: &mut SqliteConnection, job: JobId) -> R<i64> {
+    let paid: Option<i64> =
+        sqlx::query_scalar("SELECT -delta FROM ledger WHERE job_id = ? AND reason = 'charge'")
+            .bind(job.to_string())
+            .fetch_optional(conn)
+            .await?;
+    Ok(paid.unwrap_or(0))
+}
+
 /// Gives a job's charge back, once: the ledger's unique (job, reason) index makes a second refund
-/// a no-op whatever path (worker, reaper, retry) gets there.
+/// a no-op whatever path (worker, reaper, retry) gets there. What was never charged (a draft) is
+/// not refunded.
 pub(super) async fn refund(conn: &mut SqliteConnection, job: &Job) -> R<()> {
-    if job.cost <= 0 {
+    let paid = charged(&mut *conn, job.id).await?;
+    if paid <= 0 {
         return Ok(());
     }
     let inserted = sqlx::query(
@@ -77,7 +126,7 @@ pub(super) async fn refund(conn: &mut SqliteConnection, job: &Job) -> R<()> {
          ON CONFLICT DO NOTHING",
     )
     .bind(job.account.to_string())
-    .bind(job.cost)
+    .bind(paid)
     .bind(job.id.to_string())
     .bind(now_ms())
     .execute(&mut *conn)
@@ -85,7 +134,7 @@ pub(super) async fn refund(conn: &mut SqliteConnection, job: &Job) -> R<()> {
     .rows_affected();
     if inserted == 1 {
         sqlx::query("UPDATE accounts SET balance = balance + ? WHERE id = ?")
-            .bind(job.cost)
+            .bind(paid)
             .bind(job.account.to_string())
             .execute(conn)
             .await?;
@@ -102,7 +151,7 @@ pub(super) async fn load(conn: &mut SqliteConnection, id: JobId) -> R<Option<Job
     row.as_ref().map(job_from_row).transpose()
 }
 
-async fn insert_deliveries(
+pub(super) async fn insert_deliveries(
     conn: &mut SqliteConnection,
     job: &Job,
     deliveries: Vec<NewDelivery>,
@@ -126,6 +175,15 @@ async fn insert_deliveries(
     Ok(())
 }
 
+/// Jobs that hold a queue slot.
+pub(super) async fn pending_count(conn: &mut SqliteConnection) -> R<u64> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')")
+            .fetch_one(conn)
+            .await?;
+    Ok(n as u64)
+}
+
 impl SqliteRepo {
     async fn insert_job(&self, job: NewJob, idem: Option<IdemRecord>) -> R<CreateOutcome> {
         let mut tx = self.write().await?;
@@ -138,47 +196,23 @@ impl SqliteRepo {
                 });
             }
         }
-        let pending: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')")
-                .fetch_one(&mut *tx)
-                .await?;
-        if pending as u64 >= job.max_pending {
-            return Ok(CreateOutcome::QueueFull);
-        }
         let now = now_ms();
-        let debited =
-            sqlx::query("UPDATE accounts SET balance = balance - ? WHERE id = ? AND balance >= ?")
-                .bind(job.cost)
-                .bind(job.account.to_string())
-                .bind(job.cost)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        if debited == 0 {
-            let balance: Option<i64> =
-                sqlx::query_scalar("SELECT balance FROM accounts WHERE id = ?")
-                    .bind(job.account.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            return Ok(CreateOutcome::InsufficientCredits {
-                balance: balance.unwrap_or(0),
-            });
-        }
-        if job.cost > 0 {
-            sqlx::query(
-                "INSERT INTO ledger (account_id, delta, reason, job_id, created_at) VALUES (?, ?, 'charge', ?, ?)",
-            )
-            .bind(job.account.to_string())
-            .bind(-job.cost)
-            .bind(job.id.to_string())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
+        // A draft reserves nothing and takes no queue slot until it is started.
+        let state = if job.draft {
+            JobState::Draft
+        } else {
+            if pending_count(&mut tx).await? >= job.max_pending {
+                return Ok(CreateOutcome::QueueFull);
+            }
+            if let Err(balance) = charge(&mut tx, job.account, job.id, job.cost).await? {
+                return Ok(CreateOutcome::InsufficientCredits { balance });
+            }
+            JobState::Queued
+        };
         sqlx::query(
             "INSERT INTO jobs (id, account_id, key_id, kind, mode, spec, input_key, state, status, \
              max_attempts, run_after, cost, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 'queued', ?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(job.id.to_string())
         .bind(job.account.to_string())
@@ -187,6 +221,8 @@ impl SqliteRepo {
         .bind(&job.mode)
         .bind(job.spec.to_string())
         .bind(&job.input_key)
+        .bind(state.as_str())
+        .bind(state.as_str())
         .bind(job.max_attempts.max(1) as i64)
         .bind(now)
         .bind(job.cost)
@@ -194,7 +230,7 @@ impl SqliteRepo {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        event(&mut tx, job.id, None, JobState::Queued, "api", "created").await?;
+        event(&mut tx, job.id, None, state, "api", "created").await?;
         if let Some(rec) = idem {
             super::misc::idem_insert(&mut tx, &rec).await?;
         }
@@ -443,11 +479,8 @@ impl JobRepo for SqliteRepo {
     }
 
     async fn pending_count(&self) -> R<u64> {
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')")
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(n as u64)
+        let mut conn = self.pool.acquire().await?;
+        pending_count(&mut conn).await
     }
 
     async fn count_by_state(&self) -> R<Vec<(JobState, u64)>> {

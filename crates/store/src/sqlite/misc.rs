@@ -203,4 +203,21 @@ impl WebhookRepo for SqliteRepo {
                 .await?,
         )
     }
+
+    async fn enqueue_once(&self, job: &Job, delivery: NewDelivery) -> R<bool> {
+        let mut tx = self.write().await?;
+        let seen: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM webhook_deliveries WHERE job_id = ? AND event = ?",
+        )
+        .bind(job.id.to_string())
+        .bind(&delivery.event)
+        .fetch_one(&mut *tx)
+        .await?;
+        if seen > 0 {
+            return Ok(false);
+        }
+        super::jobs::insert_deliveries(&mut tx, job, vec![delivery]).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
 }

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::jobs::{event, job_from_row, load, refund, JOB_COLUMNS};
+use super::jobs::{charge, charged, event, job_from_row, load, pending_count, refund, JOB_COLUMNS};
 use super::{parse_json, SqliteRepo};
 use crate::ids::{now_ms, AccountId, JobId, VideoId};
 use crate::model::*;
@@ -109,5 +109,75 @@ impl VideoRepo for SqliteRepo {
         .await?;
         tx.commit().await?;
         Ok(Some(Cancelled::Now))
+    }
+
+    async fn start_job(
+        &self,
+        account: AccountId,
+        id: JobId,
+        actor: &str,
+        max_pending: u64,
+    ) -> R<Option<Started>> {
+        let mut tx = self.write().await?;
+        let Some(job) = load(&mut tx, id).await?.filter(|j| j.account == account) else {
+            return Ok(None);
+        };
+        if job.state != JobState::Draft {
+            return Ok(Some(Started::NotDraft(job.state)));
+        }
+        if pending_count(&mut tx).await? >= max_pending {
+            return Ok(Some(Started::QueueFull));
+        }
+        if let Err(balance) = charge(&mut tx, account, id, job.cost).await? {
+            return Ok(Some(Started::InsufficientCredits { balance }));
+        }
+        let now = now_ms();
+        sqlx::query(
+            "UPDATE jobs SET state = 'queued', status = 'queued', run_after = ?, updated_at = ? \
+             WHERE id = ?",
+        )
+        .bind(now)
+        .bind(now)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        event(
+            &mut tx,
+            id,
+            Some(JobState::Draft),
+            JobState::Queued,
+            actor,
+            "started",
+        )
+        .await?;
+        let job = load(&mut tx, id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("job vanished".into()))?;
+        tx.commit().await?;
+        Ok(Some(Started::Now(Box::new(job))))
+    }
+
+    async fn charge_claimed(&self, id: JobId, worker: &str, cost: i64) -> R<Charged> {
+        let mut tx = self.write().await?;
+        let Some(job) = load(&mut tx, id)
+            .await?
+            .filter(|j| j.state == JobState::Running && j.claimed_by.as_deref() == Some(worker))
+        else {
+            return Ok(Charged::NotClaimed);
+        };
+        if charged(&mut tx, id).await? > 0 {
+            return Ok(Charged::Already);
+        }
+        if let Err(balance) = charge(&mut tx, job.account, id, cost).await? {
+            return Ok(Charged::InsufficientCredits { balance });
+        }
+        sqlx::query("UPDATE jobs SET cost = ?, updated_at = ? WHERE id = ?")
+            .bind(cost)
+            .bind(now_ms())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Charged::Now)
     }
 }
