@@ -13,6 +13,11 @@ use crate::Mask;
 pub struct TemporalOptions {
     /// Turn the blending off to get the raw per-frame masks.
     pub enabled: bool,
+    /// Before blending, replace each raw mask by the per-pixel median of itself and its two
+    /// neighbours in time (a one-frame lookahead, see [`MedianWindow`]). A flip the model makes
+    /// for a single frame disappears, while a real change (monotonic over the three frames)
+    /// passes unchanged and without lag. Default on.
+    pub median: bool,
     /// The new mask's weight where the image did not change (0-1). Lower is steadier but slower
     /// to follow changes the model makes without motion. Default 0.1.
     pub still_weight: f32,
@@ -33,6 +38,7 @@ impl Default for TemporalOptions {
     fn default() -> Self {
         Self {
             enabled: true,
+            median: true,
             still_weight: 0.1,
             motion_threshold: 0.3,
             change_threshold: 0.6,
@@ -91,6 +97,58 @@ fn blend(
             w * r + (1.0 - w) * p
         })
         .collect()
+}
+
+/// Delays frames by one so each raw mask can be replaced by the per-pixel median of the previous,
+/// current and next raw masks (see [`TemporalOptions::median`]). Push frames in order; each push
+/// returns the frame before it, with its filtered mask; [`MedianWindow::finish`] returns the last.
+pub struct MedianWindow<F> {
+    prev: Option<Mask>,
+    current: Option<(F, Mask)>,
+}
+
+impl<F> Default for MedianWindow<F> {
+    fn default() -> Self {
+        Self {
+            prev: None,
+            current: None,
+        }
+    }
+}
+
+impl<F> MedianWindow<F> {
+    pub fn push(&mut self, frame: F, mask: Mask) -> Option<(F, Mask)> {
+        let out = self.current.take().map(|(f, cur)| {
+            let filtered = median3(self.prev.as_ref().unwrap_or(&cur), &cur, &mask);
+            self.prev = Some(cur);
+            (f, filtered)
+        });
+        self.current = Some((frame, mask));
+        out
+    }
+
+    /// The last frame, whose next neighbour is itself.
+    pub fn finish(&mut self) -> Option<(F, Mask)> {
+        let (f, cur) = self.current.take()?;
+        let filtered = median3(self.prev.as_ref().unwrap_or(&cur), &cur, &cur);
+        Some((f, filtered))
+    }
+}
+
+/// Per-pixel median of three masks; masks of another size than `cur` are ignored.
+fn median3(a: &Mask, cur: &Mask, b: &Mask) -> Mask {
+    let same = |m: &Mask| (m.width(), m.height()) == (cur.width(), cur.height());
+    if !same(a) || !same(b) {
+        return cur.clone();
+    }
+    let data = a
+        .data()
+        .iter()
+        .zip(cur.data())
+        .zip(b.data())
+        .map(|((&x, &y), &z)| x.max(y).min(x.min(y).max(z)))
+        .collect();
+    Mask::new(cur.width(), cur.height(), data).unwrap_or_else(|| cur.clone())
 }
 
 /// Steepens the alpha of a refined frame around 0.5 by `contrast` (see
@@ -177,6 +235,19 @@ mod tests {
         steepen_alpha(&mut f, 3.0);
         let a: Vec<u8> = f.pixels().map(|p| p[3]).collect();
         assert_eq!(a, [0, 45, 129, 255]);
+    }
+
+    #[test]
+    fn the_median_drops_single_frame_flips_and_keeps_real_changes() {
+        let mut w = MedianWindow::default();
+        let mut out = Vec::new();
+        // A flip at frame 1, then a real change from frame 4 on.
+        for (i, v) in [0u8, 255, 0, 0, 200, 200].into_iter().enumerate() {
+            out.extend(w.push(i, mask(v)));
+        }
+        out.extend(w.finish());
+        let got: Vec<(usize, u8)> = out.iter().map(|(i, m)| (*i, m.data()[0])).collect();
+        assert_eq!(got, [(0, 0), (1, 0), (2, 0), (3, 0), (4, 200), (5, 200)]);
     }
 
     #[test]

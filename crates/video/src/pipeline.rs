@@ -6,10 +6,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use cutout_core::refine::refine;
-use cutout_core::temporal::steepen_alpha;
+use cutout_core::temporal::{steepen_alpha, MedianWindow};
 use cutout_core::{
-    compose, Background, ComposeOptions, RefineOptions, Rgba, Segmenter, Stabilizer,
-    TemporalOptions,
+    compose, Background, ComposeOptions, Mask, RefineOptions, Rgba, RgbaImage, Segmenter,
+    Stabilizer, TemporalOptions,
 };
 use serde::{Deserialize, Serialize};
 
@@ -114,7 +114,13 @@ pub fn process_video(
         (None, false) => Some(Rgba([255, 255, 255, 255])),
         (None, true) => None,
     };
-    let mut stabilizer = Stabilizer::new(opts.temporal);
+    let mut post = Post {
+        stabilizer: Stabilizer::new(opts.temporal),
+        sink: &mut sink,
+        background,
+        opts,
+        total: info.expected_frames(),
+    };
     let mut s = VideoSummary {
         width: w,
         height: h,
@@ -123,7 +129,8 @@ pub fn process_video(
         audio: info.has_audio && opts.format.has_audio(),
         ..Default::default()
     };
-    let total = info.expected_frames();
+    let mut window = MedianWindow::default();
+    let lookahead = opts.temporal.enabled && opts.temporal.median;
     loop {
         if Instant::now() > deadline {
             return Err(MediaError::Timeout {
@@ -132,7 +139,7 @@ pub fn process_video(
             });
         }
         let t = Instant::now();
-        let Some(mut frame) = reader.next_frame()? else {
+        let Some(frame) = reader.next_frame()? else {
             break;
         };
         s.decode_ms += ms(t);
@@ -141,30 +148,16 @@ pub fn process_video(
             .segment(&frame)
             .map_err(cutout_core::CutoutError::from)?;
         s.inference_ms += ms(t);
-        let t = Instant::now();
-        let mask = stabilizer.apply(&frame, &seg.mask);
-        refine(&mut frame, &mask, &opts.refine);
-        if opts.temporal.enabled {
-            steepen_alpha(&mut frame, opts.temporal.edge_contrast);
-        }
-        let frame = match background {
-            Some(c) => compose::compose(
-                frame,
-                &ComposeOptions {
-                    background: Background::Color(c),
-                    ..Default::default()
-                },
-            ),
-            None => frame,
+        let ready = match lookahead {
+            true => window.push(frame, seg.mask),
+            false => Some((frame, seg.mask)),
         };
-        s.post_ms += ms(t);
-        let t = Instant::now();
-        sink.write(&frame)?;
-        s.encode_ms += ms(t);
-        s.frames += 1;
-        if !progress(s.frames, total.max(s.frames)) {
-            return Err(MediaError::Cancelled);
+        if let Some((frame, mask)) = ready {
+            post.emit(frame, &mask, &mut s, progress)?;
         }
+    }
+    if let Some((frame, mask)) = window.finish() {
+        post.emit(frame, &mask, &mut s, progress)?;
     }
     if s.frames == 0 {
         return Err(MediaError::Invalid(
@@ -177,6 +170,51 @@ pub fn process_video(
     s.encode_ms += ms(t);
     s.total_ms = ms(started);
     Ok(s)
+}
+
+/// Everything after inference for one frame: stabilise, refine, compose, encode, report.
+struct Post<'a> {
+    stabilizer: Stabilizer,
+    sink: &'a mut FrameSink,
+    background: Option<Rgba<u8>>,
+    opts: &'a VideoOptions,
+    total: u64,
+}
+
+impl Post<'_> {
+    fn emit(
+        &mut self,
+        mut frame: RgbaImage,
+        raw: &Mask,
+        s: &mut VideoSummary,
+        progress: &mut dyn FnMut(u64, u64) -> bool,
+    ) -> Result<(), MediaError> {
+        let t = Instant::now();
+        let mask = self.stabilizer.apply(&frame, raw);
+        refine(&mut frame, &mask, &self.opts.refine);
+        if self.opts.temporal.enabled {
+            steepen_alpha(&mut frame, self.opts.temporal.edge_contrast);
+        }
+        let frame = match self.background {
+            Some(c) => compose::compose(
+                frame,
+                &ComposeOptions {
+                    background: Background::Color(c),
+                    ..Default::default()
+                },
+            ),
+            None => frame,
+        };
+        s.post_ms += ms(t);
+        let t = Instant::now();
+        self.sink.write(&frame)?;
+        s.encode_ms += ms(t);
+        s.frames += 1;
+        if !progress(s.frames, self.total.max(s.frames)) {
+            return Err(MediaError::Cancelled);
+        }
+        Ok(())
+    }
 }
 
 fn ms(t: Instant) -> u64 {

@@ -115,12 +115,16 @@ fn run(
     .unwrap()
 }
 
-/// The defaults, or `CUTOUT_TEMPORAL=still,motion,change,contrast` to try other settings.
+/// The defaults, or `CUTOUT_TEMPORAL=still,motion,change,contrast` (and `CUTOUT_TEMPORAL_MEDIAN=0`)
+/// to try other settings.
 fn temporal_options(enabled: bool) -> TemporalOptions {
     let mut t = TemporalOptions {
         enabled,
         ..Default::default()
     };
+    if std::env::var("CUTOUT_TEMPORAL_MEDIAN").is_ok_and(|v| v == "0") {
+        t.median = false;
+    }
     if let Ok(v) = std::env::var("CUTOUT_TEMPORAL") {
         let p: Vec<f32> = v.split(',').filter_map(|x| x.parse().ok()).collect();
         if let [still, motion, change, contrast] = p[..] {
