@@ -1,5 +1,5 @@
 # Shortcuts; each target is a script that installs what it needs first.
-.PHONY: run test eval bench load video-bench
+.PHONY: run test eval bench load video-bench video-eval
 run:
 	./scripts/run.sh
 test:
@@ -12,3 +12,6 @@ load:
 	./scripts/load.sh
 video-bench:
 	./scripts/video-bench.sh
+
+video-eval:
+	./scripts/video-eval.sh

@@ -25,6 +25,14 @@ pub struct VideoJobSpec {
     pub webhook_url: Option<String>,
     #[serde(default)]
     pub request_id: Option<String>,
+    /// Cutout's extension `temporal_smoothing` (default true): `false` gives the model's raw
+    /// per-frame masks, e.g. to compare.
+    #[serde(default = "yes")]
+    pub stabilize: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The API's model names and what runs them; `pro` is the best installed image model.
@@ -118,6 +126,11 @@ pub fn parse(
     let engine = engine_for(&model, installed).ok_or_else(|| {
         format!("model must be one of original, light, pro, human (installed); got {model:?}")
     })?;
+    let stabilize = match body.get("temporal_smoothing") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err("temporal_smoothing must be true or false".into()),
+    };
     let webhook_url = s("webhook_url")
         .filter(|u| !u.is_empty())
         .map(str::to_owned);
@@ -131,6 +144,7 @@ pub fn parse(
         engine,
         webhook_url,
         request_id: None,
+        stabilize,
     })
 }
 
@@ -201,6 +215,9 @@ mod tests {
         assert!(run(json!({"bg_type": "custom", "bg_color": [1, 2]}))
             .unwrap_err()
             .contains("bg_color"));
+        assert!(run(json!({"temporal_smoothing": "no"}))
+            .unwrap_err()
+            .contains("temporal_smoothing"));
         assert!(run(json!({"model": "turbo"}))
             .unwrap_err()
             .contains("model"));

@@ -10,6 +10,9 @@ use std::process::Command;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+
+#[path = "video/service.rs"]
+mod service;
 use cutout_core::{SegmenterProvider, TemporalOptions};
 use cutout_infer::{OrtProvider, PoolConfig};
 use cutout_video::{probe, process_video, Tools, VideoFormat, VideoOptions, VideoSummary};
@@ -28,6 +31,23 @@ enum Cmd {
         #[arg(long, default_value = "u2netp,u2net")]
         models: String,
         #[arg(long, default_value = "out/video-eval")]
+        out: PathBuf,
+        #[arg(long, default_value = "python3")]
+        python: String,
+    },
+    /// The same measurement through a running `cutout serve`: upload, jobs with
+    /// `temporal_smoothing` false and true, download the PNG sequences, score.
+    Service {
+        #[arg(long)]
+        url: String,
+        #[arg(long, env = "CUTOUT_KEY")]
+        key: String,
+        #[arg(long, default_value = "../shared/eval")]
+        set: PathBuf,
+        /// The API's model names.
+        #[arg(long, default_value = "light,original")]
+        models: String,
+        #[arg(long, default_value = "out/video-service-eval")]
         out: PathBuf,
         #[arg(long, default_value = "python3")]
         python: String,
@@ -139,6 +159,32 @@ fn temporal_options(enabled: bool) -> TemporalOptions {
     t
 }
 
+fn print_header() {
+    println!("| model | pipeline | mIoU | MAE | BF@3px | flicker |");
+    println!("|---|---|---|---|---|---|");
+}
+
+/// Scores the frame-by-frame and the stabilised PNG sequences and prints their rows.
+fn report(model: &str, zips: &[PathBuf; 2], set: &Path, python: &str) {
+    let mut flicker = [0.0; 2];
+    for (i, name) in ["frame by frame", "stabilised"].into_iter().enumerate() {
+        let pred = zips[i].with_extension("");
+        alphas(&zips[i], &pred);
+        let s = score(python, set, &pred);
+        flicker[i] = s["flicker"].as_f64().unwrap();
+        let m = |k: &str| s[k].as_f64().unwrap();
+        println!(
+            "| {model} | {name} | {:.4} | {:.4} | {:.4} | {:.5} |",
+            m("iou"),
+            m("mae"),
+            m("bf"),
+            flicker[i]
+        );
+    }
+    let reduction = 100.0 * (1.0 - flicker[1] / flicker[0]);
+    println!("| {model} | flicker reduction | | | | {reduction:.1} % |");
+}
+
 /// Unzips the PNG frames' alpha into `dir/video/blackswan/00000.png ...` for the scorer.
 fn alphas(zip_path: &Path, dir: &Path) {
     let target = dir.join("video/blackswan");
@@ -195,41 +241,38 @@ fn main() {
         } => {
             std::fs::create_dir_all(&out).unwrap();
             let input = clip_mp4(&set, &out, 0, 0);
-            println!("| model | pipeline | mIoU | MAE | BF@3px | flicker |");
-            println!("|---|---|---|---|---|---|");
+            print_header();
             for model in models.split(',') {
-                let mut flicker = [0.0; 2];
-                for (i, temporal) in [false, true].into_iter().enumerate() {
-                    let name = if temporal {
-                        "stabilised"
-                    } else {
-                        "frame by frame"
-                    };
+                let zips = [false, true].map(|temporal| {
                     let zip = out.join(format!("{model}-{temporal}.zip"));
-                    run(
-                        &provider,
-                        model,
-                        &input,
-                        &zip,
-                        VideoFormat::PngSequence,
-                        temporal,
-                    );
-                    let pred = out.join(format!("{model}-{temporal}"));
-                    alphas(&zip, &pred);
-                    let s = score(&python, &set, &pred);
-                    flicker[i] = s["flicker"].as_f64().unwrap();
-                    println!(
-                        "| {model} | {name} | {:.4} | {:.4} | {:.4} | {:.5} |",
-                        s["iou"].as_f64().unwrap(),
-                        s["mae"].as_f64().unwrap(),
-                        s["bf"].as_f64().unwrap(),
-                        flicker[i]
-                    );
-                }
-                println!(
-                    "| {model} | flicker reduction | | | | {:.1} % |",
-                    100.0 * (1.0 - flicker[1] / flicker[0])
-                );
+                    let fmt = VideoFormat::PngSequence;
+                    run(&provider, model, &input, &zip, fmt, temporal);
+                    zip
+                });
+                report(model, &zips, &set, &python);
+            }
+        }
+        Cmd::Service {
+            url,
+            key,
+            set,
+            models,
+            out,
+            python,
+        } => {
+            std::fs::create_dir_all(&out).unwrap();
+            let input = clip_mp4(&set, &out, 0, 0);
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            let client = service::Client::new(&url, &key);
+            let video_url = rt.block_on(client.upload(&input));
+            print_header();
+            for model in models.split(',') {
+                let zips = [false, true].map(|smoothing| {
+                    let zip = out.join(format!("{model}-{smoothing}.zip"));
+                    rt.block_on(client.png_sequence(&video_url, model, smoothing, &zip));
+                    zip
+                });
+                report(model, &zips, &set, &python);
             }
         }
         Cmd::Speed {

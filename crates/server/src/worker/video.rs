@@ -54,11 +54,12 @@ pub async fn run(state: &AppState, job: &Job, worker: &str) -> Result<Value, Job
     );
     let provider = Arc::clone(&state.segmenters);
     let tools = state.config.video.tools();
-    let opts = VideoOptions {
+    let mut opts = VideoOptions {
         format: spec.output_format,
         background: spec.background.map(|[r, g, b]| Rgba([r, g, b, 255])),
         ..state.config.video.limits()
     };
+    opts.temporal.enabled = spec.stabilize;
     let (inp, out, eng) = (input.clone(), output.clone(), spec.engine.clone());
     let (d, st) = (done.clone(), stop.clone());
     let result = tokio::task::spawn_blocking(move || {
