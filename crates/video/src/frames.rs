@@ -9,6 +9,7 @@ use std::time::Instant;
 use cutout_core::{encode, EncodeOptions, OutputFormat, RgbaImage};
 
 use crate::format::VideoFormat;
+use crate::mkv::MkvWriter;
 use crate::tools::{Guard, MediaError, Tools};
 
 /// Keeps the last 8 KiB of a child's stderr, read on a thread so a chatty child never blocks.
@@ -108,13 +109,46 @@ impl FrameReader {
 pub enum FrameSink {
     Ffmpeg {
         guard: Guard,
-        input: Option<ChildStdin>,
+        input: Option<Input>,
         tail: Option<JoinHandle<String>>,
     },
     Zip {
         zip: Box<zip::ZipWriter<std::fs::File>>,
         count: u64,
     },
+}
+
+/// The encoder's stdin: raw frames evenly spaced at the frame rate, or Matroska frames carrying
+/// the source's own times (variable frame rate).
+pub enum Input {
+    Raw(ChildStdin),
+    Timed {
+        mkv: MkvWriter<ChildStdin>,
+        times: Vec<f64>,
+        next: usize,
+        step: f64,
+    },
+}
+
+impl Input {
+    fn write(&mut self, frame: &RgbaImage) -> std::io::Result<()> {
+        match self {
+            Self::Raw(pipe) => pipe.write_all(frame.as_raw()),
+            Self::Timed {
+                mkv,
+                times,
+                next,
+                step,
+            } => {
+                // More frames than packets (should not happen): continue at the average rate.
+                let last = times.last().copied().unwrap_or(0.0);
+                let extra = (*next + 1).saturating_sub(times.len()) as f64;
+                let t = times.get(*next).copied().unwrap_or(last + extra * *step);
+                *next += 1;
+                mkv.frame(t, frame.as_raw())
+            }
+        }
+    }
 }
 
 /// What an encoder needs to know about the stream.
@@ -126,6 +160,8 @@ pub struct EncodeSpec<'a> {
     pub fps_den: u32,
     /// The source, whose audio is copied when the format can carry it.
     pub audio_from: Option<&'a Path>,
+    /// Each frame's time, for a variable frame rate source; `None`: evenly spaced.
+    pub times: Option<Vec<f64>>,
 }
 
 impl FrameSink {
@@ -138,14 +174,17 @@ impl FrameSink {
             });
         }
         let mut cmd = Command::new(&tools.ffmpeg);
-        cmd.args([
-            "-v", "error", "-nostdin", "-y", "-f", "rawvideo", "-pix_fmt", "rgba",
-        ])
-        .arg("-s")
-        .arg(format!("{}x{}", spec.width, spec.height))
-        .arg("-framerate")
-        .arg(format!("{}/{}", spec.fps_num, spec.fps_den))
-        .args(["-i", "-"]);
+        cmd.args(["-v", "error", "-nostdin", "-y"]);
+        if spec.times.is_some() {
+            cmd.args(["-f", "matroska", "-i", "-"]);
+        } else {
+            cmd.args(["-f", "rawvideo", "-pix_fmt", "rgba"])
+                .arg("-s")
+                .arg(format!("{}x{}", spec.width, spec.height))
+                .arg("-framerate")
+                .arg(format!("{}/{}", spec.fps_num, spec.fps_den))
+                .args(["-i", "-"]);
+        }
         let audio = spec.audio_from.filter(|_| spec.format.has_audio());
         if let Some(src) = audio {
             cmd.arg("-i")
@@ -164,30 +203,48 @@ impl FrameSink {
             // 4:2:0 needs even sizes: drop the last row/column rather than rescale.
             cmd.args(["-vf", "crop=trunc(iw/2)*2:trunc(ih/2)*2"]);
         }
+        if spec.times.is_some() {
+            // Keep every frame at its own time: no duplicates or drops to fit a constant rate.
+            cmd.args(["-fps_mode", "passthrough"]);
+        }
         cmd.args(["-f", spec.format.muxer()])
             .arg(output)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut guard = Guard::spawn("ffmpeg", &mut cmd)?;
-        let input = guard.child.stdin.take();
+        let stdin = guard.child.stdin.take();
         let tail = stderr_tail(&mut guard);
+        let input = match (stdin, &spec.times) {
+            (Some(pipe), Some(times)) => Some(Input::Timed {
+                // A failed header write means the encoder died; `finish` reports why.
+                mkv: MkvWriter::start(pipe, spec.width, spec.height)?,
+                times: times.clone(),
+                next: 0,
+                step: spec.fps_den as f64 / spec.fps_num.max(1) as f64,
+            }),
+            (Some(pipe), None) => Some(Input::Raw(pipe)),
+            (None, _) => None,
+        };
         Ok(Self::Ffmpeg { guard, input, tail })
     }
 
     pub fn write(&mut self, frame: &RgbaImage) -> Result<(), MediaError> {
         match self {
-            Self::Ffmpeg { input, .. } => {
+            Self::Ffmpeg { input, tail, .. } => {
                 let pipe = input.as_mut().ok_or_else(|| MediaError::Failed {
                     tool: "ffmpeg",
                     message: "the encoder's input is closed".into(),
                 })?;
-                // A broken pipe means the encoder died; `finish` reports why.
-                pipe.write_all(frame.as_raw())
-                    .map_err(|e| MediaError::Failed {
+                // A broken pipe means the encoder exited: its stderr says why.
+                pipe.write(frame).map_err(|e| {
+                    *input = None;
+                    let why = tail.take().and_then(|t| t.join().ok()).unwrap_or_default();
+                    MediaError::Failed {
                         tool: "ffmpeg",
-                        message: format!("the encoder stopped reading: {e}"),
-                    })
+                        message: format!("the encoder stopped reading ({e}): {why}"),
+                    }
+                })
             }
             Self::Zip { zip, count } => {
                 *count += 1;

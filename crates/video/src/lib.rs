@@ -7,6 +7,7 @@
 
 pub mod format;
 mod frames;
+mod mkv;
 pub mod pipeline;
 pub mod probe;
 pub mod tools;

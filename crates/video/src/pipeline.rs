@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::format::VideoFormat;
 use crate::frames::{EncodeSpec, FrameReader, FrameSink};
-use crate::probe::VideoInfo;
+use crate::probe::{variable_frame_times, VideoInfo};
 use crate::tools::{MediaError, Tools};
 
 /// Explicit options; limits are checked against the probe before any frame is decoded.
@@ -107,6 +107,10 @@ pub fn process_video(
         fps_num: info.fps_num,
         fps_den: info.fps_den,
         audio_from: info.has_audio.then_some(input),
+        times: match opts.format {
+            VideoFormat::PngSequence => None,
+            _ => variable_frame_times(tools, input, info)?,
+        },
     };
     let mut sink = FrameSink::open(tools, output, &spec)?;
     let background = match (opts.background, opts.format.has_alpha()) {

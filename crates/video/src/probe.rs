@@ -103,6 +103,48 @@ pub fn probe(tools: &Tools, path: &Path) -> Result<VideoInfo, MediaError> {
     }
 }
 
+/// The presentation times (seconds from the first frame) of a variable frame rate video, read
+/// from its packets (no decoding). `None` when every frame sits within half a frame of the
+/// average rate's grid: even spacing is then exact and the plain raw pipe is used.
+pub fn variable_frame_times(
+    tools: &Tools,
+    path: &Path,
+    info: &VideoInfo,
+) -> Result<Option<Vec<f64>>, MediaError> {
+    let out = tools.output(
+        "ffprobe",
+        Command::new(&tools.ffprobe)
+            .args(["-v", "error", "-select_streams", "v:0"])
+            .args(["-show_entries", "packet=pts_time,flags", "-of", "csv=p=0"])
+            .arg(path),
+        tools.probe_timeout,
+    )?;
+    Ok(uneven_times(&String::from_utf8_lossy(&out), info.fps()))
+}
+
+/// Parses `pts_time,flags` lines: packets the demuxer marks as discarded (`D`, edit lists) are
+/// not shown, so they are skipped; the rest, sorted, are the frames' times.
+fn uneven_times(csv: &str, fps: f64) -> Option<Vec<f64>> {
+    let mut times: Vec<f64> = csv
+        .lines()
+        .filter_map(|l| {
+            let (t, flags) = l.trim().split_once(',').unwrap_or((l.trim(), ""));
+            (!flags.contains('D'))
+                .then(|| t.parse::<f64>().ok())
+                .flatten()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times.dedup();
+    let (first, step) = (*times.first()?, 1.0 / fps.max(1e-3));
+    times.iter_mut().for_each(|t| *t -= first);
+    let even = times
+        .iter()
+        .enumerate()
+        .all(|(i, t)| (t - i as f64 * step).abs() <= step / 2.0);
+    (!even && times.len() > 1).then_some(times)
+}
+
 /// Reduces ffprobe's JSON.
 pub fn parse(json: &[u8]) -> Result<VideoInfo, MediaError> {
     let raw: Raw = serde_json::from_slice(json)
@@ -179,6 +221,19 @@ mod tests {
          "side_data_list":[{"side_data_type":"Display Matrix","rotation":-90}]},
         {"codec_type":"audio","codec_name":"aac"}],
       "format":{"format_name":"mov,mp4,m4a,3gp,3g2,mj2","duration":"10.02"}}"#;
+
+    #[test]
+    fn only_uneven_timing_counts_as_variable() {
+        let even = "0.0,K_\n0.0667,__\n0.1333,__\n0.2,__\n";
+        assert_eq!(uneven_times(even, 15.0), None);
+        // Out of order (B-frames) and with a discarded priming packet: still even.
+        let reordered = "-0.0667,_D\n0.1333,__\n0.0,K_\n0.0667,__\n";
+        assert_eq!(uneven_times(reordered, 15.0), None);
+        let vfr = "1.0,K_\n1.1,__\n1.5,__\n1.55,__\n";
+        let t = uneven_times(vfr, 10.0).unwrap();
+        let rounded: Vec<i64> = t.iter().map(|x| (x * 1000.0).round() as i64).collect();
+        assert_eq!(rounded, [0, 100, 500, 550]);
+    }
 
     #[test]
     fn reads_size_rate_rotation_and_audio() {

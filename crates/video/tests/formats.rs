@@ -232,3 +232,94 @@ fn limits_and_garbage_are_refused_before_decoding() {
     .unwrap_err();
     assert_eq!(e.code(), "cancelled");
 }
+
+/// A variable frame rate clip: 1 s at 10 fps then 1 s at 30 fps, with a tone throughout (phones
+/// record like this when the light changes).
+fn vfr_clip(dir: &Path) -> PathBuf {
+    let out = dir.join("vfr.mp4");
+    let ok = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc=size=160x120:rate=30:duration=2")
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=2"])
+        // Keep every third frame of the first second: 10 fps there, 30 fps after.
+        .args(["-vf", "select='gte(t,1)+not(mod(n,3))'", "-fps_mode", "vfr"])
+        .args([
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    out
+}
+
+/// The video stream's frame times, sorted, in milliseconds from the first.
+fn frame_times_ms(path: &Path) -> Vec<i64> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
+        .args(["frame=best_effort_timestamp_time", "-of", "csv=p=0"])
+        .arg(path)
+        .output()
+        .unwrap();
+    let mut t: Vec<f64> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().trim_end_matches(',').parse().ok())
+        .collect();
+    t.sort_by(f64::total_cmp);
+    let first = t[0];
+    t.iter()
+        .map(|x| ((x - first) * 1000.0).round() as i64)
+        .collect()
+}
+
+#[test]
+fn variable_frame_rate_keeps_every_frame_at_its_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = vfr_clip(dir.path());
+    let tools = Tools::default();
+    let info = probe(&tools, &input).unwrap();
+    let source = frame_times_ms(&input);
+    assert_eq!(source.len(), 40, "10 + 30 frames");
+    assert_eq!((source[1], source[11]), (100, 1033), "uneven: {source:?}");
+    for format in [VideoFormat::Webm, VideoFormat::Mp4, VideoFormat::Mov] {
+        let out = dir.path().join(format!("out-vfr.{}", format.extension()));
+        let opts = VideoOptions {
+            format,
+            ..Default::default()
+        };
+        let s = process_video(
+            &tools,
+            &input,
+            &info,
+            &out,
+            &BoxSegmenter,
+            &opts,
+            &mut |_, _| true,
+        )
+        .unwrap_or_else(|e| panic!("{format:?}: {e}"));
+        assert_eq!(s.frames, 40);
+        let got = frame_times_ms(&out);
+        assert_eq!(got.len(), 40, "{format:?}: every frame once");
+        let worst = got
+            .iter()
+            .zip(&source)
+            .map(|(a, b)| (a - b).abs())
+            .max()
+            .unwrap();
+        assert!(
+            worst <= 1,
+            "{format:?}: frames moved by up to {worst} ms\n{got:?}\n{source:?}"
+        );
+        assert!(ffprobe(&out)["streams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["codec_type"] == "audio"));
+    }
+}
