@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[path = "../../video/tests/support/clip.rs"]
+mod support;
+use support::make_clip;
+
 const PERSON: &[u8] = include_bytes!("../../infer/tests/data/person.jpg");
 const JOBS: usize = 5;
 
@@ -229,30 +233,7 @@ async fn sigkill_mid_job_then_restart_completes_every_job_once() {
 /// An 8 s, 15 fps, 320x240 clip with a tone: long enough to kill a worker half way.
 fn clip(dir: &Path) -> Vec<u8> {
     let out = dir.join("clip.mp4");
-    let ok = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=15:duration=8",
-        ])
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=8"])
-        .args([
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-        ])
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    make_clip(&out, "testsrc2=size=320x240:rate=15:duration=8", 8, &[]);
     std::fs::read(out).unwrap()
 }
 

@@ -11,6 +11,10 @@ use cutout_core::{Mask, RgbaImage, SegmentError, SegmentOutput, Segmenter};
 use cutout_video::{probe, process_video, Tools, VideoFormat, VideoOptions};
 use serde_json::Value;
 
+#[path = "support/clip.rs"]
+mod support;
+use support::make_clip;
+
 struct BoxSegmenter;
 
 impl Segmenter for BoxSegmenter {
@@ -35,30 +39,7 @@ impl Segmenter for BoxSegmenter {
 /// A 2 s, 15 fps, 160x120 clip with a stereo tone.
 fn clip(dir: &Path) -> PathBuf {
     let out = dir.join("in.mp4");
-    let ok = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=160x120:rate=15:duration=2",
-        ])
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=2"])
-        .args([
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-        ])
-        .arg(&out)
-        .status()
-        .expect("ffmpeg is installed by scripts/test.sh");
-    assert!(ok.success());
+    make_clip(&out, "testsrc=size=160x120:rate=15:duration=2", 2, &[]);
     out
 }
 
@@ -237,25 +218,9 @@ fn limits_and_garbage_are_refused_before_decoding() {
 /// record like this when the light changes).
 fn vfr_clip(dir: &Path) -> PathBuf {
     let out = dir.join("vfr.mp4");
-    let ok = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg("testsrc=size=160x120:rate=30:duration=2")
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=2"])
-        // Keep every third frame of the first second: 10 fps there, 30 fps after.
-        .args(["-vf", "select='gte(t,1)+not(mod(n,3))'", "-fps_mode", "vfr"])
-        .args([
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-        ])
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    // Keep every third frame of the first second: 10 fps there, 30 fps after.
+    let keep = ["-vf", "select='gte(t,1)+not(mod(n,3))'", "-fps_mode", "vfr"];
+    make_clip(&out, "testsrc=size=160x120:rate=30:duration=2", 2, &keep);
     out
 }
 

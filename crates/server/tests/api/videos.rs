@@ -9,27 +9,15 @@ use serde_json::{json, Value};
 use crate::assets::error_of;
 use crate::helpers::*;
 
+#[path = "../../../video/tests/support/clip.rs"]
+mod support;
+use support::make_clip;
+
 /// A `secs` s, 15 fps, 160x120 test pattern with a tone.
 fn clip(dir: &Path, secs: u32) -> PathBuf {
     let out = dir.join(format!("clip{secs}.mp4"));
-    let ok = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg(format!("testsrc2=size=160x120:rate=15:duration={secs}"))
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!("sine=frequency=440:duration={secs}"))
-        .args([
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-        ])
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    let pattern = format!("testsrc2=size=160x120:rate=15:duration={secs}");
+    make_clip(&out, &pattern, secs, &[]);
     out
 }
 
