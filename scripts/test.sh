@@ -10,6 +10,8 @@ ensure_venv psd-tools numpy pillow
 export CUTOUT_TEST_PYTHON="$VENV/bin/python"
 build_release
 ensure_models
+# Robust Video Matting is GPL, so never installed by default; the tests exercise it.
+ensure_models rvm
 cd "$ROOT"
 log "cargo fmt --check"
 cargo fmt --all --check

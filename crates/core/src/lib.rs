@@ -23,7 +23,9 @@ pub use error::{CutoutError, DecodeError, EncodeError, ErrorKind, OptionsError};
 pub use mask::Mask;
 pub use pipeline::{process, process_decoded, Options, Output, StageTimings};
 pub use refine::RefineOptions;
-pub use segment::{SegmentError, SegmentOutput, Segmenter, SegmenterProvider};
+pub use segment::{
+    EachFrame, FrameSegmenter, PerFrame, SegmentError, SegmentOutput, Segmenter, SegmenterProvider,
+};
 pub use temporal::{Stabilizer, TemporalOptions};
 
 /// Re-exported so callers can name image types without depending on `image` themselves.

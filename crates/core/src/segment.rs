@@ -30,6 +30,21 @@ pub trait Segmenter: Send + Sync {
     fn segment(&self, image: &RgbaImage) -> Result<SegmentOutput, SegmentError>;
 }
 
+/// Segments the frames of one video in order. A recurrent model (RVM) carries state from each
+/// frame to the next, so one value serves one video.
+pub trait FrameSegmenter: Send {
+    fn next_frame(&mut self, frame: &RgbaImage) -> Result<SegmentOutput, SegmentError>;
+}
+
+/// A still-image segmenter used frame by frame.
+pub struct EachFrame<'a>(pub &'a dyn Segmenter);
+
+impl FrameSegmenter for EachFrame<'_> {
+    fn next_frame(&mut self, frame: &RgbaImage) -> Result<SegmentOutput, SegmentError> {
+        self.0.segment(frame)
+    }
+}
+
 /// A set of loadable models, by name. The server asks it for a model per job; the binary backs
 /// it with ONNX Runtime, so the HTTP layer never links a runtime.
 pub trait SegmenterProvider: Send + Sync {
@@ -37,4 +52,22 @@ pub trait SegmenterProvider: Send + Sync {
     fn image_models(&self) -> Vec<String>;
     /// The loaded model, loading it on first use. Blocking: call it off the async executor.
     fn get(&self, model: &str) -> Result<std::sync::Arc<dyn Segmenter>, SegmentError>;
+    /// Installed models that only run on video (recurrent), by manifest name.
+    fn video_models(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// A segmenter for one video, with fresh state. Blocking, like [`SegmenterProvider::get`].
+    /// By default the still-image model, frame by frame.
+    fn sequence(&self, model: &str) -> Result<Box<dyn FrameSegmenter>, SegmentError> {
+        Ok(Box::new(PerFrame(self.get(model)?)))
+    }
+}
+
+/// [`EachFrame`] holding a shared segmenter.
+pub struct PerFrame(pub std::sync::Arc<dyn Segmenter>);
+
+impl FrameSegmenter for PerFrame {
+    fn next_frame(&mut self, frame: &RgbaImage) -> Result<SegmentOutput, SegmentError> {
+        self.0.segment(frame)
+    }
 }

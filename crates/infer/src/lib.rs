@@ -5,11 +5,13 @@ mod error;
 mod pool;
 mod preprocess;
 mod provider;
+mod recurrent;
 mod runtime;
 mod segmenter;
 
 pub use error::InferError;
 pub use pool::PoolConfig;
 pub use provider::OrtProvider;
+pub use recurrent::RvmRunner;
 pub use runtime::init_runtime;
 pub use segmenter::OrtSegmenter;

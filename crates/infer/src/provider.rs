@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use cutout_core::{SegmentError, Segmenter, SegmenterProvider};
+use cutout_core::{FrameSegmenter, PerFrame, SegmentError, Segmenter, SegmenterProvider};
 use cutout_models::{manifest, DataDir};
 
 use crate::preprocess::Family;
-use crate::{OrtSegmenter, PoolConfig};
+use crate::{OrtSegmenter, PoolConfig, RvmRunner};
 
 pub struct OrtProvider {
     data: DataDir,
@@ -36,6 +36,29 @@ impl SegmenterProvider for OrtProvider {
             .filter(|m| self.data.is_installed(m))
             .map(|m| m.name.clone())
             .collect()
+    }
+
+    fn video_models(&self) -> Vec<String> {
+        manifest()
+            .models
+            .iter()
+            .filter(|m| Family::from_kind(&m.kind) == Some(Family::Rvm))
+            .filter(|m| self.data.is_installed(m))
+            .map(|m| m.name.clone())
+            .collect()
+    }
+
+    /// A recurrent model gets its own session per video (its state is the video's); the others
+    /// are the shared still-image models, frame by frame.
+    fn sequence(&self, model: &str) -> Result<Box<dyn FrameSegmenter>, SegmentError> {
+        let entry = manifest()
+            .get(model)
+            .map_err(|e| SegmentError(e.to_string()))?;
+        if Family::from_kind(&entry.kind) == Some(Family::Rvm) {
+            let runner = RvmRunner::load(&self.data, model, self.pool)?;
+            return Ok(Box::new(runner));
+        }
+        Ok(Box::new(PerFrame(self.get(model)?)))
     }
 
     fn get(&self, model: &str) -> Result<Arc<dyn Segmenter>, SegmentError> {

@@ -27,6 +27,32 @@ impl std::fmt::Debug for OrtSegmenter {
     }
 }
 
+/// One ONNX Runtime session of installed model `name`.
+pub(crate) fn open_session(
+    data: &DataDir,
+    name: &str,
+    config: PoolConfig,
+) -> Result<Session, InferError> {
+    let model_path = data.require_model(name)?;
+    let env = init_runtime(&data.require_runtime()?)?;
+    let load = |e: &dyn std::fmt::Display| InferError::Load {
+        model: name.into(),
+        detail: e.to_string(),
+    };
+    Session::builder(&env)
+        .map_err(|e| load(&e))?
+        .with_optimization_level(GraphOptimizationLevel::All)
+        .map_err(|e| load(&e))?
+        .with_intra_threads(config.intra_threads.max(1))
+        .map_err(|e| load(&e))?
+        // Idle intra-op threads would otherwise spin for work, taking the core from the other
+        // jobs' decode, refine and encode running beside inference.
+        .with_intra_op_spinning(config.spin)
+        .map_err(|e| load(&e))?
+        .commit_from_file(&model_path)
+        .map_err(|e| load(&e))
+}
+
 impl OrtSegmenter {
     /// Loads model `name` from the data directory. A missing model or runtime gives an error that
     /// names the install command.
@@ -39,27 +65,8 @@ impl OrtSegmenter {
         if family == Family::Rvm {
             return Err(InferError::VideoOnly(name.into()));
         }
-        let model_path = data.require_model(name)?;
-        let env = init_runtime(&data.require_runtime()?)?;
-        let load = |detail: String| InferError::Load {
-            model: name.into(),
-            detail,
-        };
         let sessions = (0..config.sessions.max(1))
-            .map(|_| {
-                Session::builder(&env)
-                    .map_err(|e| load(e.to_string()))?
-                    .with_optimization_level(GraphOptimizationLevel::All)
-                    .map_err(|e| load(e.to_string()))?
-                    .with_intra_threads(config.intra_threads.max(1))
-                    .map_err(|e| load(e.to_string()))?
-                    // Idle intra-op threads would otherwise spin for work, taking the core from
-                    // the other jobs' decode, refine and encode running beside inference.
-                    .with_intra_op_spinning(config.spin)
-                    .map_err(|e| load(e.to_string()))?
-                    .commit_from_file(&model_path)
-                    .map_err(|e| load(e.to_string()))
-            })
+            .map(|_| open_session(data, name, config))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             name: name.to_owned(),

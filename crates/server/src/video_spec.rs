@@ -35,13 +35,15 @@ fn yes() -> bool {
     true
 }
 
-/// The API's model names and what runs them; `pro` is the best installed image model.
+/// The API's model names and what runs them; `pro` is the best installed image model, `rvm`
+/// (Robust Video Matting, recurrent, for people) runs when installed (`cutout models install rvm`).
 pub fn engine_for(model: &str, installed: &[String]) -> Option<String> {
     let has = |m: &str| installed.iter().any(|i| i == m);
     let pick = match model {
         "original" => "u2net",
         "light" => "u2netp",
         "human" => "modnet",
+        "rvm" => "rvm",
         "pro" => ["isnet", "u2net"].into_iter().find(|m| has(m))?,
         _ => return None,
     };
@@ -124,7 +126,7 @@ pub fn parse(
     let background = colour(&bg_type, custom)?;
     let model = s("model").unwrap_or("original").to_owned();
     let engine = engine_for(&model, installed).ok_or_else(|| {
-        format!("model must be one of original, light, pro, human (installed); got {model:?}")
+        format!("model must be one of original, light, pro, human, rvm (installed); got {model:?}")
     })?;
     let stabilize = match body.get("temporal_smoothing") {
         None | Some(Value::Null) => true,

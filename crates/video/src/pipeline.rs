@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use cutout_core::refine::refine;
 use cutout_core::temporal::{steepen_alpha, MedianWindow};
 use cutout_core::{
-    compose, Background, ComposeOptions, Mask, RefineOptions, Rgba, RgbaImage, Segmenter,
+    compose, Background, ComposeOptions, FrameSegmenter, Mask, RefineOptions, Rgba, RgbaImage,
     Stabilizer, TemporalOptions,
 };
 use serde::{Deserialize, Serialize};
@@ -91,7 +91,7 @@ pub fn process_video(
     input: &Path,
     info: &VideoInfo,
     output: &Path,
-    segmenter: &dyn Segmenter,
+    segmenter: &mut dyn FrameSegmenter,
     opts: &VideoOptions,
     progress: Progress,
 ) -> Result<VideoSummary, MediaError> {
@@ -149,7 +149,7 @@ pub fn process_video(
         s.decode_ms += ms(t);
         let t = Instant::now();
         let seg = segmenter
-            .segment(&frame)
+            .next_frame(&frame)
             .map_err(cutout_core::CutoutError::from)?;
         s.inference_ms += ms(t);
         let ready = match lookahead {

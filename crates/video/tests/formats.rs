@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use cutout_core::{Mask, RgbaImage, SegmentError, SegmentOutput, Segmenter};
+use cutout_core::{EachFrame, Mask, RgbaImage, SegmentError, SegmentOutput, Segmenter};
 use cutout_video::{probe, process_video, Tools, VideoFormat, VideoOptions};
 use serde_json::Value;
 
@@ -109,7 +109,7 @@ fn every_format_keeps_frames_rate_audio_and_alpha() {
             &input,
             &info,
             &out,
-            &BoxSegmenter,
+            &mut EachFrame(&BoxSegmenter),
             &opts,
             &mut |_, _| {
                 calls += 1;
@@ -178,7 +178,7 @@ fn limits_and_garbage_are_refused_before_decoding() {
                 &truncated,
                 &info,
                 &out,
-                &BoxSegmenter,
+                &mut EachFrame(&BoxSegmenter),
                 &opts,
                 &mut |_, _| true,
             )
@@ -195,7 +195,7 @@ fn limits_and_garbage_are_refused_before_decoding() {
         &input,
         &info,
         &dir.path().join("x.webm"),
-        &BoxSegmenter,
+        &mut EachFrame(&BoxSegmenter),
         &opts,
         &mut |_, _| true,
     )
@@ -206,7 +206,7 @@ fn limits_and_garbage_are_refused_before_decoding() {
         &input,
         &info,
         &dir.path().join("y.webm"),
-        &BoxSegmenter,
+        &mut EachFrame(&BoxSegmenter),
         &VideoOptions::default(),
         &mut |done, _| done < 5,
     )
@@ -263,7 +263,7 @@ fn variable_frame_rate_keeps_every_frame_at_its_time() {
             &input,
             &info,
             &out,
-            &BoxSegmenter,
+            &mut EachFrame(&BoxSegmenter),
             &opts,
             &mut |_, _| true,
         )

@@ -117,7 +117,7 @@ fn run(
 ) -> VideoSummary {
     let tools = Tools::default();
     let info = probe(&tools, input).unwrap();
-    let seg = provider.get(model).unwrap();
+    let mut seg = provider.sequence(model).unwrap();
     let opts = VideoOptions {
         format,
         temporal: temporal_options(temporal),
@@ -128,7 +128,7 @@ fn run(
         input,
         &info,
         output,
-        seg.as_ref(),
+        seg.as_mut(),
         &opts,
         &mut |_, _| true,
     )

@@ -115,8 +115,9 @@ pub async fn create_job(
             ))
         }
     };
-    let mut spec =
-        video_spec::parse(&body, &state.segmenters.image_models()).map_err(ApiError::BadRequest)?;
+    let mut installed = state.segmenters.image_models();
+    installed.extend(state.segmenters.video_models());
+    let mut spec = video_spec::parse(&body, &installed).map_err(ApiError::BadRequest)?;
     let allow = &state.config.fetch.allow_hosts;
     if let Some(url) = &spec.webhook_url {
         crate::fetch::check_url(url, allow)

@@ -63,15 +63,15 @@ pub async fn run(state: &AppState, job: &Job, worker: &str) -> Result<Value, Job
     let (inp, out, eng) = (input.clone(), output.clone(), spec.engine.clone());
     let (d, st) = (done.clone(), stop.clone());
     let result = tokio::task::spawn_blocking(move || {
-        let seg = provider
-            .get(&eng)
+        let mut seg = provider
+            .sequence(&eng)
             .map_err(|e| JobError::retry("model_unavailable", e))?;
         cutout_video::process_video(
             &tools,
             &inp,
             &info,
             &out,
-            seg.as_ref(),
+            seg.as_mut(),
             &opts,
             &mut |n, _| {
                 d.store(n, Ordering::Relaxed);

@@ -534,3 +534,23 @@ async fn a_remote_video_url_is_fetched_probed_and_charged_by_the_worker() {
         assert!(msg.contains("video_url"), "{msg}");
     }
 }
+
+#[tokio::test]
+async fn rvm_runs_video_jobs_with_its_recurrent_state() {
+    let app = spawn_app(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let up = upload_clip(&app, dir.path(), 1).await;
+    let r = create(
+        &app,
+        json!({"video_id": up["video_id"], "model": "rvm", "output_format": "mp4"}),
+    )
+    .await;
+    let id = r["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.drain().await, 1);
+    let job = app.get_json(&format!("/v1/jobs/{id}")).await;
+    assert_eq!(
+        (job["status"].as_str(), job["model"].as_str()),
+        (Some("completed"), Some("rvm")),
+        "{job}"
+    );
+}

@@ -1,0 +1,52 @@
+//! Robust Video Matting (opt-in, GPL; the test command installs it): the same photo fed as three
+//! frames is matted like u2net's reference mask, and the recurrent state changes what the model
+//! says from one frame to the next.
+
+use std::path::Path;
+
+use cutout_core::{decode, DecodeLimits, FrameSegmenter, Mask, Segmenter};
+use cutout_infer::{OrtSegmenter, PoolConfig, RvmRunner};
+use cutout_models::DataDir;
+
+fn iou(a: &Mask, b: &Mask) -> f64 {
+    let (mut both, mut any) = (0u64, 0u64);
+    for (&x, &y) in a.data().iter().zip(b.data()) {
+        both += (x >= 128 && y >= 128) as u64;
+        any += (x >= 128 || y >= 128) as u64;
+    }
+    both as f64 / any.max(1) as f64
+}
+
+#[test]
+fn rvm_mattes_a_person_and_carries_state_across_frames() {
+    let data = DataDir::from_env();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let img = decode(
+        &std::fs::read(dir.join("person.jpg")).unwrap(),
+        &DecodeLimits::default(),
+    )
+    .unwrap()
+    .image;
+    let (w, h) = img.dimensions();
+    let reference = OrtSegmenter::load(&data, "u2net", PoolConfig::default())
+        .unwrap()
+        .segment(&img)
+        .unwrap()
+        .mask
+        .resized(w, h);
+    let mut rvm = RvmRunner::load(&data, "rvm", PoolConfig::default())
+        .unwrap_or_else(|e| panic!("{e} (the test command installs rvm)"));
+    let masks: Vec<Mask> = (0..3)
+        .map(|_| rvm.next_frame(&img).unwrap().mask.resized(w, h))
+        .collect();
+    let scores: Vec<f64> = masks.iter().map(|m| iou(m, &reference)).collect();
+    assert!(
+        scores.iter().all(|&s| s > 0.8),
+        "IoU with u2net: {scores:?}"
+    );
+    assert_ne!(
+        masks[0].data(),
+        masks[2].data(),
+        "the same frame gives a different alpha once the model has state"
+    );
+}
