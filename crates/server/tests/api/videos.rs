@@ -554,3 +554,111 @@ async fn rvm_runs_video_jobs_with_its_recurrent_state() {
         "{job}"
     );
 }
+
+/// ffprobe's view of a downloaded output: (frames, r_frame_rate, has audio).
+fn probe_output(path: &Path) -> (u64, String, bool) {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-count_frames",
+            "-print_format",
+            "json",
+            "-show_streams",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let streams = p["streams"].as_array().unwrap().clone();
+    let v = streams.iter().find(|s| s["codec_type"] == "video").unwrap();
+    let frames = v["nb_read_frames"].as_str().unwrap().parse().unwrap();
+    let audio = streams.iter().any(|s| s["codec_type"] == "audio");
+    (
+        frames,
+        v["r_frame_rate"].as_str().unwrap().to_owned(),
+        audio,
+    )
+}
+
+/// The first frame's alpha range, decoded by ffmpeg (libvpx for VP9, whose alpha the native
+/// decoder drops).
+fn first_alpha(path: &Path, vp9: bool) -> (u8, u8) {
+    let png = path.with_extension("first.png");
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-v", "error", "-y"]);
+    if vp9 {
+        cmd.args(["-c:v", "libvpx-vp9"]);
+    }
+    let ok = cmd
+        .arg("-i")
+        .arg(path)
+        .args(["-frames:v", "1", "-pix_fmt", "rgba"])
+        .arg(&png)
+        .status();
+    assert!(ok.unwrap().success());
+    let img = image::open(&png).unwrap().to_rgba8();
+    let alphas = img.pixels().map(|p| p[3]);
+    (alphas.clone().min().unwrap(), alphas.max().unwrap())
+}
+
+#[tokio::test]
+async fn every_output_format_decodes_back_through_the_service() {
+    let app = spawn_app(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let up = upload_clip(&app, dir.path(), 2).await;
+    for format in ["webm", "mov", "mp4", "gif", "webp", "png_sequence"] {
+        let body = json!({"video_id": up["video_id"], "model": "light", "output_format": format});
+        let id = create(&app, body).await["id"].as_str().unwrap().to_owned();
+        assert_eq!(app.drain().await, 1);
+        let dl = app.get_json(&format!("/api/download/{id}")).await;
+        assert_eq!(dl["output_format"], format, "{dl}");
+        let url = dl["download_url"].as_str().unwrap();
+        let bytes = app
+            .client
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let ext = if format == "png_sequence" {
+            "zip"
+        } else {
+            format
+        };
+        let out = dir.path().join(format!("out.{ext}"));
+        std::fs::write(&out, &bytes).unwrap();
+        match format {
+            "png_sequence" => {
+                let zip = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
+                assert_eq!(zip.len(), 30, "one PNG per frame");
+            }
+            // ffmpeg reads animated WebP poorly: the image crate counts its frames instead.
+            "webp" => {
+                use image::AnimationDecoder;
+                let dec = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(&bytes[..]))
+                    .unwrap();
+                let frames = dec.into_frames().collect_frames().unwrap();
+                assert_eq!(frames.len(), 30);
+                assert!(
+                    frames[0].buffer().pixels().any(|p| p[3] == 0),
+                    "transparent"
+                );
+            }
+            _ => {
+                let (frames, rate, audio) = probe_output(&out);
+                assert_eq!((frames, rate.as_str()), (30, "15/1"), "{format}");
+                assert_eq!(audio, format != "gif", "{format}: audio");
+                let (lo, hi) = first_alpha(&out, format == "webm");
+                let want = if format == "mp4" {
+                    (255, 255)
+                } else {
+                    (0, 255)
+                };
+                assert_eq!((lo, hi), want, "{format}: alpha");
+            }
+        }
+    }
+}
