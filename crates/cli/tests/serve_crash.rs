@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-#[path = "../../video/tests/support/clip.rs"]
+#[path = "../../video/tests/support/media.rs"]
 mod support;
 use support::make_clip;
 

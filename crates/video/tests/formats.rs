@@ -9,11 +9,10 @@ use std::time::Duration;
 
 use cutout_core::{EachFrame, Mask, RgbaImage, SegmentError, SegmentOutput, Segmenter};
 use cutout_video::{probe, process_video, Tools, VideoFormat, VideoOptions};
-use serde_json::Value;
 
-#[path = "support/clip.rs"]
+#[path = "support/media.rs"]
 mod support;
-use support::make_clip;
+use support::{ffprobe, first_frame_alpha, make_clip};
 
 struct BoxSegmenter;
 
@@ -41,49 +40,6 @@ fn clip(dir: &Path) -> PathBuf {
     let out = dir.join("in.mp4");
     make_clip(&out, "testsrc=size=160x120:rate=15:duration=2", 2, &[]);
     out
-}
-
-fn ffprobe(path: &Path) -> Value {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-count_frames",
-            "-print_format",
-            "json",
-            "-show_streams",
-        ])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// The first frame decoded to RGBA by ffmpeg (with libvpx for VP9 alpha).
-fn first_frame_alpha(path: &Path, vp9: bool) -> (u8, u8) {
-    let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-v", "error"]);
-    if vp9 {
-        cmd.args(["-c:v", "libvpx-vp9"]);
-    }
-    let out = cmd
-        .arg("-i")
-        .arg(path)
-        .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgba", "-"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let alphas = out.stdout.chunks(4).map(|p| p[3]);
-    alphas.fold((255, 0), |(lo, hi), a| (lo.min(a), hi.max(a)))
 }
 
 #[test]

@@ -2,16 +2,15 @@
 //! content and limits, a job to a webm with alpha and audio read back by ffprobe, cancel.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::{json, Value};
 
 use crate::assets::error_of;
 use crate::helpers::*;
 
-#[path = "../../../video/tests/support/clip.rs"]
+#[path = "../../../video/tests/support/media.rs"]
 mod support;
-use support::make_clip;
+use support::{ffprobe, first_frame_alpha, make_clip};
 
 /// A `secs` s, 15 fps, 160x120 test pattern with a tone.
 fn clip(dir: &Path, secs: u32) -> PathBuf {
@@ -123,19 +122,7 @@ async fn a_video_job_makes_a_webm_with_alpha_audio_and_every_frame() {
         .unwrap();
     let out = dir.path().join("out.webm");
     std::fs::write(&out, &bytes).unwrap();
-    let probe = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-count_frames",
-            "-print_format",
-            "json",
-            "-show_streams",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
-    let p: Value = serde_json::from_slice(&probe.stdout).unwrap();
+    let p = ffprobe(&out);
     let streams = p["streams"].as_array().unwrap();
     let v = streams.iter().find(|s| s["codec_type"] == "video").unwrap();
     assert_eq!(
@@ -557,20 +544,8 @@ async fn rvm_runs_video_jobs_with_its_recurrent_state() {
 
 /// ffprobe's view of a downloaded output: (frames, r_frame_rate, has audio).
 fn probe_output(path: &Path) -> (u64, String, bool) {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-count_frames",
-            "-print_format",
-            "json",
-            "-show_streams",
-        ])
-        .arg(path)
-        .output()
-        .unwrap();
-    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let streams = p["streams"].as_array().unwrap().clone();
+    let p = ffprobe(path);
+    let streams = p["streams"].as_array().unwrap();
     let v = streams.iter().find(|s| s["codec_type"] == "video").unwrap();
     let frames = v["nb_read_frames"].as_str().unwrap().parse().unwrap();
     let audio = streams.iter().any(|s| s["codec_type"] == "audio");
@@ -579,27 +554,6 @@ fn probe_output(path: &Path) -> (u64, String, bool) {
         v["r_frame_rate"].as_str().unwrap().to_owned(),
         audio,
     )
-}
-
-/// The first frame's alpha range, decoded by ffmpeg (libvpx for VP9, whose alpha the native
-/// decoder drops).
-fn first_alpha(path: &Path, vp9: bool) -> (u8, u8) {
-    let png = path.with_extension("first.png");
-    let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-v", "error", "-y"]);
-    if vp9 {
-        cmd.args(["-c:v", "libvpx-vp9"]);
-    }
-    let ok = cmd
-        .arg("-i")
-        .arg(path)
-        .args(["-frames:v", "1", "-pix_fmt", "rgba"])
-        .arg(&png)
-        .status();
-    assert!(ok.unwrap().success());
-    let img = image::open(&png).unwrap().to_rgba8();
-    let alphas = img.pixels().map(|p| p[3]);
-    (alphas.clone().min().unwrap(), alphas.max().unwrap())
 }
 
 #[tokio::test]
@@ -651,7 +605,7 @@ async fn every_output_format_decodes_back_through_the_service() {
                 let (frames, rate, audio) = probe_output(&out);
                 assert_eq!((frames, rate.as_str()), (30, "15/1"), "{format}");
                 assert_eq!(audio, format != "gif", "{format}: audio");
-                let (lo, hi) = first_alpha(&out, format == "webm");
+                let (lo, hi) = first_frame_alpha(&out, format == "webm");
                 let want = if format == "mp4" {
                     (255, 255)
                 } else {
