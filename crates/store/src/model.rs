@@ -152,11 +152,11 @@ pub enum Finish {
     Completed {
         result: serde_json::Value,
     },
+    /// What the job was charged, if anything, is given back in the same transaction, at most
+    /// once.
     Failed {
         code: String,
         message: String,
-        /// Give the job's credits back (in the same transaction, at most once).
-        refund: bool,
     },
 }
 

@@ -277,9 +277,6 @@ async fn settle(
                 Finish::Failed {
                     code: code.into(),
                     message,
-                    // The store refunds what the ledger shows was charged, if anything (a
-                    // remote video is charged by the worker, after this job was claimed).
-                    refund: true,
                 },
                 "failed",
             )

@@ -191,7 +191,6 @@ pub async fn claim_finish_and_lost_claims(repo: &dyn Repo) {
     let fail = Finish::Failed {
         code: "corrupt".into(),
         message: "bad".into(),
-        refund: true,
     };
     assert!(repo.finish(again.id, "w1", fail, vec![]).await.unwrap());
     assert_eq!(balance(repo, &acc).await, 9);

@@ -194,7 +194,6 @@ pub async fn late_charges_are_paid_once(repo: &dyn Repo) {
     let failed = Finish::Failed {
         code: "bad".into(),
         message: "m".into(),
-        refund: true,
     };
     assert!(repo.finish(id, "w2", failed, vec![]).await.unwrap());
     assert_eq!(balance().await, 10, "refunded what was charged");

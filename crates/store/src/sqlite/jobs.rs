@@ -353,11 +353,7 @@ impl JobRepo for SqliteRepo {
                 .await?;
                 (JobState::Completed, "processed".to_owned())
             }
-            Finish::Failed {
-                code,
-                message,
-                refund: give_back,
-            } => {
+            Finish::Failed { code, message } => {
                 sqlx::query(
                     "UPDATE jobs SET state = 'failed', status = 'failed', error_code = ?, error_message = ?, \
                      claimed_by = NULL, updated_at = ?, finished_at = ? WHERE id = ?",
@@ -369,9 +365,7 @@ impl JobRepo for SqliteRepo {
                 .bind(id.to_string())
                 .execute(&mut *tx)
                 .await?;
-                if *give_back {
-                    refund(&mut tx, &job).await?;
-                }
+                refund(&mut tx, &job).await?;
                 (JobState::Failed, code.clone())
             }
         };
