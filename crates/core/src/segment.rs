@@ -36,15 +36,6 @@ pub trait FrameSegmenter: Send {
     fn next_frame(&mut self, frame: &RgbaImage) -> Result<SegmentOutput, SegmentError>;
 }
 
-/// A still-image segmenter used frame by frame.
-pub struct EachFrame<'a>(pub &'a dyn Segmenter);
-
-impl FrameSegmenter for EachFrame<'_> {
-    fn next_frame(&mut self, frame: &RgbaImage) -> Result<SegmentOutput, SegmentError> {
-        self.0.segment(frame)
-    }
-}
-
 /// A set of loadable models, by name. The server asks it for a model per job; the binary backs
 /// it with ONNX Runtime, so the HTTP layer never links a runtime.
 pub trait SegmenterProvider: Send + Sync {
@@ -63,7 +54,7 @@ pub trait SegmenterProvider: Send + Sync {
     }
 }
 
-/// [`EachFrame`] holding a shared segmenter.
+/// A (shared) still-image segmenter used frame by frame.
 pub struct PerFrame(pub std::sync::Arc<dyn Segmenter>);
 
 impl FrameSegmenter for PerFrame {

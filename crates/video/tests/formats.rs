@@ -5,9 +5,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 use std::time::Duration;
 
-use cutout_core::{EachFrame, Mask, RgbaImage, SegmentError, SegmentOutput, Segmenter};
+use cutout_core::{Mask, PerFrame, RgbaImage, SegmentError, SegmentOutput, Segmenter};
 use cutout_video::{probe, process_video, Tools, VideoFormat, VideoOptions};
 
 #[path = "support/media.rs"]
@@ -65,7 +66,7 @@ fn every_format_keeps_frames_rate_audio_and_alpha() {
             &input,
             &info,
             &out,
-            &mut EachFrame(&BoxSegmenter),
+            &mut PerFrame(Arc::new(BoxSegmenter)),
             &opts,
             &mut |_, _| {
                 calls += 1;
@@ -134,7 +135,7 @@ fn limits_and_garbage_are_refused_before_decoding() {
                 &truncated,
                 &info,
                 &out,
-                &mut EachFrame(&BoxSegmenter),
+                &mut PerFrame(Arc::new(BoxSegmenter)),
                 &opts,
                 &mut |_, _| true,
             )
@@ -151,7 +152,7 @@ fn limits_and_garbage_are_refused_before_decoding() {
         &input,
         &info,
         &dir.path().join("x.webm"),
-        &mut EachFrame(&BoxSegmenter),
+        &mut PerFrame(Arc::new(BoxSegmenter)),
         &opts,
         &mut |_, _| true,
     )
@@ -162,7 +163,7 @@ fn limits_and_garbage_are_refused_before_decoding() {
         &input,
         &info,
         &dir.path().join("y.webm"),
-        &mut EachFrame(&BoxSegmenter),
+        &mut PerFrame(Arc::new(BoxSegmenter)),
         &VideoOptions::default(),
         &mut |done, _| done < 5,
     )
@@ -219,7 +220,7 @@ fn variable_frame_rate_keeps_every_frame_at_its_time() {
             &input,
             &info,
             &out,
-            &mut EachFrame(&BoxSegmenter),
+            &mut PerFrame(Arc::new(BoxSegmenter)),
             &opts,
             &mut |_, _| true,
         )
