@@ -104,6 +104,19 @@ pub fn source(body: &serde_json::Map<String, Value>, public_url: &str) -> Result
         .map_err(|_| format!("{id:?} does not name an upload of this service"))
 }
 
+/// A boolean field: absent or null is `default`; anything but a JSON boolean is refused.
+pub fn flag(
+    body: &serde_json::Map<String, Value>,
+    key: &str,
+    default: bool,
+) -> Result<bool, String> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(format!("{key} must be true or false")),
+    }
+}
+
 /// Parses the body's processing options; the caller fills in the source.
 pub fn parse(
     body: &serde_json::Map<String, Value>,
@@ -128,11 +141,7 @@ pub fn parse(
     let engine = engine_for(&model, installed).ok_or_else(|| {
         format!("model must be one of original, light, pro, human, rvm (installed); got {model:?}")
     })?;
-    let stabilize = match body.get("temporal_smoothing") {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err("temporal_smoothing must be true or false".into()),
-    };
+    let stabilize = flag(body, "temporal_smoothing", true)?;
     let webhook_url = s("webhook_url")
         .filter(|u| !u.is_empty())
         .map(str::to_owned);

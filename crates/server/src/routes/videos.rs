@@ -106,46 +106,15 @@ pub async fn create_job(
             return Ok(replayed);
         }
     }
-    let draft = match body.get("auto_start") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => !b,
-        Some(_) => {
-            return Err(ApiError::BadRequest(
-                "auto_start must be true or false".into(),
-            ))
-        }
-    };
+    let draft = !video_spec::flag(&body, "auto_start", true).map_err(ApiError::BadRequest)?;
     let mut installed = state.segmenters.image_models();
     installed.extend(state.segmenters.video_models());
     let mut spec = video_spec::parse(&body, &installed).map_err(ApiError::BadRequest)?;
-    let allow = &state.config.fetch.allow_hosts;
     if let Some(url) = &spec.webhook_url {
-        crate::fetch::check_url(url, allow)
+        crate::fetch::check_url(url, &state.config.fetch.allow_hosts)
             .map_err(|e| ApiError::BadRequest(format!("webhook_url: {e}")))?;
     }
-    let source = video_spec::source(&body, &state.public_url).map_err(ApiError::BadRequest)?;
-    let (input_key, cost) = match source {
-        Source::Upload(video_id) => {
-            let upload = state
-                .repo
-                .get_upload(caller.0.account, video_id)
-                .await
-                .map_err(|e| ApiError::internal("upload lookup failed", &e))?
-                .ok_or(ApiError::NotFound)?;
-            let info: VideoInfo = serde_json::from_value(upload.info.clone())
-                .map_err(|e| ApiError::internal("stored probe unreadable", &e))?;
-            spec.video_id = Some(video_id);
-            let cost = state.config.video.credits(&spec.model, info.duration_secs);
-            (Some(upload.blob), cost)
-        }
-        Source::Remote(url) => {
-            crate::fetch::check_url(&url, allow)
-                .map_err(|e| ApiError::BadRequest(format!("video_url: {e}")))?;
-            spec.source_url = Some(url);
-            // Unknown until the worker has probed the download; charged then.
-            (None, 0)
-        }
-    };
+    let (input_key, cost) = resolve_source(&state, &caller, &body, &mut spec).await?;
     spec.request_id = headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
@@ -193,6 +162,39 @@ pub async fn create_job(
         CreateOutcome::InsufficientCredits { .. } => Err(ApiError::InsufficientCredits),
         CreateOutcome::QueueFull => Err(queue_full()),
     }
+}
+
+/// The job's input: an upload of the caller's (its blob, and the cost of its probed duration), or
+/// a remote URL checked now and fetched, probed and charged by the worker (cost 0 until then).
+async fn resolve_source(
+    state: &AppState,
+    caller: &Caller,
+    body: &Map<String, Value>,
+    spec: &mut VideoJobSpec,
+) -> Result<(Option<String>, i64), ApiError> {
+    let source = video_spec::source(body, &state.public_url).map_err(ApiError::BadRequest)?;
+    Ok(match source {
+        Source::Upload(video_id) => {
+            let upload = state
+                .repo
+                .get_upload(caller.0.account, video_id)
+                .await
+                .map_err(|e| ApiError::internal("upload lookup failed", &e))?
+                .ok_or(ApiError::NotFound)?;
+            let info: VideoInfo = serde_json::from_value(upload.info.clone())
+                .map_err(|e| ApiError::internal("stored probe unreadable", &e))?;
+            spec.video_id = Some(video_id);
+            let cost = state.config.video.credits(&spec.model, info.duration_secs);
+            (Some(upload.blob), cost)
+        }
+        Source::Remote(url) => {
+            crate::fetch::check_url(&url, &state.config.fetch.allow_hosts)
+                .map_err(|e| ApiError::BadRequest(format!("video_url: {e}")))?;
+            spec.source_url = Some(url);
+            // Unknown until the worker has probed the download; charged then.
+            (None, 0)
+        }
+    })
 }
 
 fn queue_full() -> ApiError {
