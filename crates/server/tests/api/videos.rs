@@ -148,6 +148,9 @@ async fn jobs_are_validated_cancelled_and_refunded() {
         json!({"video_url": up["video_url"], "bg_type": "pink"}),
         json!({"video_url": up["video_url"], "model": "turbo"}),
         json!({"output_format": "webm"}),
+        json!({"video_url": up["video_url"], "auto_start": "no"}),
+        json!({"video_url": up["video_url"], "temporal_smoothing": 1}),
+        json!({"video_url": up["video_url"], "webhook_url": "http://10.0.0.1/hook"}),
     ];
     for b in bad {
         let (status, code, msg) =
