@@ -8,4 +8,4 @@ build_release
 ensure_models
 ensure_rembg_venv
 cd "$ROOT"
-cargo run --release --locked -q -p cutout-bench -- --rembg-python "$REMBG_VENV/bin/python" "$@"
+cargo run --release --locked -q -p cutout-bench --bin cutout-bench -- --rembg-python "$REMBG_VENV/bin/python" "$@"

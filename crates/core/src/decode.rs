@@ -3,6 +3,7 @@
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbaImage};
+use rayon::prelude::*;
 
 use crate::DecodeError;
 
@@ -76,10 +77,30 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, DecodeErro
     let mut image = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
     image.apply_orientation(orientation);
     Ok(Decoded {
-        image: image.into_rgba8(),
+        image: into_rgba8(image),
         has_alpha,
         format,
     })
+}
+
+/// `DynamicImage::into_rgba8`, with the common case (an 8-bit RGB photo) converted on all cores:
+/// done pixel by pixel on one thread it is a sixth of a 12 MP JPEG's decode time.
+fn into_rgba8(image: DynamicImage) -> RgbaImage {
+    let DynamicImage::ImageRgb8(rgb) = image else {
+        return image.into_rgba8();
+    };
+    let (w, h) = rgb.dimensions();
+    let band = w as usize * 64;
+    let mut out = vec![0u8; rgb.as_raw().len() / 3 * 4];
+    out.par_chunks_mut(band * 4)
+        .zip(rgb.as_raw().par_chunks(band * 3))
+        .for_each(|(dst, src)| {
+            for (d, s) in dst.chunks_exact_mut(4).zip(src.chunks_exact(3)) {
+                d[..3].copy_from_slice(s);
+                d[3] = 255;
+            }
+        });
+    RgbaImage::from_raw(w, h, out).expect("4 bytes for each of the 3-byte pixels")
 }
 
 /// Reads only the header: the format and the dimensions.

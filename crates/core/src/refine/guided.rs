@@ -35,26 +35,27 @@ pub(crate) fn coefficients(g: &[Plane; 3], p: &Plane, r: usize, eps: f32) -> Coe
     let means: Vec<Plane> = inputs.par_iter().map(|x| x.box_mean(r)).collect();
     let (mi, mp, mip, mii) = (&means[0..3], &means[3], &means[4..7], &means[7..13]);
 
+    let n = p.v.len();
     let eps = f64::from(eps);
-    let ab: Vec<[f32; 4]> = (0..p.v.len())
+    // Plain slices of one length, so the per-pixel loop below has no bounds checks left in it.
+    let m: [&[f32]; 3] = [&mi[0].v[..n], &mi[1].v[..n], &mi[2].v[..n]];
+    let mip: [&[f32]; 3] = [&mip[0].v[..n], &mip[1].v[..n], &mip[2].v[..n]];
+    let mii: [&[f32]; 6] = std::array::from_fn(|q| &mii[q].v[..n]);
+    let mp = &mp.v[..n];
+    let ab: Vec<[f32; 4]> = (0..n)
         .into_par_iter()
         .map(|k| {
-            let m = [mi[0].v[k], mi[1].v[k], mi[2].v[k]];
-            let cov_ip = [0, 1, 2].map(|c| f64::from(mip[c].v[k] - m[c] * mp.v[k]));
-            let s =
-                [0, 1, 2, 3, 4, 5].map(|q| f64::from(mii[q].v[k] - m[PAIRS[q].0] * m[PAIRS[q].1]));
+            let (m0, m1, m2, pm) = (m[0][k], m[1][k], m[2][k], mp[k]);
+            let cov = |c: usize, mc: f32| f64::from(mip[c][k] - mc * pm);
+            let var = |q: usize, a: f32, b: f32| f64::from(mii[q][k] - a * b);
             let sigma = [
-                [s[0] + eps, s[1], s[2]],
-                [s[1], s[3] + eps, s[4]],
-                [s[2], s[4], s[5] + eps],
+                [var(0, m0, m0) + eps, var(1, m0, m1), var(2, m0, m2)],
+                [var(1, m0, m1), var(3, m1, m1) + eps, var(4, m1, m2)],
+                [var(2, m0, m2), var(4, m1, m2), var(5, m2, m2) + eps],
             ];
-            let a = solve_sym3(&sigma, cov_ip).map(|v| v as f32);
-            [
-                a[0],
-                a[1],
-                a[2],
-                mp.v[k] - (0..3).map(|c| a[c] * m[c]).sum::<f32>(),
-            ]
+            let [a0, a1, a2] = solve_sym3(&sigma, [cov(0, m0), cov(1, m1), cov(2, m2)]);
+            let (a0, a1, a2) = (a0 as f32, a1 as f32, a2 as f32);
+            [a0, a1, a2, pm - (a0 * m0 + a1 * m1 + a2 * m2)]
         })
         .collect();
     let (w, h) = (p.w, p.h);
@@ -77,7 +78,8 @@ fn solve_sym3(m: &[[f64; 3]; 3], y: [f64; 3]) -> [f64; 3] {
     let c12 = m[0][2] * m[1][0] - m[0][0] * m[1][2];
     let c22 = m[0][0] * m[1][1] - m[0][1] * m[1][0];
     let inv = [[c00, c01, c02], [c01, c11, c12], [c02, c12, c22]];
-    [0, 1, 2].map(|r| (inv[r][0] * y[0] + inv[r][1] * y[1] + inv[r][2] * y[2]) / det)
+    let row = |r: usize| (inv[r][0] * y[0] + inv[r][1] * y[1] + inv[r][2] * y[2]) / det;
+    [row(0), row(1), row(2)]
 }
 
 #[cfg(test)]

@@ -188,12 +188,14 @@ impl Fused<'_> {
                     let r = &rows[k * pw..];
                     r[x0] + (r[x1] - r[x0]) * t
                 };
-                self.row(px_row, y * w, &sample);
+                self.row(px_row, y * w, sample);
             },
         );
     }
 
-    fn row(&self, px_row: &mut [u8], offset: usize, sample: &dyn Fn(usize, usize) -> f32) {
+    // Generic rather than `&dyn Fn`: the sampler is called up to ten times per pixel, and only a
+    // concrete type lets it inline into this loop.
+    fn row(&self, px_row: &mut [u8], offset: usize, sample: impl Fn(usize, usize) -> f32) {
         let fg_base = if self.coeffs.is_some() { 4 } else { 0 };
         for (x, px) in px_row.chunks_exact_mut(4).enumerate() {
             let i = [0, 1, 2].map(|c| f32::from(px[c]) / 255.0);

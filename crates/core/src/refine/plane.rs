@@ -32,6 +32,9 @@ impl Plane {
     /// Mean over the (2r+1)² window around each pixel, clipped at the borders (the divisor is the
     /// number of pixels actually inside the image, so edges are not darkened).
     pub fn box_mean(&self, r: usize) -> Plane {
+        if r <= DIRECT_MAX_R {
+            return self.box_mean_direct(r);
+        }
         let (w, h) = (self.w, self.h);
         let mut horiz = vec![0f32; w * h];
         let inv_w = window_reciprocals(w, r);
@@ -61,6 +64,63 @@ impl Plane {
             }
         }
         Plane::new(w, h, out)
+    }
+}
+
+impl Plane {
+    /// [`Plane::box_mean`] for small windows: each output is a direct sum of at most (2r+1)
+    /// values per pass, so both passes are plain slice additions that vectorise, and f32 is
+    /// exact enough (no long running sum to drift).
+    fn box_mean_direct(&self, r: usize) -> Plane {
+        let (w, h) = (self.w, self.h);
+        let inv_w: Vec<f32> = window_reciprocals(w, r).iter().map(|&k| k as f32).collect();
+        let mut horiz = vec![0f32; w * h];
+        for (src, dst) in self.v.chunks_exact(w).zip(horiz.chunks_exact_mut(w)) {
+            sum_window(src, dst, r);
+            for (d, &k) in dst.iter_mut().zip(&inv_w) {
+                *d *= k;
+            }
+        }
+        let inv_h = window_reciprocals(h, r);
+        let mut out = vec![0f32; w * h];
+        for (y, dst) in out.chunks_exact_mut(w).enumerate() {
+            let rows = &horiz[y.saturating_sub(r) * w..((y + r).min(h - 1) + 1) * w];
+            for src in rows.chunks_exact(w) {
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    *d += v;
+                }
+            }
+            let k = inv_h[y] as f32;
+            for d in dst.iter_mut() {
+                *d *= k;
+            }
+        }
+        Plane::new(w, h, out)
+    }
+}
+
+/// Windows up to this radius use direct sums; wider ones running sums.
+const DIRECT_MAX_R: usize = 4;
+
+/// `dst[x]` = the sum of `src` over `[x - r, x + r]` clipped to the row. The interior is `2r + 1`
+/// shifted slice additions.
+fn sum_window(src: &[f32], dst: &mut [f32], r: usize) {
+    let w = src.len();
+    if w <= 2 * r {
+        for (x, d) in dst.iter_mut().enumerate() {
+            *d = src[x.saturating_sub(r)..=(x + r).min(w - 1)].iter().sum();
+        }
+        return;
+    }
+    let interior = &mut dst[r..w - r];
+    for k in 0..=2 * r {
+        interior
+            .iter_mut()
+            .zip(&src[k..])
+            .for_each(|(d, &v)| *d += v);
+    }
+    for x in (0..r).chain(w - r..w) {
+        dst[x] = src[x.saturating_sub(r)..=(x + r).min(w - 1)].iter().sum();
     }
 }
 
