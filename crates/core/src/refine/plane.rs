@@ -65,9 +65,7 @@ impl Plane {
         }
         Plane::new(w, h, out)
     }
-}
 
-impl Plane {
     /// [`Plane::box_mean`] for small windows: each output is a direct sum of at most (2r+1)
     /// values per pass, so both passes are plain slice additions that vectorise, and f32 is
     /// exact enough (no long running sum to drift).
@@ -106,10 +104,11 @@ const DIRECT_MAX_R: usize = 4;
 /// shifted slice additions.
 fn sum_window(src: &[f32], dst: &mut [f32], r: usize) {
     let w = src.len();
+    let clipped = |x: usize| -> f32 { src[x.saturating_sub(r)..=(x + r).min(w - 1)].iter().sum() };
     if w <= 2 * r {
-        for (x, d) in dst.iter_mut().enumerate() {
-            *d = src[x.saturating_sub(r)..=(x + r).min(w - 1)].iter().sum();
-        }
+        dst.iter_mut()
+            .enumerate()
+            .for_each(|(x, d)| *d = clipped(x));
         return;
     }
     let interior = &mut dst[r..w - r];
@@ -120,7 +119,7 @@ fn sum_window(src: &[f32], dst: &mut [f32], r: usize) {
             .for_each(|(d, &v)| *d += v);
     }
     for x in (0..r).chain(w - r..w) {
-        dst[x] = src[x.saturating_sub(r)..=(x + r).min(w - 1)].iter().sum();
+        dst[x] = clipped(x);
     }
 }
 
@@ -205,7 +204,14 @@ mod tests {
     fn box_mean_matches_brute_force() {
         let v: Vec<f32> = (0..13 * 7).map(|i| ((i * 37) % 11) as f32).collect();
         let p = Plane::new(13, 7, v);
-        for r in [0, 1, 3, 20] {
+        // 3 and 4 are direct sums, wider than the 3x3 plane below too; 20 is a running sum.
+        let narrow = Plane::new(3, 3, (0..9).map(|i| i as f32).collect());
+        for (p, r) in [(&narrow, 1), (&narrow, 4)] {
+            for (a, b) in p.box_mean(r).v.iter().zip(&brute_box(p, r).v) {
+                assert!((a - b).abs() < 1e-4, "3x3, r={r}: {a} vs {b}");
+            }
+        }
+        for r in [0, 1, 3, 4, 20] {
             let fast = p.box_mean(r);
             let slow = brute_box(&p, r);
             for (a, b) in fast.v.iter().zip(&slow.v) {
