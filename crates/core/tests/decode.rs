@@ -65,6 +65,44 @@ fn decodes_every_supported_format() {
     }
 }
 
+/// Colour JPEGs take a direct RGBA path; it must give exactly what `image`'s RGB decode gives,
+/// and greyscale JPEGs (the general path) must come out grey and opaque.
+#[test]
+fn jpeg_direct_rgba_matches_the_general_decoder() {
+    // Busy content with odd dimensions, so chroma upsampling and partial MCUs are exercised.
+    let photo = RgbaImage::from_fn(97, 61, |x, y| {
+        Rgba([
+            (x * 7 + y * 3) as u8,
+            (x * y) as u8,
+            (255 - x * 2) as u8,
+            255,
+        ])
+    });
+    let jpeg = encoded(&photo, ImageFormat::Jpeg);
+    let ours = decode(&jpeg, &DecodeLimits::default()).unwrap();
+    let theirs = image::load_from_memory(&jpeg).unwrap().to_rgba8();
+    assert_eq!(ours.image.dimensions(), (97, 61));
+    assert!(!ours.has_alpha);
+    let diff = ours
+        .image
+        .pixels()
+        .zip(theirs.pixels())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert_eq!(diff, 0, "pixels differing from image's RGB decode");
+
+    let grey = image::DynamicImage::ImageRgba8(photo).to_luma8();
+    let mut out = Cursor::new(Vec::new());
+    grey.write_to(&mut out, ImageFormat::Jpeg).unwrap();
+    let d = decode(out.get_ref(), &DecodeLimits::default()).unwrap();
+    let theirs = image::load_from_memory(out.get_ref()).unwrap().to_rgba8();
+    assert_eq!(d.image, theirs);
+    assert!(d
+        .image
+        .pixels()
+        .all(|p| p[0] == p[1] && p[1] == p[2] && p[3] == 255));
+}
+
 #[test]
 fn gif_gives_first_frame() {
     let d = decode(&fixture("two_frames.gif"), &DecodeLimits::default()).unwrap();

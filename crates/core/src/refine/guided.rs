@@ -28,10 +28,16 @@ pub(crate) fn coefficients(g: &[Plane; 3], p: &Plane, r: usize, eps: f32) -> Coe
     // The six distinct entries of the symmetric 3x3 covariance, row-major upper triangle.
     const PAIRS: [(usize, usize); 6] = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)];
     // Thirteen independent box means: I (3), p, I·p (3), I·Iᵀ (6). Run them in parallel.
-    let mut inputs: Vec<Plane> = g.to_vec();
-    inputs.push(p.clone());
-    inputs.extend((0..3).map(|c| g[c].zip(p, |a, b| a * b)));
-    inputs.extend(PAIRS.iter().map(|&(i, j)| g[i].zip(&g[j], |a, b| a * b)));
+    let products: Vec<Plane> = (0..3)
+        .into_par_iter()
+        .map(|c| g[c].zip(p, |a, b| a * b))
+        .chain(
+            PAIRS
+                .par_iter()
+                .map(|&(i, j)| g[i].zip(&g[j], |a, b| a * b)),
+        )
+        .collect();
+    let inputs: Vec<&Plane> = g.iter().chain([p]).chain(&products).collect();
     let means: Vec<Plane> = inputs.par_iter().map(|x| x.box_mean(r)).collect();
     let (mi, mp, mip, mii) = (&means[0..3], &means[3], &means[4..7], &means[7..13]);
 
@@ -42,9 +48,13 @@ pub(crate) fn coefficients(g: &[Plane; 3], p: &Plane, r: usize, eps: f32) -> Coe
     let mip: [&[f32]; 3] = [&mip[0].v[..n], &mip[1].v[..n], &mip[2].v[..n]];
     let mii: [&[f32]; 6] = std::array::from_fn(|q| &mii[q].v[..n]);
     let mp = &mp.v[..n];
-    let ab: Vec<[f32; 4]> = (0..n)
+    let (w, h) = (p.w, p.h);
+    let mut ab = [(); 4].map(|_| vec![0f32; n]);
+    let [a0s, a1s, a2s, bs] = ab.each_mut();
+    (a0s, a1s, a2s, bs)
         .into_par_iter()
-        .map(|k| {
+        .enumerate()
+        .for_each(|(k, (a0, a1, a2, b))| {
             let (m0, m1, m2, pm) = (m[0][k], m[1][k], m[2][k], mp[k]);
             let cov = |c: usize, mc: f32| f64::from(mip[c][k] - mc * pm);
             let var = |q: usize, a: f32, b: f32| f64::from(mii[q][k] - a * b);
@@ -53,15 +63,13 @@ pub(crate) fn coefficients(g: &[Plane; 3], p: &Plane, r: usize, eps: f32) -> Coe
                 [var(1, m0, m1), var(3, m1, m1) + eps, var(4, m1, m2)],
                 [var(2, m0, m2), var(4, m1, m2), var(5, m2, m2) + eps],
             ];
-            let [a0, a1, a2] = solve_sym3(&sigma, [cov(0, m0), cov(1, m1), cov(2, m2)]);
-            let (a0, a1, a2) = (a0 as f32, a1 as f32, a2 as f32);
-            [a0, a1, a2, pm - (a0 * m0 + a1 * m1 + a2 * m2)]
-        })
-        .collect();
-    let (w, h) = (p.w, p.h);
-    let planes: Vec<Plane> = (0..4)
+            let x = solve_sym3(&sigma, [cov(0, m0), cov(1, m1), cov(2, m2)]);
+            (*a0, *a1, *a2) = (x[0] as f32, x[1] as f32, x[2] as f32);
+            *b = pm - (*a0 * m0 + *a1 * m1 + *a2 * m2);
+        });
+    let planes: Vec<Plane> = ab
         .into_par_iter()
-        .map(|c| Plane::new(w, h, ab.iter().map(|v| v[c]).collect()).box_mean(r))
+        .map(|v| Plane::new(w, h, v).box_mean(r))
         .collect();
     let [a0, a1, a2, b]: [Plane; 4] = planes.try_into().expect("four planes");
     Coeffs { a: [a0, a1, a2], b }

@@ -6,6 +6,7 @@
 //! little more than a 1 MP one.
 
 mod decontam;
+mod fused;
 mod guided;
 mod plane;
 
@@ -15,7 +16,8 @@ use rayon::prelude::*;
 
 use crate::resize::{resize, Filter};
 use crate::Mask;
-use plane::{bilinear_taps, lerp_rows, Plane};
+use fused::Fused;
+use plane::Plane;
 
 /// Refinement switches and parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -115,17 +117,6 @@ pub fn refine(image: &mut RgbaImage, mask: &Mask, opts: &RefineOptions) {
     fused.apply(image);
 }
 
-/// The guided filter leaves a faint residue of the low-resolution mask's blur in flat regions
-/// (a few percent of alpha spread over several pixels). A linear levels stretch that maps
-/// [CLEAN, 1 - CLEAN] onto [0, 1] removes it and keeps the 50 % point where it is; genuinely soft
-/// edges (hair) keep their gradient, slightly steeper.
-const CLEAN: f32 = 0.06;
-
-#[inline]
-fn clean_levels(a: f32) -> f32 {
-    ((a - CLEAN) / (1.0 - 2.0 * CLEAN)).clamp(0.0, 1.0)
-}
-
 fn work_dims(w: u32, h: u32, work: u32) -> (u32, u32) {
     let long = w.max(h);
     if long <= work {
@@ -149,79 +140,6 @@ fn apply_alpha(image: &mut RgbaImage, alpha: &[u8]) {
                 px[..3].fill(0);
             }
         });
-}
-
-/// The full-resolution pass: evaluates the guided filter's upsampled linear model per pixel and
-/// re-estimates the colour of semi-transparent pixels.
-struct Fused<'a> {
-    coeffs: Option<&'a guided::Coeffs>,
-    fields: Option<&'a decontam::ColourFields>,
-    base_alpha: Option<&'a Mask>,
-}
-
-impl Fused<'_> {
-    fn planes(&self) -> Vec<&Plane> {
-        let mut planes = Vec::new();
-        if let Some(c) = self.coeffs {
-            planes.extend(c.a.iter().chain([&c.b]));
-        }
-        if let Some(f) = self.fields {
-            planes.extend(f.fg.iter().chain(f.bg.iter()));
-        }
-        planes
-    }
-
-    fn apply(&self, image: &mut RgbaImage) {
-        let (w, h) = (image.width() as usize, image.height() as usize);
-        let planes = self.planes();
-        let (pw, ph) = (planes[0].w, planes[0].h);
-        let xt = bilinear_taps(pw, w);
-        let yt = bilinear_taps(ph, h);
-        image.par_chunks_mut(w * 4).enumerate().for_each_init(
-            || vec![0f32; pw * planes.len()],
-            |rows, (y, px_row)| {
-                for (k, p) in planes.iter().enumerate() {
-                    lerp_rows(p, yt[y], &mut rows[k * pw..(k + 1) * pw]);
-                }
-                let sample = |k: usize, x: usize| {
-                    let (x0, x1, t) = xt[x];
-                    let r = &rows[k * pw..];
-                    r[x0] + (r[x1] - r[x0]) * t
-                };
-                self.row(px_row, y * w, sample);
-            },
-        );
-    }
-
-    // Generic rather than `&dyn Fn`: the sampler is called up to ten times per pixel, and only a
-    // concrete type lets it inline into this loop.
-    fn row(&self, px_row: &mut [u8], offset: usize, sample: impl Fn(usize, usize) -> f32) {
-        let fg_base = if self.coeffs.is_some() { 4 } else { 0 };
-        for (x, px) in px_row.chunks_exact_mut(4).enumerate() {
-            let i = [0, 1, 2].map(|c| f32::from(px[c]) / 255.0);
-            let a = match self.base_alpha {
-                Some(m) => f32::from(m.data()[offset + x]) / 255.0,
-                None => (sample(3, x) + (0..3).map(|c| sample(c, x) * i[c]).sum::<f32>())
-                    .clamp(0.0, 1.0),
-            };
-            let a = clean_levels(a);
-            let out_a = (a * f32::from(px[3]) + 0.5) as u8;
-            px[3] = out_a;
-            if out_a == 0 {
-                px[..3].fill(0);
-            } else if a < 1.0 && self.fields.is_some() {
-                for c in 0..3 {
-                    let f = decontam::foreground(
-                        i[c],
-                        a,
-                        sample(fg_base + c, x),
-                        sample(fg_base + 3 + c, x),
-                    );
-                    px[c] = (f * 255.0 + 0.5) as u8;
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -29,6 +29,37 @@ impl Plane {
         Plane::new(self.w, self.h, self.v.iter().map(|&a| f(a)).collect())
     }
 
+    /// Half the resolution each way (rounded up): each pixel the mean of a 2x2 block, the last
+    /// row and column repeated when a side is odd.
+    pub fn half(&self) -> Plane {
+        let (w, h) = (self.w.div_ceil(2), self.h.div_ceil(2));
+        let row = |y: usize| &self.v[y.min(self.h - 1) * self.w..][..self.w];
+        let mut v = vec![0f32; w * h];
+        for (y, dst) in v.chunks_exact_mut(w).enumerate() {
+            let (r0, r1) = (row(2 * y), row(2 * y + 1));
+            for (x, d) in dst.iter_mut().enumerate() {
+                let (x0, x1) = (2 * x, (2 * x + 1).min(self.w - 1));
+                *d = (r0[x0] + r0[x1] + r1[x0] + r1[x1]) * 0.25;
+            }
+        }
+        Plane::new(w, h, v)
+    }
+
+    /// Bilinear resampling to `w` x `h` (half-pixel centres, as the full-resolution pass).
+    pub fn resized(&self, w: usize, h: usize) -> Plane {
+        let xt = bilinear_taps(self.w, w);
+        let yt = bilinear_taps(self.h, h);
+        let mut v = vec![0f32; w * h];
+        let mut row = vec![0f32; self.w];
+        for (dst, &taps) in v.chunks_exact_mut(w).zip(&yt) {
+            lerp_rows(self, taps, &mut row);
+            for (d, &(x0, x1, t)) in dst.iter_mut().zip(&xt) {
+                *d = row[x0] + (row[x1] - row[x0]) * t;
+            }
+        }
+        Plane::new(w, h, v)
+    }
+
     /// Mean over the (2r+1)² window around each pixel, clipped at the borders (the divisor is the
     /// number of pixels actually inside the image, so edges are not darkened).
     pub fn box_mean(&self, r: usize) -> Plane {

@@ -7,6 +7,8 @@ use rayon::prelude::*;
 
 use crate::DecodeError;
 
+mod jpeg;
+
 /// Input limits. Every one is enforced before the full decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeLimits {
@@ -65,6 +67,17 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, DecodeErro
         return Err(DecodeError::Corrupt(
             "the JPEG ends before its end-of-image marker".into(),
         ));
+    }
+    if format == ImageFormat::Jpeg {
+        if let Some((image, orientation)) = jpeg::decode_ycbcr(bytes) {
+            let mut image = DynamicImage::ImageRgba8(image);
+            image.apply_orientation(orientation);
+            return Ok(Decoded {
+                image: image.into_rgba8(),
+                has_alpha: false,
+                format,
+            });
+        }
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(alloc_limits(limits));
