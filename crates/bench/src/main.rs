@@ -5,6 +5,10 @@
 
 mod measure;
 
+// The same allocator as the `cutout` binary, so the figures are the product's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 
 use clap::Parser;
@@ -15,9 +19,14 @@ struct Args {
     images: Vec<PathBuf>,
     #[arg(long, default_value = "u2net")]
     model: String,
-    /// Timed runs per image (after one warm-up); the median is reported.
+    /// Timed runs per image in each round (after one warm-up); the median over all rounds is
+    /// reported.
     #[arg(long, default_value_t = 3)]
     runs: usize,
+    /// Rounds, each running Cutout then rembg: machines whose speed drifts (shared VMs) then
+    /// slow both sides alike instead of whichever ran during the slow spell.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Python of a virtualenv with rembg installed; the peer is skipped without it.
     #[arg(long, env = "CUTOUT_REMBG_PYTHON")]
     rembg_python: Option<PathBuf>,
@@ -32,18 +41,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.images.clone()
     };
     let data = cutout_models::DataDir::from_env();
-    let report = measure::cutout(&data, &args.model, &images, args.runs)?;
-    let peer = match &args.rembg_python {
-        Some(py) => Some(measure::rembg(
-            py,
-            &data,
-            &args.model,
-            &images,
-            args.runs,
-            tmp.path(),
-        )?),
-        None => None,
-    };
+    let mut report: Option<measure::Report> = None;
+    let mut peer: Option<measure::Peer> = None;
+    for _ in 0..args.rounds.max(1) {
+        let round = measure::cutout(&data, &args.model, &images, args.runs)?;
+        match &mut report {
+            Some(r) => r.absorb(round),
+            None => report = Some(round),
+        }
+        let Some(py) = &args.rembg_python else {
+            continue;
+        };
+        let round = measure::rembg(py, &data, &args.model, &images, args.runs, tmp.path())?;
+        match &mut peer {
+            Some(p) => p.absorb(round),
+            None => peer = Some(round),
+        }
+    }
+    let report = report.expect("at least one round");
     measure::print(&report, peer.as_ref());
     Ok(())
 }

@@ -13,8 +13,17 @@ type BoxError = Box<dyn std::error::Error>;
 pub struct ImageReport {
     pub path: PathBuf,
     pub megapixels: f64,
-    pub stages: StageTimings,
-    pub end_to_end: Duration,
+    /// Every timed run: its stages and its end-to-end time.
+    pub samples: Vec<(StageTimings, Duration)>,
+}
+
+impl ImageReport {
+    /// The run with the median end-to-end time.
+    fn median(&self) -> (StageTimings, Duration) {
+        let mut s = self.samples.clone();
+        s.sort_by_key(|s| s.1);
+        s[s.len() / 2]
+    }
 }
 
 pub struct Report {
@@ -23,9 +32,35 @@ pub struct Report {
     pub peak_rss_mb: f64,
 }
 
+impl Report {
+    /// Adds another round's runs of the same images.
+    pub fn absorb(&mut self, other: Report) {
+        for (mine, theirs) in self.images.iter_mut().zip(other.images) {
+            mine.samples.extend(theirs.samples);
+        }
+        self.peak_rss_mb = self.peak_rss_mb.max(other.peak_rss_mb);
+    }
+}
+
 pub struct Peer {
-    pub median_ms: Vec<f64>,
+    /// Every timed run's milliseconds, per image.
+    pub times_ms: Vec<Vec<f64>>,
     pub peak_rss_mb: f64,
+}
+
+impl Peer {
+    pub fn absorb(&mut self, other: Peer) {
+        for (mine, theirs) in self.times_ms.iter_mut().zip(other.times_ms) {
+            mine.extend(theirs);
+        }
+        self.peak_rss_mb = self.peak_rss_mb.max(other.peak_rss_mb);
+    }
+
+    fn median_ms(&self, image: usize) -> f64 {
+        let mut t = self.times_ms[image].clone();
+        t.sort_by(f64::total_cmp);
+        t.get(t.len() / 2).copied().unwrap_or(f64::NAN)
+    }
 }
 
 /// The 12 MP photo as it is, and a 1600 px copy of the cat (1-2 MP).
@@ -51,17 +86,14 @@ pub fn cutout(
     for path in images {
         let bytes = std::fs::read(path)?;
         once(&bytes, &seg, &opts)?; // warm-up
-        let mut samples: Vec<(StageTimings, Duration)> = (0..runs.max(1))
+        let samples = (0..runs.max(1))
             .map(|_| once(&bytes, &seg, &opts))
             .collect::<Result<_, _>>()?;
-        samples.sort_by_key(|s| s.1);
-        let (stages, end_to_end) = samples[samples.len() / 2];
         let (w, h) = image::image_dimensions(path)?;
         out.push(ImageReport {
             path: path.clone(),
             megapixels: f64::from(w * h) / 1e6,
-            stages,
-            end_to_end,
+            samples,
         });
     }
     Ok(Report {
@@ -120,16 +152,16 @@ pub fn rembg(
         return Err(format!("rembg failed: {}", String::from_utf8_lossy(&out.stderr)).into());
     }
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-    let median_ms = images
+    let times_ms = images
         .iter()
         .map(|p| {
-            v[p.to_string_lossy().as_ref()]["median_ms"]
-                .as_f64()
-                .unwrap_or(f64::NAN)
+            v[p.to_string_lossy().as_ref()]["times_ms"]
+                .as_array()
+                .map_or_else(Vec::new, |t| t.iter().filter_map(|x| x.as_f64()).collect())
         })
         .collect();
     Ok(Peer {
-        median_ms,
+        times_ms,
         peak_rss_mb: v["peak_rss_mb"].as_f64().unwrap_or(f64::NAN),
     })
 }
@@ -149,8 +181,10 @@ fn ms(d: Duration) -> f64 {
 
 pub fn print(report: &Report, peer: Option<&Peer>) {
     println!(
-        "model: {}   (median of the timed runs, after one warm-up; ms and % of end-to-end)\n",
-        report.model
+        "model: {}   (median of {} timed runs per image, in rounds that alternate Cutout and \
+         rembg, each after a warm-up; ms and % of end-to-end)\n",
+        report.model,
+        report.images.first().map_or(0, |i| i.samples.len())
     );
     for (i, r) in report.images.iter().enumerate() {
         let name = r
@@ -158,8 +192,8 @@ pub fn print(report: &Report, peer: Option<&Peer>) {
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         println!("{name} ({:.1} MP), JPEG -> PNG", r.megapixels);
-        let total = ms(r.end_to_end);
-        let s = &r.stages;
+        let (s, end_to_end) = r.median();
+        let total = ms(end_to_end);
         for (stage, d) in [
             ("decode", s.decode),
             ("preprocess", s.preprocess),
@@ -176,7 +210,7 @@ pub fn print(report: &Report, peer: Option<&Peer>) {
         }
         println!("  {:<12} {:>9.1} ms", "end-to-end", total);
         if let Some(p) = peer {
-            let theirs = p.median_ms[i];
+            let theirs = p.median_ms(i);
             println!(
                 "  {:<12} {:>9.1} ms   cutout/rembg = {:.3}",
                 "rembg",

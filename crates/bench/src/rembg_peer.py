@@ -22,6 +22,10 @@ for path in sys.argv[4:]:
         t = time.perf_counter()
         out = remove(data, session=session)
         times.append((time.perf_counter() - t) * 1000)
-    results[path] = {"median_ms": statistics.median(times), "out_bytes": len(out)}
+    results[path] = {
+        "median_ms": statistics.median(times),
+        "times_ms": times,
+        "out_bytes": len(out),
+    }
 results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps(results))
