@@ -71,16 +71,14 @@ fn estimate(i: &Plane, f_blur: &Plane, b_blur: &Plane, alpha: &Plane) -> Plane {
 
 fn fuse(fg: [&Plane; 3], bg: [&Plane; 3], alpha: &Plane, r: usize) -> ColourFields {
     // Seven independent box means (α, F·α ×3, B·(1-α) ×3), run in parallel.
-    let weighted: Vec<Plane> = fg
+    let blurred: Vec<Plane> = (0..7)
         .into_par_iter()
-        .map(|f| f.zip(alpha, |f, a| f * a))
-        .chain(
-            bg.into_par_iter()
-                .map(|b| b.zip(alpha, |b, a| b * (1.0 - a))),
-        )
+        .map(|q| match q {
+            0 => alpha.box_mean(r),
+            1..=3 => fg[q - 1].box_mean_zip(alpha, r, |f, a| f * a),
+            _ => bg[q - 4].box_mean_zip(alpha, r, |b, a| b * (1.0 - a)),
+        })
         .collect();
-    let inputs: Vec<&Plane> = [alpha].into_iter().chain(&weighted).collect();
-    let blurred: Vec<Plane> = inputs.par_iter().map(|x| x.box_mean(r)).collect();
     let blur_a = &blurred[0];
     let fg = [1, 2, 3].map(|c| blurred[c].zip(blur_a, |fa, a| fa / (a + 1e-5)));
     let bg = [4, 5, 6].map(|c| blurred[c].zip(blur_a, |ba, a| ba / ((1.0 - a) + 1e-5)));

@@ -27,18 +27,20 @@ impl Coeffs {
 pub(crate) fn coefficients(g: &[Plane; 3], p: &Plane, r: usize, eps: f32) -> Coeffs {
     // The six distinct entries of the symmetric 3x3 covariance, row-major upper triangle.
     const PAIRS: [(usize, usize); 6] = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)];
-    // Thirteen independent box means: I (3), p, I·p (3), I·Iᵀ (6). Run them in parallel.
-    let products: Vec<Plane> = (0..3)
+    // Thirteen independent box means: I (3), p, I·p (3), I·Iᵀ (6). Run them in parallel; the
+    // products are formed row by row inside the box sums, never as planes of their own.
+    let means: Vec<Plane> = (0..13)
         .into_par_iter()
-        .map(|c| g[c].zip(p, |a, b| a * b))
-        .chain(
-            PAIRS
-                .par_iter()
-                .map(|&(i, j)| g[i].zip(&g[j], |a, b| a * b)),
-        )
+        .map(|q| match q {
+            0..=2 => g[q].box_mean(r),
+            3 => p.box_mean(r),
+            4..=6 => g[q - 4].box_mean_zip(p, r, |a, b| a * b),
+            _ => {
+                let (i, j) = PAIRS[q - 7];
+                g[i].box_mean_zip(&g[j], r, |a, b| a * b)
+            }
+        })
         .collect();
-    let inputs: Vec<&Plane> = g.iter().chain([p]).chain(&products).collect();
-    let means: Vec<Plane> = inputs.par_iter().map(|x| x.box_mean(r)).collect();
     let (mi, mp, mip, mii) = (&means[0..3], &means[3], &means[4..7], &means[7..13]);
 
     let n = p.v.len();

@@ -97,35 +97,54 @@ impl Plane {
         Plane::new(w, h, out)
     }
 
-    /// [`Plane::box_mean`] for small windows: each output is a direct sum of at most (2r+1)
-    /// values per pass, so both passes are plain slice additions that vectorise, and f32 is
-    /// exact enough (no long running sum to drift).
-    fn box_mean_direct(&self, r: usize) -> Plane {
-        let (w, h) = (self.w, self.h);
-        let inv_w: Vec<f32> = window_reciprocals(w, r).iter().map(|&k| k as f32).collect();
-        let mut horiz = vec![0f32; w * h];
-        for (src, dst) in self.v.chunks_exact(w).zip(horiz.chunks_exact_mut(w)) {
-            sum_window(src, dst, r);
-            for (d, &k) in dst.iter_mut().zip(&inv_w) {
-                *d *= k;
-            }
+    /// [`Plane::box_mean`] of `f(self, other)` per pixel. Small windows never materialise the
+    /// combined plane: each source row is combined as it is summed.
+    pub fn box_mean_zip(&self, other: &Plane, r: usize, f: impl Fn(f32, f32) -> f32) -> Plane {
+        if r > DIRECT_MAX_R {
+            return self.zip(other, f).box_mean(r);
         }
-        let inv_h = window_reciprocals(h, r);
-        let mut out = vec![0f32; w * h];
-        for (y, dst) in out.chunks_exact_mut(w).enumerate() {
-            let rows = &horiz[y.saturating_sub(r) * w..((y + r).min(h - 1) + 1) * w];
-            for src in rows.chunks_exact(w) {
-                for (d, &v) in dst.iter_mut().zip(src) {
-                    *d += v;
-                }
+        box_mean_direct(self.w, self.h, r, |y, acc| {
+            let (a, b) = (self.row(y), other.row(y));
+            for ((s, &a), &b) in acc.iter_mut().zip(a).zip(b) {
+                *s += f(a, b);
             }
-            let k = inv_h[y] as f32;
-            for d in dst.iter_mut() {
-                *d *= k;
-            }
-        }
-        Plane::new(w, h, out)
+        })
     }
+
+    fn row(&self, y: usize) -> &[f32] {
+        &self.v[y * self.w..(y + 1) * self.w]
+    }
+
+    fn box_mean_direct(&self, r: usize) -> Plane {
+        box_mean_direct(self.w, self.h, r, |y, acc| {
+            for (s, &v) in acc.iter_mut().zip(self.row(y)) {
+                *s += v;
+            }
+        })
+    }
+}
+
+/// [`Plane::box_mean`] for small windows, of the plane whose row `y` `add_row(y, acc)` adds into
+/// `acc`. Each output row sums its (2r+1) source rows, then (2r+1) shifted copies of that sum:
+/// plain slice additions that vectorise, no full-size intermediate plane, and f32 is exact enough
+/// (no long running sum to drift).
+fn box_mean_direct(w: usize, h: usize, r: usize, add_row: impl Fn(usize, &mut [f32])) -> Plane {
+    let inv_w: Vec<f32> = window_reciprocals(w, r).iter().map(|&k| k as f32).collect();
+    let inv_h = window_reciprocals(h, r);
+    let mut out = vec![0f32; w * h];
+    let mut col = vec![0f32; w];
+    for (y, dst) in out.chunks_exact_mut(w).enumerate() {
+        col.fill(0.0);
+        for sy in y.saturating_sub(r)..=(y + r).min(h - 1) {
+            add_row(sy, &mut col);
+        }
+        sum_window(&col, dst, r);
+        let kh = inv_h[y] as f32;
+        for (d, &kw) in dst.iter_mut().zip(&inv_w) {
+            *d *= kw * kh;
+        }
+    }
+    Plane::new(w, h, out)
 }
 
 /// Windows up to this radius use direct sums; wider ones running sums.
@@ -247,6 +266,27 @@ mod tests {
             let slow = brute_box(&p, r);
             for (a, b) in fast.v.iter().zip(&slow.v) {
                 assert!((a - b).abs() < 1e-4, "r={r}: {a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn box_mean_zip_matches_the_box_mean_of_the_zipped_plane() {
+        let a = Plane::new(
+            11,
+            9,
+            (0..99).map(|i| ((i * 37) % 11) as f32 / 10.0).collect(),
+        );
+        let b = Plane::new(
+            11,
+            9,
+            (0..99).map(|i| ((i * 13) % 7) as f32 / 6.0).collect(),
+        );
+        let f = |x: f32, y: f32| x * (1.0 - y);
+        for r in [1, 2, 4, 6] {
+            let want = brute_box(&a.zip(&b, f), r);
+            for (x, y) in a.box_mean_zip(&b, r, f).v.iter().zip(&want.v) {
+                assert!((x - y).abs() < 1e-5, "r={r}: {x} vs {y}");
             }
         }
     }
