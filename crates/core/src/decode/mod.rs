@@ -63,12 +63,12 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, DecodeErro
     // Header first: a 30000x30000 PNG is refused here, before the decoder sizes any buffer.
     let (format, width, height) = probe(bytes)?;
     check_dimensions(width, height, limits)?;
-    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
-        return Err(DecodeError::Corrupt(
-            "the JPEG ends before its end-of-image marker".into(),
-        ));
-    }
     if format == ImageFormat::Jpeg {
+        if !jpeg_is_complete(bytes) {
+            return Err(DecodeError::Corrupt(
+                "the JPEG ends before its end-of-image marker".into(),
+            ));
+        }
         if let Some((image, orientation)) = jpeg::decode_ycbcr(bytes) {
             let mut image = DynamicImage::ImageRgba8(image);
             image.apply_orientation(orientation);
