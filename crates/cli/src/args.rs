@@ -157,6 +157,9 @@ pub struct RemoveArgs {
     /// Edge refinement regularisation (smaller follows image edges more tightly).
     #[arg(long, default_value_t = cutout_core::RefineOptions::default().epsilon)]
     pub edge_epsilon: f32,
+    /// Long side, in pixels, of the resolution edge refinement and decontamination solve at.
+    #[arg(long, default_value_t = cutout_core::RefineOptions::default().work_size)]
+    pub work_size: u32,
     /// Turn off foreground colour decontamination.
     #[arg(long)]
     pub no_decontaminate: bool,

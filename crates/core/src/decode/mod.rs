@@ -133,7 +133,8 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
     let Some(sos) = bytes.windows(2).position(|w| w == [0xFF, 0xDA]) else {
         return false;
     };
-    bytes[sos..].windows(2).any(|w| w == [0xFF, 0xD9])
+    // From the end: the marker is normally the last two bytes.
+    bytes[sos..].windows(2).rev().any(|w| w == [0xFF, 0xD9])
 }
 
 fn sniff(bytes: &[u8]) -> Result<ImageFormat, DecodeError> {

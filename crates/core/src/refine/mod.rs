@@ -30,20 +30,23 @@ pub struct RefineOptions {
     pub epsilon: f32,
     /// Foreground colour decontamination of semi-transparent pixels. Default: on.
     pub decontaminate: bool,
-    /// Long side, in pixels, of the resolution the refiners solve at. Default: 1024.
+    /// Long side, in pixels, of the resolution the refiners solve at. Default: 640.
     pub work_size: u32,
 }
 
 impl Default for RefineOptions {
     fn default() -> Self {
         // Radius and epsilon were chosen on the evaluation set (`make eval`): larger windows soften
-        // edges in flat regions and raise MAE against the ground truth.
+        // edges in flat regions and raise MAE against the ground truth. The model's mask is
+        // 320x320, so a working resolution of 640 already holds all it knows; on the evaluation
+        // set and on a 3x upscaled copy of it (~2400 px photos) 640 scored as well as 1024 (IoU,
+        // MAE) with a slightly higher boundary F, at 0.39x the solve's work.
         Self {
             guided_filter: true,
             radius: 2,
             epsilon: 1e-4,
             decontaminate: true,
-            work_size: 1024,
+            work_size: 640,
         }
     }
 }
@@ -101,10 +104,10 @@ pub fn refine(image: &mut RgbaImage, mask: &Mask, opts: &RefineOptions) {
         Some(c) => c.apply(&guide).map(|v| v.clamp(0.0, 1.0)),
         None => p,
     };
-    // Radii of Forte & Pitié (90 and 6 px), scaled to the working resolution of a ~2 MP photo.
-    let fields = opts
-        .decontaminate
-        .then(|| decontam::colour_fields(&guide, &alpha_low, 45, 3));
+    let fields = opts.decontaminate.then(|| {
+        let (wide, narrow) = decontam_radii(opts.work_size);
+        decontam::colour_fields(&guide, &alpha_low, wide, narrow)
+    });
     let base_alpha = match coeffs {
         Some(_) => None,
         None => Some(mask.resized(w, h)),
@@ -115,6 +118,13 @@ pub fn refine(image: &mut RgbaImage, mask: &Mask, opts: &RefineOptions) {
         base_alpha: base_alpha.as_ref(),
     };
     fused.apply(image);
+}
+
+/// Radii of Forte & Pitié (90 and 6 px), as 45 and 3 px at a working resolution of 1024 (a ~2 MP
+/// photo at half size), scaled with the working resolution so they cover the same part of a photo.
+fn decontam_radii(work_size: u32) -> (usize, usize) {
+    let scale = |r: f64| ((r * f64::from(work_size) / 1024.0).round() as usize).max(1);
+    (scale(45.0), scale(3.0))
 }
 
 fn work_dims(w: u32, h: u32, work: u32) -> (u32, u32) {
