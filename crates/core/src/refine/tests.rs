@@ -130,3 +130,13 @@ fn input_transparency_is_kept() {
         assert!(out.pixels().skip(64 * 12).all(|p| p[3] > 250), "{opts:?}");
     }
 }
+
+#[test]
+fn decontamination_radii_follow_the_working_size() {
+    // Forte & Pitié's 90 and 6 px at a ~2 MP photo, i.e. 45 and 3 px at a working size of 1024.
+    assert_eq!(decontam_radii(1024), (45, 3));
+    assert_eq!(decontam_radii(640), (28, 2));
+    assert_eq!(decontam_radii(2048), (90, 6));
+    // Never a zero radius, however small the working size.
+    assert_eq!(decontam_radii(8), (1, 1));
+}
