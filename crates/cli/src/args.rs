@@ -158,7 +158,11 @@ pub struct RemoveArgs {
     #[arg(long, default_value_t = cutout_core::RefineOptions::default().epsilon)]
     pub edge_epsilon: f32,
     /// Long side, in pixels, of the resolution edge refinement and decontamination solve at.
-    #[arg(long, default_value_t = cutout_core::RefineOptions::default().work_size)]
+    #[arg(
+        long,
+        default_value_t = cutout_core::RefineOptions::default().work_size,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
     pub work_size: u32,
     /// Turn off foreground colour decontamination.
     #[arg(long)]

@@ -160,7 +160,7 @@ fn options(a: &RemoveArgs) -> Result<Options, BoxError> {
         decontaminate: !a.no_decontaminate,
         radius: a.edge_radius,
         epsilon: a.edge_epsilon,
-        work_size: a.work_size.max(1),
+        work_size: a.work_size,
     };
     if let Some(s) = a.scale.filter(|s| !(*s > 0.0 && *s <= 1.0)) {
         return Err(format!("--scale must be in (0, 1], got {s}").into());

@@ -183,6 +183,7 @@ fn bad_options_fail_before_any_work() {
             "invalid crop margin",
         ),
         (vec!["--scale", "3"], "--scale"),
+        (vec!["--work-size", "0"], "--work-size"),
         (vec!["-m", "nosuchmodel"], "unknown model"),
     ] {
         let o = run(cutout()
