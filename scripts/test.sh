@@ -2,8 +2,9 @@
 # The whole test suite from a fresh clone: installs what is missing, then checks formatting and
 # lints, and runs every test against the real models and ONNX Runtime.
 source "$(dirname "$0")/lib.sh"
-# ImageMagick reads back our PSD output, as users' tools will; ffmpeg runs the video pipeline.
-ensure_apt imagemagick ffmpeg
+# ImageMagick reads back our PSD output, as users' tools will; ffmpeg runs the video pipeline;
+# cjpeg/jpegtran (libjpeg-turbo-progs) make the progressive/baseline twins for the patched decoder.
+ensure_apt imagemagick ffmpeg libjpeg-turbo-progs
 ensure_rust
 # psd-tools reads back our PSD output in the encode tests; numpy/Pillow run the eval scorer.
 ensure_venv psd-tools numpy pillow
@@ -19,3 +20,5 @@ log "cargo clippy"
 cargo clippy --release --locked --all-targets -q -- -D warnings
 log "cargo test"
 cargo test --release --locked --workspace
+log "cargo test (vendor/zune-jpeg, the patched decoder's own tests)"
+cargo test --release --locked --manifest-path vendor/zune-jpeg/Cargo.toml --lib
