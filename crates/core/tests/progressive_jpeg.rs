@@ -50,10 +50,9 @@ fn run(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
     out.stdout
 }
 
-/// A 517x389 photo-like PPM (odd sizes leave partial MCUs): smooth gradients, hard edges and
-/// fine noise, so blocks carry many non-zero coefficients at every frequency.
-fn photo_ppm(grey: bool) -> Vec<u8> {
-    let (w, h) = (517u32, 389u32);
+/// A photo-like PPM: smooth gradients, hard edges and fine noise, so blocks carry many non-zero
+/// coefficients at every frequency. Odd sizes leave partial MCUs.
+fn photo_ppm(w: u32, h: u32, grey: bool) -> Vec<u8> {
     let mut seed = 0x2545_F491_4F6C_DD1Du64;
     let mut noise = move || {
         seed ^= seed << 13;
@@ -66,7 +65,7 @@ fn photo_ppm(grey: bool) -> Vec<u8> {
     for y in 0..h {
         for x in 0..w {
             let disc = (x as i32 - 200).pow(2) + (y as i32 - 180).pow(2) < 110 * 110;
-            let stripes = (x / 7 + y / 11) % 2 == 0 && x > 380;
+            let stripes = (x / 7 + y / 11) % 2 == 0 && x > w * 3 / 4;
             for c in 0..channels {
                 let base = (x * (60 + 50 * c) / w + y * 120 / h) as i32;
                 let v = base + if disc { 90 } else { 0 } + if stripes { 70 } else { 0 } + noise();
@@ -117,8 +116,11 @@ fn progressive_files_decode_like_their_baseline_twins() {
     let scripts = std::env::temp_dir().join(format!("cutout-scans-{}.txt", std::process::id()));
     std::fs::write(&scripts, DEEP_SCANS).unwrap();
     let deep = scripts.to_str().unwrap();
-    let colour = photo_ppm(false);
-    let grey = photo_ppm(true);
+    // Over 1 MP the patched decoder runs its last stage on two threads (prog_rows.rs); under
+    // it, on one. Both are covered.
+    let colour = photo_ppm(1283, 901, false);
+    let small = photo_ppm(517, 389, false);
+    let grey = photo_ppm(1283, 901, true);
     let mut cases = 0;
     for (ppm, settings, deep_fits) in [
         (
@@ -131,6 +133,12 @@ fn progressive_files_decode_like_their_baseline_twins() {
         (
             &colour,
             &["-sample", "2x2", "-quality", "40", "-restart", "1"],
+            true,
+        ),
+        (&small, &["-sample", "2x2", "-quality", "90"], true),
+        (
+            &small,
+            &["-sample", "1x1", "-quality", "60", "-restart", "2"],
             true,
         ),
         // the deep script names three components
@@ -166,7 +174,7 @@ fn progressive_files_decode_like_their_baseline_twins() {
         }
     }
     std::fs::remove_file(&scripts).ok();
-    assert_eq!(cases, 9);
+    assert_eq!(cases, 13);
 }
 
 #[test]
@@ -174,7 +182,7 @@ fn damaged_progressive_scans_never_panic() {
     let progressive = run(
         "cjpeg",
         &["-quality", "90", "-progressive"],
-        &photo_ppm(false),
+        &photo_ppm(1283, 901, false),
     );
     let mut seed = 7u64;
     for round in 0..200 {

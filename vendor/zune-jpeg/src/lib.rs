@@ -186,6 +186,8 @@ pub mod idct;
 mod marker;
 mod mcu;
 mod mcu_prog;
+#[cfg(feature = "std")]
+mod prog_rows;
 mod misc;
 mod unsafe_utils;
 mod unsafe_utils_avx2;

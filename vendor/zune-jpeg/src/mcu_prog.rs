@@ -542,6 +542,19 @@ impl<T: ZByteReaderTrait> JpegDecoder<T> {
 
         let mut pixels_written = 0;
 
+        // (patched) large images: the IDCT of the next rows runs beside the colour conversion
+        #[cfg(feature = "std")]
+        if width * usize::from(self.info.height) >= crate::prog_rows::MIN_PIXELS && mcu_height > 1 {
+            return self.finish_rows_pipelined(
+                block,
+                pixels,
+                mcu_height,
+                width,
+                padded_width,
+                &mut upsampler_scratch_space
+            );
+        }
+
         // dequantize, idct and color convert.
         for i in 0..mcu_height {
             'component: for (position, component) in &mut self.components.iter_mut().enumerate() {
