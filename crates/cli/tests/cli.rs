@@ -237,3 +237,23 @@ fn models_list_shows_licences() {
         "{u2netp}"
     );
 }
+
+/// Outputs are written to a temporary file and renamed into place; they must still get the
+/// permissions any other written file gets (0666 less the umask), not the temporary's 0600.
+#[cfg(unix)]
+#[test]
+fn outputs_get_the_usual_file_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cat.png");
+    let o = run(Command::new("sh")
+        .arg("-c")
+        .arg("umask 022 && exec \"$0\" remove -m u2netp \"$1\" -o \"$2\"")
+        .arg(env!("CARGO_BIN_EXE_cutout"))
+        .arg(sample("cat.jpg"))
+        .arg(&out));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "{mode:o}");
+    assert_cat_cutout(&out);
+}
