@@ -112,9 +112,11 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BoxError> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut builder = tempfile::Builder::new();
-    // tempfile creates its files 0600; an output should get what `fs::write` would give it
-    // (0666 less the umask), or the rest of a shared workflow cannot read it.
+    // tempfile creates its files 0600; an output gets what a newly created file gets (0666 less
+    // the umask), or the rest of a shared workflow cannot read it. A replaced output takes that
+    // mode too, not the old file's.
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
     let mut tmp = builder.tempfile_in(dir)?;

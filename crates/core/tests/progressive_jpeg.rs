@@ -129,6 +129,8 @@ fn progressive_files_decode_like_their_baseline_twins() {
             true,
         ),
         (&colour, &["-sample", "2x1", "-quality", "75"], true),
+        // chroma halved vertically only: the vertical-only up-sampler
+        (&colour, &["-sample", "1x2", "-quality", "85"], true),
         (&colour, &["-sample", "1x1", "-quality", "98"], true),
         (
             &colour,
@@ -174,7 +176,7 @@ fn progressive_files_decode_like_their_baseline_twins() {
         }
     }
     std::fs::remove_file(&scripts).ok();
-    assert_eq!(cases, 13);
+    assert_eq!(cases, 15);
 }
 
 #[test]

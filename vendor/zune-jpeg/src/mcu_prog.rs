@@ -542,17 +542,22 @@ impl<T: ZByteReaderTrait> JpegDecoder<T> {
 
         let mut pixels_written = 0;
 
-        // (patched) large images: the IDCT of the next rows runs beside the colour conversion
+        // (patched) large images: the IDCT of the next rows runs beside the colour conversion,
+        // unless the caller asked for one thread (`set_num_threads`) or no thread could start
         #[cfg(feature = "std")]
-        if width * usize::from(self.info.height) >= crate::prog_rows::MIN_PIXELS && mcu_height > 1 {
-            return self.finish_rows_pipelined(
+        if width * usize::from(self.info.height) >= crate::prog_rows::MIN_PIXELS
+            && mcu_height > 1
+            && self.options.num_threads() > 1
+            && self.finish_rows_pipelined(
                 block,
                 pixels,
                 mcu_height,
                 width,
                 padded_width,
                 &mut upsampler_scratch_space
-            );
+            )?
+        {
+            return Ok(());
         }
 
         // dequantize, idct and color convert.

@@ -73,10 +73,13 @@ fn idct_mcu_row(
 impl<T: ZByteReaderTrait> JpegDecoder<T> {
     /// `finish_progressive_decoding`'s row loop, with the IDCT of the next batch of rows on a
     /// helper thread. Expects `raw_coeff` sized and `needed` set, as that function leaves them.
+    ///
+    /// `Ok(false)` when the helper thread could not be started (a thread limit): nothing has
+    /// been done, and the caller runs its one-thread loop instead.
     pub(crate) fn finish_rows_pipelined(
         &mut self, block: &[Vec<i16>; MAX_COMPONENTS], pixels: &mut [u8], mcu_height: usize,
         width: usize, padded_width: usize, upsampler_scratch_space: &mut [i16]
-    ) -> Result<(), DecodeErrors> {
+    ) -> Result<bool, DecodeErrors> {
         let plan: Vec<RowPlan> = self
             .components
             .iter()
@@ -105,7 +108,8 @@ impl<T: ZByteReaderTrait> JpegDecoder<T> {
             let (done_tx, done_rx) =
                 sync_channel::<(Vec<RowBuffers>, Option<(usize, DecodeErrors)>)>(1);
             let plan = &plan;
-            scope.spawn(move || {
+            let helper = std::thread::Builder::new().name("zune-jpeg-idct".into());
+            let spawned = helper.spawn_scoped(scope, move || {
                 for (first, mut rows) in work_rx {
                     let mut failed = None;
                     for (r, buffers) in rows.iter_mut().enumerate() {
@@ -123,6 +127,9 @@ impl<T: ZByteReaderTrait> JpegDecoder<T> {
                     }
                 }
             });
+            if spawned.is_err() {
+                return Ok(false);
+            }
             let lost = || DecodeErrors::FormatStatic("IDCT helper thread stopped");
             work_tx.send((0, new_batch())).map_err(|_| lost())?;
             let mut spare = Some(new_batch());
@@ -161,7 +168,7 @@ impl<T: ZByteReaderTrait> JpegDecoder<T> {
                 spare = Some(rows);
                 first = next;
             }
-            Ok(())
+            Ok(true)
         })
     }
 }
