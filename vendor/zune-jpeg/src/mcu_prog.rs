@@ -331,11 +331,7 @@ impl<T: ZByteReaderTrait> JpegDecoder<T> {
                     // + EOB and investigate effect.
                     self.todo -= 1;
 
-                    // (patched) it only acts at the end of a restart interval; the call per
-                    // block was measurable.
-                    if self.todo == 0 {
-                        self.handle_rst_main(stream)?;
-                    }
+                    self.handle_rst_main(stream)?;
                 }
             }
         } else {
@@ -424,17 +420,25 @@ impl<T: ZByteReaderTrait> JpegDecoder<T> {
                     // we get a higher number in the case this underflows
                     self.todo -= 1;
                     // after every scan that's a mcu, count down restart markers.
-                    // (patched) only at the end of a restart interval, as above.
-                    if self.todo == 0 {
-                        self.handle_rst_main(stream)?;
-                    }
+                    self.handle_rst_main(stream)?;
                 }
             }
         }
         return Ok(());
     }
 
+    /// (patched) Everything below acts only when a restart interval ends (`todo == 0`); this
+    /// check is inlined into the per-block loops so the other blocks pay a compare, not a call.
+    #[inline(always)]
     pub(crate) fn handle_rst_main(&mut self, stream: &mut BitStream) -> Result<(), DecodeErrors> {
+        if self.todo == 0 {
+            self.end_restart_interval(stream)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn end_restart_interval(&mut self, stream: &mut BitStream) -> Result<(), DecodeErrors> {
         if self.todo == 0 {
             stream.refill(&mut self.stream)?;
         }
