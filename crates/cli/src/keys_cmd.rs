@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use cutout_server::{keys, Config};
-use cutout_store::{AccountId, KeyId, Repo};
+use cutout_store::{AccountId, KeyId, LedgerReason, Repo, Scope};
 
 use crate::args::{KeysCommand, ServeArgs};
 use crate::BoxError;
@@ -51,7 +51,7 @@ pub fn run(cmd: KeysCommand) -> Result<ExitCode, BoxError> {
                 let id: AccountId = account
                     .parse()
                     .map_err(|_| format!("{account:?} is not an account id"))?;
-                match open(&cfg).await?.credit(id, amount, "admin").await? {
+                match open(&cfg).await?.credit(id, amount, LedgerReason::Admin).await? {
                     Some(balance) => {
                         println!("account {id}: balance {balance}");
                         Ok(ExitCode::SUCCESS)
@@ -83,7 +83,7 @@ async fn create(
                 .await?
                 .ok_or_else(|| format!("no account {id}"))?;
             if credits != 0 {
-                repo.credit(id, credits, "grant").await?;
+                repo.credit(id, credits, LedgerReason::Grant).await?;
             }
             acc
         }
@@ -109,7 +109,7 @@ async fn create(
         "credits:        {}",
         repo.get_account(account.id).await?.map_or(0, |a| a.balance)
     );
-    println!("scopes:         {}", scopes.join(","));
+    println!("scopes:         {}", scope_list(&scopes));
     println!("webhook secret: {}", account.webhook_secret);
     eprintln!("The key is shown only now: store it safely.");
     Ok(ExitCode::SUCCESS)
@@ -128,8 +128,13 @@ async fn list(repo: &Arc<dyn Repo>) -> Result<ExitCode, BoxError> {
             k.prefix,
             k.name,
             k.revoked_at.is_some(),
-            k.scopes.join(",")
+            scope_list(&k.scopes)
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn scope_list(scopes: &[Scope]) -> String {
+    let names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+    names.join(",")
 }

@@ -2,7 +2,7 @@
 //! ([`CutoutError::code`]) and a kind that says whose fault it is ([`ErrorKind`]), which the API
 //! layer maps to a status code in one place.
 
-use crate::segment::SegmentError;
+use crate::segment::{SegmentError, SegmentErrorKind};
 
 /// Whose fault an error is: the input's (4xx, never retried) or the system's (5xx, retryable).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,6 +11,8 @@ pub enum ErrorKind {
     Input,
     /// The input is fine but exceeds a configured limit.
     Limit,
+    /// This installation cannot do it (the model is not installed); retrying will not help.
+    Unavailable,
     /// Something on our side failed; the same request may succeed later.
     Internal,
 }
@@ -95,7 +97,7 @@ impl CutoutError {
                 DecodeError::UnsupportedFormat(_) => "unsupported_format",
                 DecodeError::Corrupt(_) => "corrupt_image",
             },
-            Self::Segment(_) => "segmentation_failed",
+            Self::Segment(e) => e.kind.code(),
             Self::Encode(EncodeError::TooLarge { .. }) => "output_too_large",
             Self::Encode(_) => "encode_failed",
             Self::Options(_) => "invalid_option",
@@ -109,7 +111,12 @@ impl CutoutError {
             | Self::Decode(DecodeError::TooLarge { .. })
             | Self::Encode(EncodeError::TooLarge { .. }) => ErrorKind::Limit,
             Self::Decode(_) | Self::Background(_) | Self::Options(_) => ErrorKind::Input,
-            Self::Segment(_) | Self::Encode(_) => ErrorKind::Internal,
+            Self::Segment(e) => match e.kind {
+                SegmentErrorKind::BadInput => ErrorKind::Input,
+                SegmentErrorKind::NotInstalled => ErrorKind::Unavailable,
+                SegmentErrorKind::Unavailable | SegmentErrorKind::Internal => ErrorKind::Internal,
+            },
+            Self::Encode(_) => ErrorKind::Internal,
         }
     }
 }

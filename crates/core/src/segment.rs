@@ -7,10 +7,67 @@ use image::RgbaImage;
 
 use crate::Mask;
 
+/// What kind of failure a [`SegmentError`] is, so a caller can decide without reading the text:
+/// a job fails at once on a model that is not installed or an input the model cannot take, and
+/// is retried when the runtime was unavailable for a moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SegmentErrorKind {
+    /// No such model, or its files are not installed: retrying cannot help.
+    NotInstalled,
+    /// The runtime or the model could not be loaded or run just now (library missing, out of
+    /// memory, a busy device): another attempt may succeed.
+    Unavailable,
+    /// The image cannot be segmented (shape the model refuses).
+    BadInput,
+    /// A bug or a broken model file.
+    Internal,
+}
+
+impl SegmentErrorKind {
+    /// A stable machine-readable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotInstalled => "model_not_installed",
+            Self::Unavailable => "model_unavailable",
+            Self::BadInput => "segmentation_input",
+            Self::Internal => "segmentation_failed",
+        }
+    }
+
+    /// Whether another attempt of the same work may succeed.
+    pub fn is_transient(self) -> bool {
+        matches!(self, Self::Unavailable)
+    }
+}
+
 /// A failure inside a segmenter: model loading, tensor shapes, runtime errors.
 #[derive(Debug, thiserror::Error)]
-#[error("segmentation failed: {0}")]
-pub struct SegmentError(pub String);
+#[error("segmentation failed: {message}")]
+pub struct SegmentError {
+    pub kind: SegmentErrorKind,
+    pub message: String,
+}
+
+impl SegmentError {
+    pub fn new(kind: SegmentErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+    pub fn not_installed(message: impl Into<String>) -> Self {
+        Self::new(SegmentErrorKind::NotInstalled, message)
+    }
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(SegmentErrorKind::Unavailable, message)
+    }
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::new(SegmentErrorKind::BadInput, message)
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(SegmentErrorKind::Internal, message)
+    }
+}
 
 /// A mask plus where the time went, so benchmarks can report the stages separately.
 #[derive(Debug, Clone)]

@@ -25,7 +25,7 @@ impl Segmenter for RedIsSubject {
             .pixels()
             .map(|p| if p[0] > 128 && p[1] < 100 { 255 } else { 0 })
             .collect();
-        let mask = Mask::new(w, h, data).ok_or_else(|| SegmentError("empty".into()))?;
+        let mask = Mask::new(w, h, data).ok_or_else(|| SegmentError::internal("empty"))?;
         Ok(SegmentOutput {
             mask,
             preprocess: Duration::ZERO,
@@ -42,7 +42,7 @@ impl Segmenter for Broken {
     }
 
     fn segment(&self, _: &RgbaImage) -> Result<SegmentOutput, SegmentError> {
-        Err(SegmentError("boom".into()))
+        Err(SegmentError::internal("boom"))
     }
 }
 

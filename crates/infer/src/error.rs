@@ -1,4 +1,4 @@
-use cutout_core::SegmentError;
+use cutout_core::{SegmentError, SegmentErrorKind};
 use cutout_models::ModelsError;
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +29,18 @@ impl InferError {
 
 impl From<InferError> for SegmentError {
     fn from(e: InferError) -> Self {
-        SegmentError(e.to_string())
+        let kind = match &e {
+            InferError::Models(
+                ModelsError::UnknownModel(..)
+                | ModelsError::NotInstalled { .. }
+                | ModelsError::RuntimeMissing(_),
+            ) => SegmentErrorKind::NotInstalled,
+            InferError::Models(ModelsError::Io { .. }) => SegmentErrorKind::Unavailable,
+            InferError::Models(_) | InferError::Load { .. } => SegmentErrorKind::Internal,
+            InferError::Runtime { .. } => SegmentErrorKind::Unavailable,
+            InferError::VideoOnly(_) => SegmentErrorKind::NotInstalled,
+            InferError::Run { .. } => SegmentErrorKind::Internal,
+        };
+        SegmentError::new(kind, e.to_string())
     }
 }

@@ -53,7 +53,7 @@ impl SegmenterProvider for OrtProvider {
     fn sequence(&self, model: &str) -> Result<Box<dyn FrameSegmenter>, SegmentError> {
         let entry = manifest()
             .get(model)
-            .map_err(|e| SegmentError(e.to_string()))?;
+            .map_err(|e| SegmentError::not_installed(e.to_string()))?;
         if Family::from_kind(&entry.kind) == Some(Family::Rvm) {
             let runner = RvmRunner::load(&self.data, model, self.pool)?;
             return Ok(Box::new(runner));
@@ -68,8 +68,7 @@ impl SegmenterProvider for OrtProvider {
             return Ok(s.clone());
         }
         let seg = Arc::new(
-            OrtSegmenter::load(&self.data, model, self.pool)
-                .map_err(|e| SegmentError(e.to_string()))?,
+            OrtSegmenter::load(&self.data, model, self.pool).map_err(SegmentError::from)?,
         );
         loaded.insert(model.to_owned(), seg.clone());
         Ok(seg)

@@ -5,25 +5,15 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
-use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post};
-use axum::Router;
+use cutout_core::SegmenterProvider;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tower_http::LatencyUnit;
 
-use crate::auth::{authenticate, render_errors};
 use crate::config::Config;
-use crate::error::Dialect;
-use crate::fetch::Fetcher;
-use crate::ratelimit::RateLimiter;
-use crate::routes::{addon, assets, jobs, params, system, upload, usage, videos};
-use crate::segmenters::SegmenterProvider;
-use crate::signing::UrlSigner;
-use crate::state::{AppState, Inner};
+use crate::net::fetch::Fetcher;
+use crate::service::ratelimit::RateLimiter;
+use crate::service::signing::UrlSigner;
+use crate::service::state::{AppState, Inner};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -32,7 +22,7 @@ pub enum StartupError {
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
     #[error("HTTP client: {0}")]
-    Fetch(#[from] crate::fetch::FetchError),
+    Fetch(#[from] crate::net::fetch::FetchError),
 }
 
 pub struct Application {
@@ -117,7 +107,7 @@ impl Application {
         };
         match self.listener {
             Some(listener) => {
-                let app = router(self.state.clone());
+                let app = crate::api::router(self.state.clone());
                 axum::serve(listener, app)
                     .with_graceful_shutdown(signal)
                     .await?;
@@ -163,92 +153,4 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
         .mode(0o600)
         .open(path)?;
     f.write_all(contents.as_bytes())
-}
-
-/// Every route, grouped by authentication and error dialect.
-pub fn router(state: AppState) -> Router {
-    let upload_limit =
-        DefaultBodyLimit::max(state.config.limits.max_input_bytes as usize + (1 << 20));
-    let auth = || from_fn_with_state(state.clone(), authenticate);
-    let image_api = Router::new()
-        .route("/api/v1/upload", post(upload::upload).layer(upload_limit))
-        .route("/api/v1/status", get(jobs::status))
-        .route("/api/v1/jobs/{id}", get(jobs::job_detail))
-        .route("/api/v1/params", get(params::list).post(params::create))
-        .route(
-            "/api/v1/params/{name}",
-            get(params::get).put(params::put).delete(params::delete),
-        )
-        .route("/api/v1/account", get(jobs::account))
-        .route_layer(auth());
-    let assets_api = Router::new()
-        .route(
-            "/api/v1/assets",
-            get(assets::list).post(assets::create).layer(upload_limit),
-        )
-        .route(
-            "/api/v1/assets/{id}",
-            get(assets::get).patch(assets::patch).delete(assets::delete),
-        )
-        .route("/api/v1/assets/{id}/file", get(assets::file))
-        .route("/api/v1/assets/{id}/conversions", get(assets::conversions))
-        .route(
-            "/api/v1/assets/{id}/conversions/{name}",
-            get(assets::conversion),
-        )
-        .route(
-            "/api/v1/assets/file/addons/bg_remove",
-            post(addon::on_upload).layer(upload_limit),
-        )
-        .route(
-            "/api/v1/assets/{id}/addons/bg_remove",
-            get(addon::on_asset).post(addon::on_asset),
-        )
-        .route_layer(auth());
-    let video_limit = DefaultBodyLimit::max(state.config.video.max_bytes as usize + (1 << 20));
-    let video_api = Router::new()
-        .route("/v1/uploads", post(videos::upload).layer(video_limit))
-        .route("/api/upload", post(videos::upload).layer(video_limit))
-        .route("/v1/jobs", get(videos::list_jobs).post(videos::create_job))
-        .route("/v1/jobs/{id}", get(videos::get_job))
-        .route("/v1/jobs/{id}/start", post(videos::start_job))
-        .route("/v1/jobs/{id}/cancel", post(videos::cancel_job))
-        .route("/api/download/{id}", get(videos::download))
-        .route("/v1/usage/summary", get(usage::summary))
-        .route("/v1/usage/events", get(usage::events))
-        .route_layer(auth());
-    let public = Router::new()
-        .route("/api/v1/results/{id}", get(jobs::signed_result))
-        .route("/files/{*key}", get(jobs::public_file))
-        .route("/v1/models", get(system::models))
-        .route("/healthz", get(system::healthz))
-        .route("/readyz", get(system::readyz))
-        .route("/metrics", get(system::metrics))
-        .route("/openapi.json", get(system::openapi))
-        .route("/docs", get(system::docs));
-    let trace = TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), key_id = tracing::field::Empty)
-    })
-    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Millis));
-    Router::new()
-        .merge(with_dialect(
-            &state,
-            image_api.merge(public),
-            Dialect::ImageJobs,
-        ))
-        .merge(with_dialect(&state, assets_api, Dialect::Structured))
-        .merge(with_dialect(&state, video_api, Dialect::Structured))
-        .route_layer(from_fn_with_state(state.clone(), crate::metrics::track))
-        .with_state(state)
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(trace)
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-}
-
-/// The request deadline, and errors rendered in `dialect`'s shape (the deadline's 503 too).
-fn with_dialect(state: &AppState, group: Router<AppState>, dialect: Dialect) -> Router<AppState> {
-    group
-        .layer(from_fn_with_state(state.clone(), crate::auth::deadline))
-        .layer(from_fn(move |req, next| render_errors(dialect, req, next)))
 }

@@ -1,19 +1,8 @@
 //! API keys: generated with 256 bits of randomness, shown once, stored as SHA-256 hashes.
 
+use cutout_store::Scope;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-
-/// Every scope a key can hold; `*` grants all of them.
-pub const SCOPES: &[&str] = &[
-    "images:write",
-    "images:read",
-    "params:write",
-    "assets:read",
-    "assets:write",
-    "addons:bg_remove",
-    "videos:write",
-    "videos:read",
-];
 
 /// A fresh secret key (`ck_` + 64 hex digits).
 pub fn generate() -> String {
@@ -39,20 +28,19 @@ pub fn webhook_secret() -> String {
     format!("whsec_{}", hex::encode(raw))
 }
 
-/// Checks scope names; `*` alone means every scope.
-pub fn parse_scopes(list: &[String]) -> Result<Vec<String>, String> {
+/// Parses scope names; none at all means every scope (`*`).
+pub fn parse_scopes(list: &[String]) -> Result<Vec<Scope>, String> {
     if list.is_empty() {
-        return Ok(vec!["*".into()]);
+        return Ok(vec![Scope::All]);
     }
-    for s in list {
-        if s != "*" && !SCOPES.contains(&s.as_str()) {
-            return Err(format!(
-                "unknown scope {s:?} (known: *, {})",
-                SCOPES.join(", ")
-            ));
-        }
-    }
-    Ok(list.to_vec())
+    list.iter()
+        .map(|s| {
+            s.parse::<Scope>().map_err(|e| {
+                let known: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+                format!("{e} (known: {})", known.join(", "))
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

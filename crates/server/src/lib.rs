@@ -1,32 +1,32 @@
-//! Cutout's HTTP API and job workers.
+//! Cutout's HTTP API and job workers, in layers whose imports point one way:
 //!
-//! The crate links neither ONNX Runtime nor ffmpeg: segmentation comes in through
-//! [`SegmenterProvider`], so API tests build fast and the binary plugs in the real runtime.
+//! - [`api`]: one module per API family (router, handlers, request/response types, dialect);
+//! - [`http`]: what the families share at the HTTP level (auth, deadline, error rendering,
+//!   metrics, idempotency, extractors);
+//! - [`service`]: domain operations the families and the workers both call, and the state;
+//! - [`worker`]: the job loop and one module per job kind, on `service` only;
+//! - [`net`]: the guarded client for user-supplied URLs.
+//!
+//! `api` → `http` → `service` ← `worker`; `service` imports none of them
+//! (`scripts/check-module-cycles.py` checks it). The crate links neither ONNX Runtime nor ffmpeg:
+//! segmentation comes in through [`SegmenterProvider`], so API tests build fast and the binary
+//! plugs in the real runtime.
 
-mod addon;
+pub mod api;
 pub mod app;
-mod assets;
-mod auth;
 pub mod config;
 pub mod error;
-pub mod fetch;
-mod idempotency;
+pub mod http;
 pub mod keys;
 pub mod logging;
 mod metrics;
-mod netguard;
-mod ratelimit;
-mod routes;
-pub mod segmenters;
-mod signing;
-mod spec;
-pub mod state;
+pub mod net;
+pub mod service;
 mod time;
-mod video_spec;
-mod webhook;
 pub mod worker;
 
 pub use app::{Application, StartupError};
 pub use config::Config;
-pub use segmenters::SegmenterProvider;
-pub use webhook::deliver_due;
+pub use cutout_core::SegmenterProvider;
+pub use service::state;
+pub use service::webhook::deliver_due;

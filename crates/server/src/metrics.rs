@@ -1,19 +1,12 @@
 //! Prometheus metrics, one registry per application value (tests run many apps in one process, so
 //! nothing here is global).
 
-use std::time::Instant;
-
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
-
-use crate::state::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
@@ -112,30 +105,4 @@ impl Metrics {
             })
             .observe(secs);
     }
-}
-
-/// Counts and times every routed request under its route template (not its raw path, which
-/// would make one series per job id).
-pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = req.method().to_string();
-    let t = Instant::now();
-    let resp = next.run(req).await;
-    let m = &state.metrics;
-    m.http_seconds
-        .get_or_create(&RouteLabels {
-            route: route.clone(),
-        })
-        .observe(t.elapsed().as_secs_f64());
-    m.http_requests
-        .get_or_create(&HttpLabels {
-            method,
-            route,
-            status: resp.status().as_u16().to_string(),
-        })
-        .inc();
-    resp
 }

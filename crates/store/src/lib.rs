@@ -8,6 +8,7 @@ pub mod blob;
 pub mod conformance;
 mod error;
 mod ids;
+mod kinds;
 mod merge;
 mod model;
 mod repo;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 
 pub use blob::{BlobKey, BlobStore, LocalBlobs};
 pub use error::StoreError;
+pub use kinds::{JobKind, LedgerReason, Scope, UnknownName};
 pub use ids::{now_ms, AccountId, AssetId, DeliveryId, JobId, KeyId, Millis, VideoId};
 pub use merge::merge_patch;
 pub use model::*;

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::ids::{AccountId, AssetId, DeliveryId, JobId, KeyId, Millis, VideoId};
+use crate::kinds::{JobKind, LedgerReason, Scope};
 
 /// Where a job is in its life. Transitions are recorded in `job_events`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -51,8 +52,8 @@ pub struct NewJob {
     pub id: JobId,
     pub account: AccountId,
     pub key: KeyId,
-    /// `image`, `asset_save`, `video`: which worker handler runs it.
-    pub kind: String,
+    /// Which worker handler runs it.
+    pub kind: JobKind,
     pub mode: String,
     /// The validated processing request, as JSON.
     pub spec: serde_json::Value,
@@ -72,7 +73,7 @@ pub struct Job {
     pub id: JobId,
     pub account: AccountId,
     pub key: KeyId,
-    pub kind: String,
+    pub kind: JobKind,
     pub mode: String,
     pub spec: serde_json::Value,
     pub input_key: Option<String>,
@@ -184,14 +185,14 @@ pub struct ApiKey {
     pub name: String,
     /// The first characters of the key, to recognise it in listings.
     pub prefix: String,
-    pub scopes: Vec<String>,
+    pub scopes: Vec<Scope>,
     pub created_at: Millis,
     pub revoked_at: Option<Millis>,
 }
 
 impl ApiKey {
-    pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|s| s == "*" || s == scope)
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        self.scopes.iter().any(|s| s.grants(scope))
     }
 }
 
@@ -318,8 +319,7 @@ pub struct LedgerEntry {
     pub id: i64,
     /// Positive: credits added (grant, refund); negative: spent (charge).
     pub delta: i64,
-    /// `grant`, `charge`, `refund`, or an admin's reason.
-    pub reason: String,
+    pub reason: LedgerReason,
     pub job: Option<JobId>,
     pub at: Millis,
 }

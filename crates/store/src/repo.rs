@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 
 use crate::ids::{AccountId, AssetId, JobId, KeyId, Millis, VideoId};
+use crate::kinds::{JobKind, LedgerReason, Scope};
 use crate::model::*;
 use crate::StoreError;
 
@@ -18,7 +19,7 @@ pub trait JobRepo: Send + Sync {
     async fn create_job(&self, job: NewJob, idem: Option<IdemRecord>) -> R<CreateOutcome>;
     async fn get_job(&self, id: JobId) -> R<Option<Job>>;
     /// Claims the oldest runnable job of one of `kinds` for `worker`, counting an attempt.
-    async fn claim_next(&self, worker: &str, kinds: &[&str]) -> R<Option<Job>>;
+    async fn claim_next(&self, worker: &str, kinds: &[JobKind]) -> R<Option<Job>>;
     /// Refreshes the claim; false when the job is no longer this worker's (re-queued or finished).
     async fn heartbeat(&self, id: JobId, worker: &str) -> R<bool>;
     async fn set_progress(&self, id: JobId, worker: &str, status: &str, progress: u8) -> R<bool>;
@@ -63,14 +64,14 @@ pub trait AccountRepo: Send + Sync {
         name: &str,
         key_hash: &str,
         prefix: &str,
-        scopes: &[String],
+        scopes: &[Scope],
     ) -> R<ApiKey>;
     /// The live (not revoked) key with this hash.
     async fn find_key(&self, key_hash: &str) -> R<Option<ApiKey>>;
     async fn list_keys(&self) -> R<Vec<ApiKey>>;
     async fn revoke_key(&self, id: KeyId) -> R<bool>;
     /// Adds (or with a negative amount removes, never below zero) credits; returns the balance.
-    async fn credit(&self, account: AccountId, amount: i64, reason: &str) -> R<Option<i64>>;
+    async fn credit(&self, account: AccountId, amount: i64, reason: LedgerReason) -> R<Option<i64>>;
     async fn usage(&self, account: AccountId) -> R<Usage>;
     /// The account's ledger lines at or after `since`, newest first.
     async fn ledger(&self, account: AccountId, since: Millis, limit: u32) -> R<Vec<LedgerEntry>>;
@@ -166,7 +167,7 @@ pub trait VideoRepo: Send + Sync {
     async fn list_jobs(
         &self,
         account: AccountId,
-        kind: &str,
+        kind: JobKind,
         state: Option<JobState>,
         limit: u32,
         offset: u32,

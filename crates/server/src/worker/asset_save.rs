@@ -4,26 +4,11 @@
 
 use bytes::Bytes;
 use cutout_store::{BlobKey, Job};
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::JobError;
-use crate::assets::{delete_quietly, save_png, Png, SaveError, SaveTarget, Saved};
-use crate::state::AppState;
-
-/// The spec of an `asset_save` job.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SaveJob {
-    /// The PNG, staged when the request was answered.
-    pub staged: String,
-    pub target: SaveTarget,
-    pub width: u32,
-    pub height: u32,
-    /// Kept after the save when an `Idempotency-Key` replay serves it.
-    pub keep_staged: bool,
-    #[serde(default)]
-    pub request_id: Option<String>,
-}
+use crate::service::assets::{delete_quietly, save_png, Png, SaveError, SaveJob, SaveTarget, Saved};
+use crate::service::JobError;
+use crate::service::state::AppState;
 
 pub async fn run(state: &AppState, job: &Job) -> Result<Value, JobError> {
     let spec: SaveJob = serde_json::from_value(job.spec.clone())

@@ -1,5 +1,6 @@
 //! Job workers: claim from the database, heartbeat while running, retry or abort on failure,
-//! a panic boundary per job, and a graceful shutdown with a deadline.
+//! a panic boundary per job, and a graceful shutdown with a deadline. Workers run domain
+//! operations from `service` only; they never reach into the HTTP side.
 
 mod asset_save;
 mod image;
@@ -9,54 +10,18 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
-use cutout_store::{now_ms, Finish, Job, NewDelivery};
+use cutout_store::{now_ms, Finish, Job, JobKind, NewDelivery};
 use futures_util::FutureExt;
-use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::state::AppState;
+use crate::service::state::AppState;
+use crate::service::JobError;
 
-pub use asset_save::SaveJob;
-pub(crate) use image::render;
-pub use image::ResultInfo;
 
 /// The job kinds these workers run.
-const KINDS: &[&str] = &["image", "asset_save", "video"];
-
-/// How a job attempt failed: a corrupt image aborts at once, a flaky fetch or storage retries.
-#[derive(Debug, thiserror::Error)]
-pub enum JobError {
-    #[error("{message}")]
-    Retry { code: &'static str, message: String },
-    #[error("{message}")]
-    Abort { code: &'static str, message: String },
-}
-
-impl JobError {
-    pub fn retry(code: &'static str, e: impl std::fmt::Display) -> Self {
-        Self::Retry {
-            code,
-            message: e.to_string(),
-        }
-    }
-    pub fn abort(code: &'static str, e: impl std::fmt::Display) -> Self {
-        Self::Abort {
-            code,
-            message: e.to_string(),
-        }
-    }
-}
-
-/// Stage timings kept with a result, for support and benchmarks.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Timings {
-    pub fetch_ms: u64,
-    pub process_ms: u64,
-    pub inference_ms: u64,
-    pub store_ms: u64,
-}
+const KINDS: &[JobKind] = &[JobKind::Image, JobKind::AssetSave, JobKind::Video];
 
 /// Runs `count` worker loops plus the reaper and the webhook sender until `stop` is cancelled,
 /// then gives in-flight jobs `grace` to finish before re-queueing them.
@@ -69,7 +34,7 @@ pub fn spawn(state: AppState, stop: CancellationToken) -> JoinSet<()> {
         set.spawn(worker_loop(state.clone(), id, stop.clone()));
     }
     set.spawn(reaper_loop(state.clone(), stop.clone()));
-    set.spawn(crate::webhook::sender_loop(state, stop));
+    set.spawn(crate::service::webhook::sender_loop(state, stop));
     set
 }
 
@@ -180,7 +145,7 @@ async fn run_claimed(state: &AppState, job: Job, worker: &str, stop: &Cancellati
         settle(state, &job, worker, result).await;
         crate::metrics::Metrics::observe(
             &state.metrics.job_seconds,
-            &job.kind,
+            job.kind.as_str(),
             started.elapsed().as_secs_f64(),
         );
     }
@@ -194,17 +159,13 @@ async fn dispatch(
     job: &Job,
     worker: &str,
 ) -> Result<serde_json::Value, JobError> {
-    match job.kind.as_str() {
-        "image" => {
+    match job.kind {
+        JobKind::Image => {
             let info = image::run(state, job, worker).await?;
             serde_json::to_value(&info).map_err(|e| JobError::abort("internal_error", e))
         }
-        "asset_save" => asset_save::run(state, job).await,
-        "video" => video::run(state, job, worker).await,
-        other => Err(JobError::abort(
-            "invalid_job",
-            format!("no worker runs jobs of kind {other:?}"),
-        )),
+        JobKind::AssetSave => asset_save::run(state, job).await,
+        JobKind::Video => video::run(state, job, worker).await,
     }
 }
 
@@ -283,7 +244,7 @@ async fn settle(
         }
     };
     let deliveries: Vec<NewDelivery> = webhook
-        .map(|url| crate::webhook::delivery_for(state, job, &finish, url))
+        .map(|url| crate::service::webhook::delivery_for(state, job, &finish, url))
         .into_iter()
         .collect();
     match state.repo.finish(job.id, worker, finish, deliveries).await {

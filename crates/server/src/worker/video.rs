@@ -12,9 +12,11 @@ use cutout_store::{BlobKey, Charged, Job, VideoId};
 use cutout_video::{MediaError, VideoInfo, VideoOptions};
 use serde_json::{json, Value};
 
-use super::{JobError, ResultInfo, Timings};
-use crate::state::AppState;
-use crate::video_spec::VideoJobSpec;
+use crate::service::render::segment_error;
+use crate::service::results::ResultInfo;
+use crate::service::{JobError, Timings};
+use crate::service::state::AppState;
+use crate::service::video_spec::VideoJobSpec;
 
 fn media_error(e: MediaError) -> JobError {
     match e {
@@ -65,7 +67,7 @@ pub async fn run(state: &AppState, job: &Job, worker: &str) -> Result<Value, Job
     let result = tokio::task::spawn_blocking(move || {
         let mut seg = provider
             .sequence(&eng)
-            .map_err(|e| JobError::retry("model_unavailable", e))?;
+            .map_err(segment_error)?;
         cutout_video::process_video(
             &tools,
             &inp,
@@ -194,7 +196,7 @@ async fn announce_start(state: &AppState, job: &Job, spec: &VideoJobSpec) {
         Ok(Some(j)) => j,
         _ => job.clone(),
     };
-    let delivery = crate::webhook::started(state, &current, url);
+    let delivery = crate::service::webhook::started(state, &current, url);
     if let Err(e) = state.repo.enqueue_once(&current, delivery).await {
         tracing::warn!(error = %e, "queueing job.started failed");
     }

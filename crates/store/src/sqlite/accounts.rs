@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
-use super::{parse_id, SqliteRepo};
+use super::{parse_id, parse_name, SqliteRepo};
 use crate::ids::{now_ms, AccountId, KeyId, Millis};
 use crate::model::*;
 use crate::repo::AccountRepo;
@@ -19,7 +19,10 @@ fn key_from_row(row: &SqliteRow) -> R<ApiKey> {
         account: parse_id(&row.try_get::<String, _>("account_id")?, "account")?,
         name: row.try_get("name")?,
         prefix: row.try_get("prefix")?,
-        scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+        scopes: scopes
+            .split_whitespace()
+            .map(|s| parse_name(s, "scope"))
+            .collect::<R<_>>()?,
         created_at: row.try_get("created_at")?,
         revoked_at: row.try_get("revoked_at")?,
     })
@@ -84,7 +87,7 @@ impl AccountRepo for SqliteRepo {
         name: &str,
         key_hash: &str,
         prefix: &str,
-        scopes: &[String],
+        scopes: &[Scope],
     ) -> R<ApiKey> {
         let key = ApiKey {
             id: KeyId::new(),
@@ -104,7 +107,13 @@ impl AccountRepo for SqliteRepo {
         .bind(name)
         .bind(key_hash)
         .bind(prefix)
-        .bind(scopes.join(" "))
+        .bind(
+            scopes
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
         .bind(key.created_at)
         .execute(&self.pool)
         .await?;
@@ -138,7 +147,7 @@ impl AccountRepo for SqliteRepo {
         Ok(n == 1)
     }
 
-    async fn credit(&self, account: AccountId, amount: i64, reason: &str) -> R<Option<i64>> {
+    async fn credit(&self, account: AccountId, amount: i64, reason: LedgerReason) -> R<Option<i64>> {
         let mut tx = self.write().await?;
         let n = sqlx::query(
             "UPDATE accounts SET balance = balance + ? WHERE id = ? AND balance + ? >= 0",
@@ -157,7 +166,7 @@ impl AccountRepo for SqliteRepo {
         )
         .bind(account.to_string())
         .bind(amount)
-        .bind(reason)
+        .bind(reason.as_str())
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
@@ -210,7 +219,7 @@ impl AccountRepo for SqliteRepo {
                 Ok(LedgerEntry {
                     id,
                     delta,
-                    reason,
+                    reason: parse_name(&reason, "ledger reason")?,
                     job: job.map(|j| parse_id(&j, "job")).transpose()?,
                     at,
                 })

@@ -2,7 +2,8 @@ use async_trait::async_trait;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
-use super::{parse_id, parse_json, SqliteRepo};
+use super::tx::*;
+use super::{parse_id, SqliteRepo};
 use crate::ids::{now_ms, AccountId, JobId, Millis};
 use crate::model::*;
 use crate::repo::JobRepo;
@@ -10,185 +11,11 @@ use crate::StoreError;
 
 type R<T> = Result<T, StoreError>;
 
-pub(super) const JOB_COLUMNS: &str =
-    "id, account_id, key_id, kind, mode, spec, input_key, state, status, \
-    progress, attempts, max_attempts, claimed_by, result, error_code, error_message, cost, \
-    created_at, updated_at, finished_at";
-
-pub(super) fn job_from_row(row: &SqliteRow) -> R<Job> {
-    let state: String = row.try_get("state")?;
-    Ok(Job {
-        id: parse_id(&row.try_get::<String, _>("id")?, "job")?,
-        account: parse_id(&row.try_get::<String, _>("account_id")?, "account")?,
-        key: parse_id(&row.try_get::<String, _>("key_id")?, "key")?,
-        kind: row.try_get("kind")?,
-        mode: row.try_get("mode")?,
-        spec: parse_json(Some(row.try_get("spec")?))?.unwrap_or_default(),
-        input_key: row.try_get("input_key")?,
-        state: JobState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("job state {state:?}")))?,
-        status: row.try_get("status")?,
-        progress: row.try_get::<i64, _>("progress")?.clamp(0, 100) as u8,
-        attempts: row.try_get::<i64, _>("attempts")? as u32,
-        max_attempts: row.try_get::<i64, _>("max_attempts")? as u32,
-        claimed_by: row.try_get("claimed_by")?,
-        result: parse_json(row.try_get("result")?)?,
-        error_code: row.try_get("error_code")?,
-        error_message: row.try_get("error_message")?,
-        cost: row.try_get("cost")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        finished_at: row.try_get("finished_at")?,
-    })
-}
-
-/// Appends one transition to the audit trail.
-pub(super) async fn event(
-    conn: &mut SqliteConnection,
-    job: JobId,
-    from: Option<JobState>,
-    to: JobState,
-    actor: &str,
-    cause: &str,
-) -> R<()> {
-    sqlx::query(
-        "INSERT INTO job_events (job_id, at, from_state, to_state, actor, cause) \
-         VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(job.to_string())
-    .bind(now_ms())
-    .bind(from.map(JobState::as_str))
-    .bind(to.as_str())
-    .bind(actor)
-    .bind(cause)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Debits `cost` from the account and writes the job's charge line; `Ok(Err(balance))` when the
-/// balance is short (nothing written).
-pub(super) async fn charge(
-    conn: &mut SqliteConnection,
-    account: AccountId,
-    job: JobId,
-    cost: i64,
-) -> R<Result<(), i64>> {
-    let debited =
-        sqlx::query("UPDATE accounts SET balance = balance - ? WHERE id = ? AND balance >= ?")
-            .bind(cost)
-            .bind(account.to_string())
-            .bind(cost)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-    if debited == 0 {
-        let balance: Option<i64> = sqlx::query_scalar("SELECT balance FROM accounts WHERE id = ?")
-            .bind(account.to_string())
-            .fetch_optional(&mut *conn)
-            .await?;
-        return Ok(Err(balance.unwrap_or(0)));
-    }
-    if cost > 0 {
-        sqlx::query(
-            "INSERT INTO ledger (account_id, delta, reason, job_id, created_at) VALUES (?, ?, 'charge', ?, ?)",
-        )
-        .bind(account.to_string())
-        .bind(-cost)
-        .bind(job.to_string())
-        .bind(now_ms())
-        .execute(conn)
-        .await?;
-    }
-    Ok(Ok(()))
-}
-
-/// What the job was actually charged (0 for a draft never started).
-pub(super) async fn charged(conn: &mut SqliteConnection, job: JobId) -> R<i64> {
-    let paid: Option<i64> =
-        sqlx::query_scalar("SELECT -delta FROM ledger WHERE job_id = ? AND reason = 'charge'")
-            .bind(job.to_string())
-            .fetch_optional(conn)
-            .await?;
-    Ok(paid.unwrap_or(0))
-}
-
-/// Gives a job's charge back, once: the ledger's unique (job, reason) index makes a second refund
-/// a no-op whatever path (worker, reaper, retry) gets there. What was never charged (a draft) is
-/// not refunded.
-pub(super) async fn refund(conn: &mut SqliteConnection, job: &Job) -> R<()> {
-    let paid = charged(&mut *conn, job.id).await?;
-    if paid <= 0 {
-        return Ok(());
-    }
-    let inserted = sqlx::query(
-        "INSERT INTO ledger (account_id, delta, reason, job_id, created_at) VALUES (?, ?, 'refund', ?, ?) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(job.account.to_string())
-    .bind(paid)
-    .bind(job.id.to_string())
-    .bind(now_ms())
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if inserted == 1 {
-        sqlx::query("UPDATE accounts SET balance = balance + ? WHERE id = ?")
-            .bind(paid)
-            .bind(job.account.to_string())
-            .execute(conn)
-            .await?;
-    }
-    Ok(())
-}
-
-pub(super) async fn load(conn: &mut SqliteConnection, id: JobId) -> R<Option<Job>> {
-    let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?");
-    let row = sqlx::query(&sql)
-        .bind(id.to_string())
-        .fetch_optional(conn)
-        .await?;
-    row.as_ref().map(job_from_row).transpose()
-}
-
-pub(super) async fn insert_deliveries(
-    conn: &mut SqliteConnection,
-    job: &Job,
-    deliveries: Vec<NewDelivery>,
-) -> R<()> {
-    for d in deliveries {
-        sqlx::query(
-            "INSERT INTO webhook_deliveries (id, job_id, account_id, event, url, body, next_at, state, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-        )
-        .bind(crate::DeliveryId::new().to_string())
-        .bind(job.id.to_string())
-        .bind(job.account.to_string())
-        .bind(d.event)
-        .bind(d.url)
-        .bind(d.body)
-        .bind(now_ms())
-        .bind(now_ms())
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-/// Jobs that hold a queue slot.
-pub(super) async fn pending_count(conn: &mut SqliteConnection) -> R<u64> {
-    let n: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')")
-            .fetch_one(conn)
-            .await?;
-    Ok(n as u64)
-}
-
 impl SqliteRepo {
     async fn insert_job(&self, job: NewJob, idem: Option<IdemRecord>) -> R<CreateOutcome> {
         let mut tx = self.write().await?;
         if let Some(rec) = &idem {
-            if let Some(prev) = super::misc::idem_get(&mut tx, rec.key, &rec.idem_key).await? {
+            if let Some(prev) = idem_get(&mut tx, rec.key, &rec.idem_key).await? {
                 return Ok(if prev.request_hash == rec.request_hash {
                     CreateOutcome::Replay(prev)
                 } else {
@@ -217,7 +44,7 @@ impl SqliteRepo {
         .bind(job.id.to_string())
         .bind(job.account.to_string())
         .bind(job.key.to_string())
-        .bind(&job.kind)
+        .bind(job.kind.as_str())
         .bind(&job.mode)
         .bind(job.spec.to_string())
         .bind(&job.input_key)
@@ -232,7 +59,7 @@ impl SqliteRepo {
         .await?;
         event(&mut tx, job.id, None, state, "api", "created").await?;
         if let Some(rec) = idem {
-            super::misc::idem_insert(&mut tx, &rec).await?;
+            idem_insert(&mut tx, &rec).await?;
         }
         let created = load(&mut tx, job.id)
             .await?
@@ -253,7 +80,7 @@ impl JobRepo for SqliteRepo {
         load(&mut conn, id).await
     }
 
-    async fn claim_next(&self, worker: &str, kinds: &[&str]) -> R<Option<Job>> {
+    async fn claim_next(&self, worker: &str, kinds: &[JobKind]) -> R<Option<Job>> {
         let mut tx = self.write().await?;
         let now = now_ms();
         let placeholders = vec!["?"; kinds.len().max(1)].join(", ");
@@ -263,7 +90,7 @@ impl JobRepo for SqliteRepo {
         );
         let mut q = sqlx::query_scalar::<_, String>(&sql).bind(now);
         for k in kinds {
-            q = q.bind(*k);
+            q = q.bind(k.as_str());
         }
         let Some(id) = q.fetch_optional(&mut *tx).await? else {
             return Ok(None);

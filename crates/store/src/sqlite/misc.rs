@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use sqlx::SqliteConnection;
 
+use super::tx::{idem_get, idem_insert, insert_deliveries};
 use super::{parse_id, SqliteRepo};
 use crate::ids::{now_ms, AccountId, KeyId, Millis};
 use crate::model::*;
@@ -10,44 +11,6 @@ use crate::repo::{IdempotencyRepo, PresetRepo, WebhookRepo};
 use crate::StoreError;
 
 type R<T> = Result<T, StoreError>;
-
-pub(super) async fn idem_get(
-    conn: &mut SqliteConnection,
-    key: KeyId,
-    idem_key: &str,
-) -> R<Option<IdemRecord>> {
-    let row: Option<(String, i64, String)> = sqlx::query_as(
-        "SELECT request_hash, status, body FROM idempotency WHERE key_id = ? AND idem_key = ?",
-    )
-    .bind(key.to_string())
-    .bind(idem_key)
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|(request_hash, status, body)| IdemRecord {
-        key,
-        idem_key: idem_key.to_owned(),
-        request_hash,
-        status: status as u16,
-        body,
-    }))
-}
-
-pub(super) async fn idem_insert(conn: &mut SqliteConnection, rec: &IdemRecord) -> R<bool> {
-    let n = sqlx::query(
-        "INSERT INTO idempotency (key_id, idem_key, request_hash, status, body, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-    )
-    .bind(rec.key.to_string())
-    .bind(&rec.idem_key)
-    .bind(&rec.request_hash)
-    .bind(rec.status as i64)
-    .bind(&rec.body)
-    .bind(now_ms())
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
-}
 
 #[async_trait]
 impl IdempotencyRepo for SqliteRepo {
@@ -216,7 +179,7 @@ impl WebhookRepo for SqliteRepo {
         if seen > 0 {
             return Ok(false);
         }
-        super::jobs::insert_deliveries(&mut tx, job, vec![delivery]).await?;
+        insert_deliveries(&mut tx, job, vec![delivery]).await?;
         tx.commit().await?;
         Ok(true)
     }

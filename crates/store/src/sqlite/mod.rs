@@ -4,6 +4,7 @@ mod accounts;
 mod assets;
 mod jobs;
 mod misc;
+mod tx;
 mod videos;
 
 use std::path::Path;
@@ -60,6 +61,12 @@ impl SqliteRepo {
 fn parse_id<T: FromStr>(s: &str, what: &str) -> Result<T, StoreError> {
     s.parse()
         .map_err(|_| StoreError::Corrupt(format!("bad {what} id {s:?}")))
+}
+
+/// A stored name (job kind, scope, ledger reason) back into its enum.
+fn parse_name<T: FromStr>(s: &str, what: &str) -> Result<T, StoreError> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("unknown {what} {s:?}")))
 }
 
 fn parse_json(s: Option<String>) -> Result<Option<serde_json::Value>, StoreError> {

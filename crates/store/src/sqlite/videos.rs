@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::jobs::{charge, charged, event, job_from_row, load, pending_count, refund, JOB_COLUMNS};
+use super::tx::{charge, charged, event, job_from_row, load, pending_count, refund, JOB_COLUMNS};
 use super::{parse_json, SqliteRepo};
 use crate::ids::{now_ms, AccountId, JobId, VideoId};
 use crate::model::*;
@@ -56,7 +56,7 @@ impl VideoRepo for SqliteRepo {
     async fn list_jobs(
         &self,
         account: AccountId,
-        kind: &str,
+        kind: JobKind,
         state: Option<JobState>,
         limit: u32,
         offset: u32,
@@ -68,7 +68,7 @@ impl VideoRepo for SqliteRepo {
         let st = state.map(JobState::as_str);
         let rows = sqlx::query(&sql)
             .bind(account.to_string())
-            .bind(kind)
+            .bind(kind.as_str())
             .bind(st)
             .bind(st)
             .bind(limit as i64)

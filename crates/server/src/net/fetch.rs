@@ -13,7 +13,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::{redirect, Url};
 
 use crate::config::FetchConfig;
-use crate::netguard::is_public;
+use super::guard::is_public;
 
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum FetchError {

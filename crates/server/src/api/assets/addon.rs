@@ -11,43 +11,25 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
-use cutout_store::JobId;
+use cutout_store::{JobId, Scope};
 use serde_json::{json, Map, Value};
 
 use super::addon_output::{
     charged_render, png_record, png_response, queue_save, replay, save_body, save_error, stage,
 };
-use super::assets::{owned, parse_id, read_form};
-use super::intake::check_image;
-use crate::addon::{self, AddonMode, AddonRequest, Disposition};
-use crate::assets::{result_name, save_png, SaveTarget};
-use crate::auth::Caller;
+use super::handlers::{owned, parse_id, read_form};
+use crate::http::form::check_image;
+use super::addon_params::{self, AddonMode, AddonRequest, Disposition};
+use crate::service::assets::{result_name, save_png, SaveTarget};
+use crate::http::auth::Caller;
 use crate::error::ApiError;
-use crate::idempotency::{idempotency_key, remember, request_hash};
-use crate::spec::{self, JobSpec, Mode, OPTION_FIELDS};
-use crate::state::AppState;
-
-/// One add-on call, whatever route it came in by.
-pub(super) struct Call {
-    pub(super) req: AddonRequest,
-    /// Query parameters and form/JSON fields: the add-on's own and the processing options.
-    pub(super) fields: Map<String, Value>,
-    pub(super) input: Bytes,
-    pub(super) input_name: Option<String>,
-    pub(super) idem: Option<String>,
-    pub(super) hash: String,
-    pub(super) request_id: Option<String>,
-}
+use crate::http::idempotency::{remember, request_hash};
+use crate::http::{Idempotency, RequestId};
+use crate::service::spec::{self, JobSpec, Mode, OPTION_FIELDS};
+use crate::service::state::AppState;
 
 fn query_map(q: HashMap<String, String>) -> Map<String, Value> {
     q.into_iter().map(|(k, v)| (k, Value::String(v))).collect()
-}
-
-fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }
 
 /// `POST /api/v1/assets/file/addons/bg_remove`.
@@ -55,14 +37,14 @@ pub async fn on_upload(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    Idempotency(idem): Idempotency,
+    request_id: RequestId,
     req: Request,
 ) -> Result<Response, ApiError> {
-    caller.require("addons:bg_remove")?;
+    caller.require(Scope::AddonsBgRemove)?;
     let mut fields = query_map(q);
-    let parsed = addon::parse(&fields, None).map_err(ApiError::BadRequest)?;
-    let idem = idempotency_key(&headers)?;
-    let mp = super::intake::multipart(&state, req, "image").await?;
+    let parsed = addon_params::parse(&fields, None).map_err(ApiError::BadRequest)?;
+    let mp = crate::http::form::multipart(&state, req, "image").await?;
     let (form, upload) = read_form(&state, mp).await?;
     let upload = upload
         .ok_or_else(|| ApiError::BadRequest("the multipart field image is required".into()))?;
@@ -82,7 +64,7 @@ pub async fn on_upload(
         input: input.into(),
         input_name: upload.file_name.clone(),
         idem,
-        request_id: request_id(&headers),
+        request_id: request_id.0,
     };
     run(&state, &caller, call).await
 }
@@ -94,14 +76,15 @@ pub async fn on_asset(
     caller: Caller,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    Idempotency(idem): Idempotency,
+    request_id: RequestId,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    caller.require("addons:bg_remove")?;
-    caller.require("assets:read")?;
+    caller.require(Scope::AddonsBgRemove)?;
+    caller.require(Scope::AssetsRead)?;
     let id = parse_id(&id)?;
     let mut fields = query_map(q);
-    let parsed = addon::parse(&fields, Some(id)).map_err(ApiError::BadRequest)?;
+    let parsed = addon_params::parse(&fields, Some(id)).map_err(ApiError::BadRequest)?;
     if !body.iter().all(u8::is_ascii_whitespace) {
         match serde_json::from_slice::<Value>(&body) {
             Ok(Value::Object(m)) => {
@@ -131,8 +114,8 @@ pub async fn on_asset(
         fields,
         input,
         input_name: Some(asset.name),
-        idem: idempotency_key(&headers)?,
-        request_id: request_id(&headers),
+        idem,
+        request_id: request_id.0,
     };
     run(&state, &caller, call).await
 }
@@ -174,7 +157,7 @@ async fn run(state: &AppState, caller: &Caller, call: Call) -> Result<Response, 
                         ApiError::internal("storing an idempotency record failed", &e)
                     })?;
                 if stored != rec {
-                    crate::assets::delete_quietly(state, &blob).await;
+                    crate::service::assets::delete_quietly(state, &blob).await;
                 }
             }
             Ok(png_response(png.bytes))
@@ -192,7 +175,7 @@ async fn resolve_target(
     let Some(save) = &call.req.save else {
         return Ok(None);
     };
-    caller.require("assets:write")?;
+    caller.require(Scope::AssetsWrite)?;
     Ok(Some(match save {
         Disposition::AddConversion { asset_id, name } => {
             owned(state, caller, *asset_id).await?;

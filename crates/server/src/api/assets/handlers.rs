@@ -6,16 +6,17 @@ use axum::extract::{Multipart, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use cutout_store::{Asset, AssetId, BlobKey};
+use cutout_store::{Scope, Asset, AssetId, BlobKey};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::intake::{check_image, multipart_error, stream_to_disk, text_field, Upload};
-use crate::assets::{asset_json, new_asset, FileFacts};
-use crate::auth::Caller;
+use crate::http::form::{check_image, multipart_error, stream_to_disk, text_field, Upload};
+use crate::service::assets::{asset_json, new_asset, FileFacts};
+use crate::http::auth::Caller;
 use crate::error::ApiError;
-use crate::idempotency::{idempotency_key, remember, replay, request_hash};
-use crate::state::AppState;
+use crate::http::idempotency::{remember, replay, request_hash};
+use crate::http::Idempotency;
+use crate::service::state::AppState;
 
 /// Largest page of `GET /api/v1/assets`.
 const MAX_PAGE: u32 = 100;
@@ -37,7 +38,7 @@ pub async fn owned(state: &AppState, caller: &Caller, id: AssetId) -> Result<Ass
 
 /// The caller's asset named by a path id, for a key that may read assets.
 async fn readable(state: &AppState, caller: &Caller, id: &str) -> Result<Asset, ApiError> {
-    caller.require("assets:read")?;
+    caller.require(Scope::AssetsRead)?;
     owned(state, caller, parse_id(id)?).await
 }
 
@@ -55,12 +56,11 @@ async fn full_json(state: &AppState, caller: &Caller, a: &Asset) -> Result<Value
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
+    Idempotency(idem): Idempotency,
     req: Request,
 ) -> Result<Response, ApiError> {
-    caller.require("assets:write")?;
-    let idem = idempotency_key(&headers)?;
-    let mp = super::intake::multipart(&state, req, "file").await?;
+    caller.require(Scope::AssetsWrite)?;
+    let mp = crate::http::form::multipart(&state, req, "file").await?;
     let (fields, file) = read_form(&state, mp).await?;
     let file =
         file.ok_or_else(|| ApiError::BadRequest("the multipart field file is required".into()))?;
@@ -118,7 +118,7 @@ pub async fn create(
         .await
         .map_err(|e| ApiError::internal("storing an asset failed", &e))?;
     if let Err(e) = state.repo.create_asset(&asset).await {
-        crate::assets::delete_quietly(&state, &asset.blob).await;
+        crate::service::assets::delete_quietly(&state, &asset.blob).await;
         return Err(ApiError::internal("recording an asset failed", &e));
     }
     tracing::info!(asset_id = %asset.id, size = asset.size, "asset stored");
@@ -169,7 +169,7 @@ pub async fn list(
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require("assets:read")?;
+    caller.require(Scope::AssetsRead)?;
     let limit = match q.limit.as_deref().map(str::parse::<u32>) {
         None => 20,
         Some(Ok(n)) if (1..=MAX_PAGE).contains(&n) => n,
@@ -207,7 +207,7 @@ pub async fn patch(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require("assets:write")?;
+    caller.require(Scope::AssetsWrite)?;
     let id = parse_id(&id)?;
     let patch = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(mut m)) => match m.remove("custom_data") {
@@ -239,7 +239,7 @@ pub async fn delete(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require("assets:write")?;
+    caller.require(Scope::AssetsWrite)?;
     let blobs = state
         .repo
         .delete_asset(caller.0.account, parse_id(&id)?)
@@ -247,7 +247,7 @@ pub async fn delete(
         .map_err(|e| ApiError::internal("deleting an asset failed", &e))?
         .ok_or(ApiError::NotFound)?;
     for b in &blobs {
-        crate::assets::delete_quietly(&state, b).await;
+        crate::service::assets::delete_quietly(&state, b).await;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -282,7 +282,7 @@ pub async fn conversion(
     caller: Caller,
     Path((id, name)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    caller.require("assets:read")?;
+    caller.require(Scope::AssetsRead)?;
     let id = parse_id(&id)?;
     // A concurrent replace may delete the blob between reading the row and the file; the row
     // then already points at the new blob, so one more look finds a whole file.

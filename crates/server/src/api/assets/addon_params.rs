@@ -3,6 +3,7 @@
 
 use cutout_store::AssetId;
 use serde_json::{Map, Value};
+use bytes::Bytes;
 
 /// What the call returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,6 +124,18 @@ pub fn parse(q: &Map<String, Value>, path_asset: Option<AssetId>) -> Result<Addo
         save: Some(save),
         ..base
     })
+}
+
+/// One add-on call, whatever route it came in by.
+pub(super) struct Call {
+    pub(super) req: AddonRequest,
+    /// Query parameters and form/JSON fields: the add-on's own and the processing options.
+    pub(super) fields: Map<String, Value>,
+    pub(super) input: Bytes,
+    pub(super) input_name: Option<String>,
+    pub(super) idem: Option<String>,
+    pub(super) hash: String,
+    pub(super) request_id: Option<String>,
 }
 
 #[cfg(test)]

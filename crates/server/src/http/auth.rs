@@ -1,15 +1,15 @@
-//! Authentication, per-key rate limiting and dialect-aware error rendering, as middleware for
-//! each route group.
+//! Authentication and per-key rate limiting, as middleware for each route group, and the
+//! [`Caller`] extractor handlers take.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use cutout_store::ApiKey;
+use cutout_store::{ApiKey, Scope};
 
-use crate::error::{ApiError, Dialect};
-use crate::state::AppState;
+use crate::error::ApiError;
+use crate::service::state::AppState;
 
 /// The authenticated key, put in the request by [`authenticate`].
 #[derive(Clone, Debug)]
@@ -17,7 +17,7 @@ pub struct Caller(pub ApiKey);
 
 impl Caller {
     /// 403 unless the key holds `scope`.
-    pub fn require(&self, scope: &str) -> Result<(), ApiError> {
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
         if self.0.has_scope(scope) {
             Ok(())
         } else {
@@ -29,16 +29,16 @@ impl Caller {
 
     /// Reading jobs: `images:read`, or `images:write` (a key that uploads may poll its jobs).
     pub fn require_image_read(&self) -> Result<(), ApiError> {
-        self.require("images:read")
-            .or_else(|_| self.require("images:write"))
+        self.require(Scope::ImagesRead)
+            .or_else(|_| self.require(Scope::ImagesWrite))
     }
 }
 
 impl Caller {
     /// Reading video jobs: `videos:read`, or `videos:write`.
     pub fn require_video_read(&self) -> Result<(), ApiError> {
-        self.require("videos:read")
-            .or_else(|_| self.require("videos:write"))
+        self.require(Scope::VideosRead)
+            .or_else(|_| self.require(Scope::VideosWrite))
     }
 }
 
@@ -96,45 +96,6 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         h.insert("x-ratelimit-reset", HeaderValue::from(d.reset_secs));
     }
     resp
-}
-
-/// Answers 503 (in the group's dialect) when a request runs past `server.request_timeout_secs`,
-/// so a stuck client or dependency cannot hold a connection forever.
-pub async fn deadline(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let limit = std::time::Duration::from_secs(state.config.server.request_timeout_secs.max(1));
-    match tokio::time::timeout(limit, next.run(req)).await {
-        Ok(resp) => resp,
-        Err(_) => {
-            tracing::warn!(timeout_secs = limit.as_secs(), "request timed out");
-            ApiError::Unavailable {
-                reason: "the request took too long",
-                retry_after_secs: 5,
-            }
-            .into_response()
-        }
-    }
-}
-
-/// Re-renders an [`ApiError`] carried by the response in the route group's dialect, with the
-/// request id.
-pub async fn render_errors(dialect: Dialect, req: Request, next: Next) -> Response {
-    let request_id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let mut resp = next.run(req).await;
-    let Some(err) = resp.extensions_mut().remove::<ApiError>() else {
-        return resp;
-    };
-    let mut out = err.into_response_for(dialect, request_id.as_deref());
-    // Keep headers set on the way out (rate-limit headers, request id).
-    for (k, v) in resp.headers() {
-        if k != "content-type" && k != "content-length" {
-            out.headers_mut().insert(k.clone(), v.clone());
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use axum::extract::{Path, Query, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use cutout_store::{
+use cutout_store::{JobKind, Scope, 
     now_ms, BlobKey, Cancelled, CreateOutcome, IdemRecord, Job, JobId, JobState, NewJob, Started,
     VideoId, VideoUpload,
 };
@@ -13,12 +13,13 @@ use cutout_video::VideoInfo;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::intake::{multipart_error, stream_limited};
-use crate::auth::Caller;
+use crate::http::form::{multipart_error, stream_limited};
+use crate::http::auth::Caller;
 use crate::error::ApiError;
-use crate::idempotency::{idempotency_key, replay, request_hash};
-use crate::state::AppState;
-use crate::video_spec::{self, Source, VideoJobSpec};
+use crate::http::idempotency::{replay, request_hash};
+use crate::http::{Idempotency, JsonBody, RequestId};
+use crate::service::state::AppState;
+use crate::service::video_spec::{self, Source, VideoJobSpec};
 
 /// `POST /v1/uploads` and `POST /api/upload`: multipart `file`, streamed to disk under
 /// `video.max_bytes`, probed with ffprobe (the declared type is not trusted).
@@ -27,8 +28,8 @@ pub async fn upload(
     caller: Caller,
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require("videos:write")?;
-    let mut mp = super::intake::multipart(&state, req, "file").await?;
+    caller.require(Scope::VideosWrite)?;
+    let mut mp = crate::http::form::multipart(&state, req, "file").await?;
     let mut file = None;
     while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
         if field.name() == Some("file") && file.is_none() {
@@ -95,11 +96,11 @@ fn check_limits(state: &AppState, info: &VideoInfo) -> Result<(), ApiError> {
 pub async fn create_job(
     State(state): State<AppState>,
     caller: Caller,
-    headers: axum::http::HeaderMap,
-    Json(body): Json<Map<String, Value>>,
+    Idempotency(idem): Idempotency,
+    request_id: RequestId,
+    JsonBody(body): JsonBody<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
-    caller.require("videos:write")?;
-    let idem = idempotency_key(&headers)?;
+    caller.require(Scope::VideosWrite)?;
     let hash = request_hash("POST /v1/jobs", &body, None);
     if let Some(k) = &idem {
         if let Some(replayed) = replay(&state, &caller, k, &hash).await? {
@@ -111,20 +112,17 @@ pub async fn create_job(
     installed.extend(state.segmenters.video_models());
     let mut spec = video_spec::parse(&body, &installed).map_err(ApiError::BadRequest)?;
     if let Some(url) = &spec.webhook_url {
-        crate::fetch::check_url(url, &state.config.fetch.allow_hosts)
+        crate::net::fetch::check_url(url, &state.config.fetch.allow_hosts)
             .map_err(|e| ApiError::BadRequest(format!("webhook_url: {e}")))?;
     }
     let (input_key, cost) = resolve_source(&state, &caller, &body, &mut spec).await?;
-    spec.request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    spec.request_id = request_id.0;
     let id = JobId::new();
     let job = NewJob {
         id,
         account: caller.0.account,
         key: caller.0.id,
-        kind: "video".into(),
+        kind: JobKind::Video,
         mode: spec.output_format.as_str().into(),
         spec: serde_json::to_value(&spec).map_err(|e| ApiError::internal("spec encoding", &e))?,
         input_key,
@@ -157,8 +155,8 @@ pub async fn create_job(
             state.wake.notify_waiters();
             Ok(Json(answer).into_response())
         }
-        CreateOutcome::Replay(rec) => Ok(crate::idempotency::response_of(&rec)),
-        CreateOutcome::IdemConflict => Err(crate::idempotency::conflict()),
+        CreateOutcome::Replay(rec) => Ok(crate::http::idempotency::response_of(&rec)),
+        CreateOutcome::IdemConflict => Err(crate::http::idempotency::conflict()),
         CreateOutcome::InsufficientCredits { .. } => Err(ApiError::InsufficientCredits),
         CreateOutcome::QueueFull => Err(queue_full()),
     }
@@ -188,7 +186,7 @@ async fn resolve_source(
             (Some(upload.blob), cost)
         }
         Source::Remote(url) => {
-            crate::fetch::check_url(&url, &state.config.fetch.allow_hosts)
+            crate::net::fetch::check_url(&url, &state.config.fetch.allow_hosts)
                 .map_err(|e| ApiError::BadRequest(format!("video_url: {e}")))?;
             spec.source_url = Some(url);
             // Unknown until the worker has probed the download; charged then.
@@ -211,7 +209,7 @@ async fn owned(state: &AppState, caller: &Caller, id: &str) -> Result<Job, ApiEr
         .get_job(id)
         .await
         .map_err(|e| ApiError::internal("job lookup failed", &e))?
-        .filter(|j| j.account == caller.0.account && j.kind == "video")
+        .filter(|j| j.account == caller.0.account && j.kind == JobKind::Video)
         .ok_or(ApiError::NotFound)
 }
 
@@ -221,54 +219,6 @@ async fn readable(state: &AppState, caller: &Caller, id: &str) -> Result<Job, Ap
     owned(state, caller, id).await
 }
 
-fn status_of(job: &Job) -> &'static str {
-    match job.state {
-        JobState::Draft => "created",
-        JobState::Queued => "pending",
-        JobState::Running => "processing",
-        JobState::Completed => "completed",
-        JobState::Failed if job.error_code.as_deref() == Some("cancelled") => "cancelled",
-        JobState::Failed => "failed",
-    }
-}
-
-/// A video job as `GET /v1/jobs/{id}` and its webhooks show it.
-pub(crate) fn job_json(state: &AppState, job: &Job) -> Value {
-    let spec: Option<VideoJobSpec> = serde_json::from_value(job.spec.clone()).ok();
-    let output_url = (job.state == JobState::Completed)
-        .then(|| crate::routes::jobs::result_url(state, job))
-        .flatten();
-    let error = job
-        .error_code
-        .as_ref()
-        .map(|c| json!({"code": c, "message": job.error_message}));
-    // A remote video's cost is known (and reserved) once the worker has probed it.
-    let billing = match job.state {
-        JobState::Draft => "not_reserved",
-        JobState::Completed => "charged",
-        JobState::Failed if job.cost > 0 => "refunded",
-        JobState::Failed => "not_charged",
-        _ if job.cost > 0 => "reserved",
-        _ => "pending",
-    };
-    json!({
-        "id": job.id,
-        "status": status_of(job),
-        "progress": job.progress,
-        "output_url": output_url,
-        "output_format": spec.as_ref().map(|s| s.output_format.as_str()),
-        "model": spec.as_ref().map(|s| s.model.as_str()),
-        "error": error,
-        "created_at": crate::time::rfc3339(job.created_at),
-        "duration_seconds": job.result.as_ref().and_then(|r| r.get("duration_seconds")).cloned(),
-        "credits": job.cost,
-        "billing_status": billing,
-        "attempts": job.attempts,
-        "webhook_url": spec.as_ref().and_then(|s| s.webhook_url.clone()),
-        "webhook_events": ["job.started", "job.completed", "job.failed"],
-    })
-}
-
 /// `GET /v1/jobs/{id}`.
 pub async fn get_job(
     State(state): State<AppState>,
@@ -276,7 +226,7 @@ pub async fn get_job(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let job = readable(&state, &caller, &id).await?;
-    Ok(Json(job_json(&state, &job)))
+    Ok(Json(video_job(&state, &job)))
 }
 
 #[derive(Deserialize)]
@@ -313,10 +263,10 @@ pub async fn list_jobs(
     let offset = q.offset.unwrap_or(0);
     let jobs = state
         .repo
-        .list_jobs(caller.0.account, "video", st, limit, offset)
+        .list_jobs(caller.0.account, JobKind::Video, st, limit, offset)
         .await
         .map_err(|e| ApiError::internal("listing jobs failed", &e))?;
-    let data: Vec<Value> = jobs.iter().map(|j| job_json(&state, j)).collect();
+    let data: Vec<Value> = jobs.iter().map(|j| video_job(&state, j)).collect();
     Ok(Json(
         json!({"success": true, "jobs": data, "limit": limit, "offset": offset}),
     ))
@@ -329,7 +279,7 @@ pub async fn start_job(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require("videos:write")?;
+    caller.require(Scope::VideosWrite)?;
     let job = owned(&state, &caller, &id).await?;
     let actor = format!("key:{}", caller.0.id);
     let max_pending = state.config.limits.max_pending_jobs;
@@ -365,7 +315,7 @@ pub async fn cancel_job(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require("videos:write")?;
+    caller.require(Scope::VideosWrite)?;
     let job = owned(&state, &caller, &id).await?;
     let actor = format!("key:{}", caller.0.id);
     match state
@@ -398,7 +348,7 @@ pub async fn download(
             status_of(&job)
         )));
     }
-    let url = crate::routes::jobs::result_url(&state, &job).ok_or(ApiError::Internal)?;
+    let url = result_url(&state, &job).ok_or(ApiError::Internal)?;
     let format = job.mode.clone();
     Ok(Json(
         json!({"success": true, "download_url": url, "output_format": format}),

@@ -7,9 +7,9 @@ use cutout_store::IdemRecord;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::auth::Caller;
+use crate::http::auth::Caller;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::service::state::AppState;
 
 /// The header's value, if sent; 400 when it is not a sane token.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {

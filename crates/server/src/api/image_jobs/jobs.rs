@@ -4,15 +4,16 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use cutout_store::{now_ms, BlobKey, Job, JobId, JobState};
+use cutout_store::{now_ms, BlobKey, Job, JobId, JobKind, JobState};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::Caller;
+use crate::http::auth::Caller;
 use crate::error::ApiError;
-use crate::signing::SignatureError;
-use crate::state::AppState;
-use crate::worker::ResultInfo;
+use crate::service::signing::SignatureError;
+use crate::service::state::AppState;
+use crate::service::results::{result_url, ResultInfo};
+use crate::service::views::image_status;
 
 #[derive(Deserialize)]
 pub struct StatusQuery {
@@ -28,52 +29,8 @@ pub async fn owned_job(state: &AppState, caller: &Caller, id: &str) -> Result<Jo
         .get_job(id)
         .await
         .map_err(|e| ApiError::internal("job lookup failed", &e))?;
-    job.filter(|j| j.account == caller.0.account && j.kind == "image")
+    job.filter(|j| j.account == caller.0.account && j.kind == JobKind::Image)
         .ok_or(ApiError::NotFound)
-}
-
-/// The link to a finished job's result: published, or signed with an expiry.
-pub fn result_url(state: &AppState, job: &Job) -> Option<String> {
-    let info: ResultInfo = serde_json::from_value(job.result.clone()?).ok()?;
-    if info.published {
-        return Some(format!("{}/{}", state.public_base(), info.blob));
-    }
-    let expires = now_ms() / 1000 + state.config.security.signed_url_ttl_secs as i64;
-    Some(format!(
-        "{}/api/v1/results/{}?{}",
-        state.public_url,
-        job.id,
-        state.signer.sign(job.id, expires)
-    ))
-}
-
-/// The contract's status payload.
-pub fn status_body(state: &AppState, job: &Job) -> Value {
-    let final_url = (job.state == JobState::Completed)
-        .then(|| result_url(state, job))
-        .flatten();
-    let warnings = job
-        .result
-        .as_ref()
-        .and_then(|r| r.get("warnings").cloned())
-        .unwrap_or_else(|| json!([]));
-    let mut body = json!({
-        "job_id": job.id,
-        "mode": job.mode,
-        "status": job.status,
-        "state": if job.state.is_final() { "done" } else { "pending" },
-        "progress": job.progress,
-        "final_url": final_url,
-        "final_urls": final_url.iter().collect::<Vec<_>>(),
-        "warnings": warnings,
-    });
-    if job.state == JobState::Failed {
-        body["error"] = json!({
-            "code": job.error_code,
-            "message": job.error_message,
-        });
-    }
-    body
 }
 
 pub async fn status(
@@ -85,7 +42,7 @@ pub async fn status(
         .job_id
         .ok_or_else(|| ApiError::field("job_id", "job_id is required"))?;
     let job = owned_job(&state, &caller, &id).await?;
-    Ok(Json(status_body(&state, &job)))
+    Ok(Json(image_status(&state, &job)))
 }
 
 /// The status plus the request, timestamps and the audit trail of state transitions.
@@ -100,7 +57,7 @@ pub async fn job_detail(
         .events(job.id)
         .await
         .map_err(|e| ApiError::internal("job events lookup failed", &e))?;
-    let mut body = status_body(&state, &job);
+    let mut body = image_status(&state, &job);
     let extra = json!({
         "options": job.spec,
         "attempts": job.attempts,

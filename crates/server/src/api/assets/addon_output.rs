@@ -5,17 +5,17 @@
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use cutout_store::{CreateOutcome, IdemRecord, JobId, NewJob};
+use cutout_store::{CreateOutcome, IdemRecord, JobId, JobKind, LedgerReason, NewJob};
 use serde_json::{json, Value};
 
-use super::addon::Call;
-use crate::addon::{AddonMode, AddonRequest, Disposition};
-use crate::assets::{Png, SaveError, SaveTarget, Saved};
-use crate::auth::Caller;
+use super::addon_params::{AddonMode, AddonRequest, Call, Disposition};
+use crate::service::assets::{Png, SaveError, SaveTarget, Saved};
+use crate::http::auth::Caller;
 use crate::error::ApiError;
-use crate::spec::JobSpec;
-use crate::state::AppState;
-use crate::worker::{JobError, SaveJob};
+use crate::service::spec::JobSpec;
+use crate::service::state::AppState;
+use crate::service::assets::SaveJob;
+use crate::service::JobError;
 
 /// Waits for an inline slot, charges the call, and makes the cut-out; a failure refunds.
 pub(super) async fn charged_render(
@@ -35,14 +35,14 @@ pub(super) async fn charged_render(
     if cost > 0 {
         let charged = state
             .repo
-            .credit(account, -cost, "charge")
+            .credit(account, -cost, LedgerReason::Charge)
             .await
             .map_err(|e| ApiError::internal("charging failed", &e))?;
         if charged.is_none() {
             return Err(ApiError::InsufficientCredits);
         }
     }
-    match crate::worker::render(state, spec, input).await {
+    match crate::service::render::render(state, spec, input).await {
         Ok((out, _)) => Ok(Png {
             width: out.width,
             height: out.height,
@@ -50,7 +50,7 @@ pub(super) async fn charged_render(
         }),
         Err(e) => {
             if cost > 0 {
-                if let Err(r) = state.repo.credit(account, cost, "refund").await {
+                if let Err(r) = state.repo.credit(account, cost, LedgerReason::Refund).await {
                     tracing::error!(error = %r, cost, "refunding a failed add-on call failed");
                 }
             }
@@ -155,7 +155,7 @@ pub(super) async fn queue_save(
         id,
         account: caller.0.account,
         key: caller.0.id,
-        kind: "asset_save".into(),
+        kind: JobKind::AssetSave,
         mode: AddonMode::GetImageAndSave.as_str().into(),
         spec: serde_json::to_value(&spec).map_err(|e| ApiError::internal("save spec", &e))?,
         input_key: None,
@@ -180,7 +180,7 @@ pub(super) async fn queue_save(
             state.wake.notify_waiters();
         }
         // A concurrent twin with the same Idempotency-Key queued it already.
-        _ => crate::assets::delete_quietly(state, &staged).await,
+        _ => crate::service::assets::delete_quietly(state, &staged).await,
     }
     Ok(id)
 }
@@ -201,13 +201,13 @@ pub(super) async fn replay(
         return Ok(None);
     };
     if rec.request_hash != hash {
-        return Err(crate::idempotency::conflict());
+        return Err(crate::http::idempotency::conflict());
     }
     let blob = serde_json::from_str::<Value>(&rec.body)
         .ok()
         .and_then(|v| v.get("png_blob")?.as_str().map(str::to_owned));
     let Some(blob) = blob else {
-        return Ok(Some(crate::idempotency::response_of(&rec)));
+        return Ok(Some(crate::http::idempotency::response_of(&rec)));
     };
     let key =
         cutout_store::BlobKey::parse(&blob).map_err(|e| ApiError::internal("blob key", &e))?;

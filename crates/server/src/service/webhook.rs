@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use cutout_store::{now_ms, Delivery, Finish, Job, JobState, NewDelivery};
+use cutout_store::{now_ms, Delivery, Finish, Job, JobKind, JobState, NewDelivery};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::routes::jobs::status_body;
-use crate::signing::webhook_signature;
-use crate::state::AppState;
+use super::views::{image_status, video_job};
+use crate::service::signing::webhook_signature;
+use crate::service::state::AppState;
 
 /// The delivery for a job about to be finished with `finish`.
 pub fn delivery_for(state: &AppState, job: &Job, finish: &Finish, url: String) -> NewDelivery {
@@ -40,10 +40,10 @@ pub fn started(state: &AppState, job: &Job, url: String) -> NewDelivery {
 
 /// The signed body carries the job as its status endpoint shows it (per API family).
 fn delivery(state: &AppState, job: &Job, event: &str, url: String) -> NewDelivery {
-    let data = if job.kind == "video" {
-        crate::routes::videos::job_json(state, job)
+    let data = if job.kind == JobKind::Video {
+        video_job(state, job)
     } else {
-        status_body(state, job)
+        image_status(state, job)
     };
     let body = json!({
         "event": event,

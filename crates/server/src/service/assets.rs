@@ -11,7 +11,7 @@ use cutout_store::{
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::state::AppState;
+use crate::service::state::AppState;
 
 /// Where an add-on result is saved, resolved when the request is accepted (so a background
 /// save does not depend on the source asset still existing).
@@ -238,6 +238,20 @@ pub fn asset_json(state: &AppState, a: &Asset, conversions: &[Conversion]) -> Va
         "created_at": crate::time::rfc3339(a.created_at),
         "updated_at": crate::time::rfc3339(a.updated_at),
     })
+}
+
+/// The spec of an `asset_save` job.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SaveJob {
+    /// The PNG, staged when the request was answered.
+    pub staged: String,
+    pub target: SaveTarget,
+    pub width: u32,
+    pub height: u32,
+    /// Kept after the save when an `Idempotency-Key` replay serves it.
+    pub keep_staged: bool,
+    #[serde(default)]
+    pub request_id: Option<String>,
 }
 
 #[cfg(test)]

@@ -6,11 +6,11 @@ use cutout_store::{BlobStore, Repo};
 use tokio::sync::Notify;
 
 use crate::config::Config;
-use crate::fetch::Fetcher;
+use crate::net::fetch::Fetcher;
 use crate::metrics::Metrics;
-use crate::ratelimit::RateLimiter;
-use crate::segmenters::SegmenterProvider;
-use crate::signing::UrlSigner;
+use crate::service::ratelimit::RateLimiter;
+use cutout_core::SegmenterProvider;
+use crate::service::signing::UrlSigner;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);

@@ -6,15 +6,16 @@ use std::path::PathBuf;
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use cutout_store::{BlobKey, CreateOutcome, JobId, NewJob};
+use cutout_store::{BlobKey, CreateOutcome, JobId, JobKind, NewJob, Scope};
 use serde_json::{json, Map, Value};
 
-use super::intake::{check_image, multipart_error, stream_to_disk, text_field, Upload};
-use crate::auth::Caller;
+use crate::http::form::{check_image, multipart_error, stream_to_disk, text_field, Upload};
+use crate::http::auth::Caller;
 use crate::error::ApiError;
-use crate::idempotency::{idempotency_key, replay, request_hash};
-use crate::spec::{self, Mode, OPTION_FIELDS};
-use crate::state::AppState;
+use crate::http::idempotency::{replay, request_hash};
+use crate::http::{Idempotency, RequestId};
+use crate::service::spec::{self, Mode, OPTION_FIELDS};
+use crate::service::state::AppState;
 
 /// The raw request: fields as JSON values, and the uploaded file if any.
 struct Raw {
@@ -25,11 +26,12 @@ struct Raw {
 pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
+    Idempotency(idem): Idempotency,
+    request_id: RequestId,
     headers: HeaderMap,
     req: Request,
 ) -> Result<Response, ApiError> {
-    caller.require("images:write")?;
-    let idem = idempotency_key(&headers)?;
+    caller.require(Scope::ImagesWrite)?;
     let raw = read_request(&state, &headers, req).await?;
     let hash = request_hash(
         "upload",
@@ -44,10 +46,7 @@ pub async fn upload(
         }
     }
     let mut spec = validate(&state, &caller, &raw).await?;
-    spec.request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    spec.request_id = request_id.0;
     let job_id = JobId::new();
     let input_key = match &raw.file {
         Some(f) => Some(store_input(&state, job_id, f).await?),
@@ -65,7 +64,7 @@ pub async fn upload(
         id: job_id,
         account: caller.0.account,
         key: caller.0.id,
-        kind: "image".into(),
+        kind: JobKind::Image,
         mode: spec.mode.as_str().into(),
         spec: serde_json::to_value(&spec).map_err(|e| ApiError::internal("spec encoding", &e))?,
         input_key: input_key.as_ref().map(|k| k.to_string()),
@@ -90,8 +89,8 @@ pub async fn upload(
             state.wake.notify_waiters();
             Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
         }
-        CreateOutcome::Replay(rec) => Ok(crate::idempotency::response_of(&rec)),
-        CreateOutcome::IdemConflict => Err(crate::idempotency::conflict()),
+        CreateOutcome::Replay(rec) => Ok(crate::http::idempotency::response_of(&rec)),
+        CreateOutcome::IdemConflict => Err(crate::http::idempotency::conflict()),
         CreateOutcome::InsufficientCredits { .. } => Err(ApiError::InsufficientCredits),
         CreateOutcome::QueueFull => Err(ApiError::Unavailable {
             reason: "the job queue is full, retry later",
@@ -185,7 +184,7 @@ async fn validate(state: &AppState, caller: &Caller, raw: &Raw) -> Result<spec::
         }
     }
     if let Some(u) = file_url {
-        if let Err(e) = crate::fetch::check_url(u, &state.config.fetch.allow_hosts) {
+        if let Err(e) = crate::net::fetch::check_url(u, &state.config.fetch.allow_hosts) {
             errors
                 .entry("file_url".into())
                 .or_default()

@@ -4,9 +4,22 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
+use axum::routing::get;
+use axum::Router;
 use serde_json::{json, Value};
 
-use crate::state::AppState;
+use crate::service::state::AppState;
+
+/// Health, readiness, metrics, models and the API description: no key needed.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/models", get(models))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .route("/docs", get(docs))
+}
 
 pub async fn healthz() -> &'static str {
     "ok"
@@ -56,23 +69,26 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// `GET /v1/models`: installed image models with their licences.
+/// `GET /v1/models`: installed models with their licences; `media` says whether a model serves
+/// still images (and video frame by frame) or only video (a recurrent model such as `rvm`).
 pub async fn models(State(state): State<AppState>) -> Json<Value> {
     let manifest = cutout_models::manifest();
-    let list: Vec<Value> = state
-        .segmenters
-        .image_models()
-        .iter()
-        .map(|name| match manifest.get(name) {
+    let seg = &state.segmenters;
+    let image = seg.image_models().into_iter().map(|n| (n, "image"));
+    let video = seg.video_models().into_iter().map(|n| (n, "video"));
+    let list: Vec<Value> = image
+        .chain(video)
+        .map(|(name, media)| match manifest.get(&name) {
             Ok(m) => json!({
                 "name": name,
+                "media": media,
                 "licence": m.license,
                 "commercial_use": m.commercial_use,
                 "input": m.input,
                 "summary": m.summary,
-                "default": *name == state.config.jobs.default_model,
+                "default": name == state.config.jobs.default_model,
             }),
-            Err(_) => json!({"name": name}),
+            Err(_) => json!({"name": name, "media": media}),
         })
         .collect();
     Json(json!({"models": list}))

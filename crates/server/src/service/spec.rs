@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::FieldErrors;
-use crate::fetch::check_url;
+use crate::net::fetch::check_url;
 
 /// The fields a preset (or a request) may set.
 pub const OPTION_FIELDS: &[&str] = &[

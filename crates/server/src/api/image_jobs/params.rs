@@ -4,14 +4,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use cutout_store::Preset;
+use cutout_store::{Preset, Scope};
 use serde_json::{json, Map, Value};
 
-use crate::auth::Caller;
+use crate::http::auth::Caller;
 use crate::error::ApiError;
-use crate::idempotency::{idempotency_key, remember, replay, request_hash};
-use crate::spec::{self, Mode, OPTION_FIELDS};
-use crate::state::AppState;
+use crate::http::idempotency::{remember, replay, request_hash};
+use crate::http::Idempotency;
+use crate::service::spec::{self, Mode, OPTION_FIELDS};
+use crate::service::state::AppState;
 
 fn view(p: &Preset) -> Value {
     json!({
@@ -98,12 +99,11 @@ pub async fn get(
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
+    Idempotency(idem): Idempotency,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    caller.require("params:write")?;
+    caller.require(Scope::ParamsWrite)?;
     let fields = parse_body(&body)?;
-    let idem = idempotency_key(&headers)?;
     let hash = request_hash("params.create", &fields, None);
     if let Some(k) = &idem {
         if let Some(r) = replay(&state, &caller, k, &hash).await? {
@@ -134,7 +134,7 @@ pub async fn put(
     Path(name): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    caller.require("params:write")?;
+    caller.require(Scope::ParamsWrite)?;
     let mut fields = parse_body(&body)?;
     if let Some(Value::Object(inner)) = fields.remove("params") {
         fields = inner;
@@ -176,7 +176,7 @@ pub async fn delete(
     caller: Caller,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require("params:write")?;
+    caller.require(Scope::ParamsWrite)?;
     let gone = state
         .repo
         .delete_preset(caller.0.account, &name)

@@ -3,13 +3,13 @@
 
 use axum::extract::{Query, State};
 use axum::Json;
-use cutout_store::{now_ms, LedgerEntry};
+use cutout_store::{now_ms, LedgerEntry, LedgerReason};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::Caller;
+use crate::http::auth::Caller;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::service::state::AppState;
 
 /// Most ledger entries a summary adds up (90 days of heavy use fits).
 const SUMMARY_ROWS: u32 = 100_000;
@@ -56,14 +56,14 @@ pub async fn summary(
         .ledger(caller.0.account, since, SUMMARY_ROWS)
         .await
         .map_err(|e| ApiError::internal("reading the ledger failed", &e))?;
-    let sum = |reason: &str| -> i64 {
+    let sum = |reason: LedgerReason| -> i64 {
         entries
             .iter()
             .filter(|e| e.reason == reason)
             .map(|e| e.delta)
             .sum()
     };
-    let (charged, refunded) = (-sum("charge"), sum("refund"));
+    let (charged, refunded) = (-sum(LedgerReason::Charge), sum(LedgerReason::Refund));
     let balance = state
         .repo
         .get_account(caller.0.account)
@@ -77,7 +77,7 @@ pub async fn summary(
         "credits_charged": charged,
         "credits_refunded": refunded,
         "credits_used": charged - refunded,
-        "charges": entries.iter().filter(|e| e.reason == "charge").count(),
+        "charges": entries.iter().filter(|e| e.reason == LedgerReason::Charge).count(),
         "balance": balance,
     })))
 }

@@ -1,0 +1,42 @@
+//! Extractors whose rejections are [`ApiError`]s, so a malformed body or header is answered in
+//! the route family's JSON shape like every other refusal (axum's own rejections are plain text).
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// A JSON body; anything else (wrong content type, bad syntax, wrong shape, over the size limit)
+/// is a 400 (413 for size) that says what was wrong.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(rejection) => {
+                let status = rejection.status();
+                let text = rejection.body_text();
+                Err(if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge(text)
+                } else {
+                    ApiError::BadRequest(text)
+                })
+            }
+        }
+    }
+}
+
+/// The `Idempotency-Key` header, if sent; 400 when it is not 1-255 visible ASCII characters.
+pub struct Idempotency(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        super::idempotency::idempotency_key(&parts.headers).map(Self)
+    }
+}

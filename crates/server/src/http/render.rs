@@ -1,0 +1,148 @@
+//! The one place an [`ApiError`] becomes a response: its status, and the JSON shape of the API
+//! family (dialect) that answers, with the request id and `Retry-After` where they apply.
+
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::request_id::RequestId;
+use crate::error::ApiError;
+
+/// Which vendor's error shape a route answers in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// `{"error":"validation","details":{...}}`, `{"error":"not_found"}`, ...
+    ImageJobs,
+    /// `{"error":{"code","message","request_id"}}` (video and assets).
+    Structured,
+}
+
+impl ApiError {
+    fn image_body(&self) -> serde_json::Value {
+        match self {
+            Self::Unauthorized(m) => json!({"error": "unauthorized", "message": m}),
+            Self::Validation(details) => json!({"error": "validation", "details": details}),
+            Self::InsufficientCredits => json!({"error": "insufficient_credits"}),
+            Self::NotFound => json!({"error": "not_found"}),
+            Self::BadRequest(_) => json!({"error": "bad_request", "message": self.message()}),
+            Self::Internal => json!({"error": "internal_error", "message": "internal error"}),
+            other => json!({"error": other.code(), "message": other.message()}),
+        }
+    }
+
+    /// The response in `dialect`'s shape, with `Retry-After` where it applies.
+    pub fn into_response_for(self, dialect: Dialect, request_id: Option<&str>) -> Response {
+        let body = match dialect {
+            Dialect::ImageJobs => {
+                let mut b = self.image_body();
+                if let (Some(id), Self::Internal) = (request_id, &self) {
+                    b["request_id"] = json!(id);
+                }
+                b
+            }
+            Dialect::Structured => json!({"error": {
+                "code": self.code(),
+                "message": self.message(),
+                "request_id": request_id,
+            }}),
+        };
+        let mut resp = (self.status(), axum::Json(body)).into_response();
+        let retry = match self {
+            Self::RateLimited { retry_after_secs } => Some(retry_after_secs),
+            Self::Unavailable {
+                retry_after_secs, ..
+            } => Some(retry_after_secs),
+            _ => None,
+        };
+        if let Some(secs) = retry {
+            resp.headers_mut()
+                .insert("retry-after", HeaderValue::from(secs.max(1)));
+        }
+        resp
+    }
+}
+
+/// Handlers return `ApiError` directly. The error travels in the response's extensions so the
+/// route group's middleware ([`crate::app::render_errors`]) can render it in that group's dialect
+/// with the request id; the body here is the image dialect, used only without that middleware.
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut resp = self.clone().into_response_for(Dialect::ImageJobs, None);
+        resp.extensions_mut().insert(self);
+        resp
+    }
+}
+
+/// Re-renders an [`ApiError`] carried by the response in the route group's dialect, with the
+/// request id.
+pub async fn render_errors(dialect: Dialect, req: Request, next: Next) -> Response {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut resp = next.run(req).await;
+    let Some(err) = resp.extensions_mut().remove::<ApiError>() else {
+        return resp;
+    };
+    let mut out = err.into_response_for(dialect, request_id.as_deref());
+    // Keep headers set on the way out (rate-limit headers, request id).
+    for (k, v) in resp.headers() {
+        if k != "content-type" && k != "content-length" {
+            out.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(r: Response) -> serde_json::Value {
+        let b = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        serde_json::from_slice(&b).unwrap()
+    }
+
+    #[tokio::test]
+    async fn image_dialect_matches_the_contract() {
+        let r = ApiError::field("mode", "must be one of background, clipping, params")
+            .into_response_for(Dialect::ImageJobs, None);
+        assert_eq!(r.status(), 422);
+        assert_eq!(
+            body(r).await["details"]["mode"][0],
+            "must be one of background, clipping, params"
+        );
+        let r = ApiError::InsufficientCredits.into_response_for(Dialect::ImageJobs, None);
+        assert_eq!(
+            (r.status().as_u16(), body(r).await),
+            (402, json!({"error": "insufficient_credits"}))
+        );
+        let r =
+            ApiError::Unauthorized("API key missing").into_response_for(Dialect::ImageJobs, None);
+        assert_eq!(
+            body(r).await,
+            json!({"error": "unauthorized", "message": "API key missing"})
+        );
+    }
+
+    #[tokio::test]
+    async fn structured_dialect_carries_code_and_request_id() {
+        let r = ApiError::RateLimited {
+            retry_after_secs: 3,
+        }
+        .into_response_for(Dialect::Structured, Some("req-1"));
+        assert_eq!(r.status(), 429);
+        assert_eq!(r.headers()["retry-after"], "3");
+        let b = body(r).await;
+        assert_eq!(
+            (
+                b["error"]["code"].as_str(),
+                b["error"]["request_id"].as_str()
+            ),
+            (Some("rate_limited"), Some("req-1"))
+        );
+    }
+}

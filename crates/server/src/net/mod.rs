@@ -1,0 +1,7 @@
+//! Outbound requests to user-supplied URLs (inputs, backgrounds, webhooks) that cannot be turned
+//! against the private network.
+
+pub mod fetch;
+pub mod guard;
+
+pub use fetch::{check_url, FetchError, Fetcher};

@@ -1,0 +1,51 @@
+//! Domain operations shared by the API families and the workers: rendering, results and their
+//! links, job views, asset saves, webhooks, URL signing and rate limits, plus the application
+//! state they all read. Nothing here knows about HTTP routing or the worker loop: `api` and
+//! `worker` import `service`, never the reverse.
+
+pub mod assets;
+pub mod ratelimit;
+pub mod render;
+pub mod results;
+pub mod signing;
+pub mod spec;
+pub mod state;
+pub mod video_spec;
+pub mod views;
+pub mod webhook;
+
+use serde::{Deserialize, Serialize};
+
+/// How a job attempt failed: a corrupt image aborts at once, a flaky fetch or storage retries.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("{message}")]
+    Retry { code: &'static str, message: String },
+    #[error("{message}")]
+    Abort { code: &'static str, message: String },
+}
+
+impl JobError {
+    pub fn retry(code: &'static str, e: impl std::fmt::Display) -> Self {
+        Self::Retry {
+            code,
+            message: e.to_string(),
+        }
+    }
+    pub fn abort(code: &'static str, e: impl std::fmt::Display) -> Self {
+        Self::Abort {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Stage timings kept with a result, for support and benchmarks.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Timings {
+    pub fetch_ms: u64,
+    pub process_ms: u64,
+    pub inference_ms: u64,
+    pub store_ms: u64,
+}
+

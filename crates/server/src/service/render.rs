@@ -1,0 +1,168 @@
+//! Rendering a processing request: the background fetched, the core pipeline run on the blocking
+//! pool, errors sorted into retry or abort. Image jobs and the add-on's inline calls share it.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use cutout_core::compose::parse_color;
+use cutout_core::{
+    decode, Background, ComposeOptions, CropMargin, CutoutError, DecodeLimits, EncodeOptions,
+    ErrorKind, Options, OutputFormat, RefineOptions, SegmentError,
+};
+
+use super::spec::{Backdrop, JobSpec, Size};
+use super::JobError;
+use crate::service::state::AppState;
+
+/// Largest preview, in pixels (the vendors' "preview" size is about 0.25 MP).
+const PREVIEW_PIXELS: f64 = 250_000.0;
+
+/// Fetches a user-supplied URL through the guarded client; network trouble retries, a refused
+/// or oversized URL aborts.
+pub async fn fetch(state: &AppState, url: &str) -> Result<Bytes, JobError> {
+    state
+        .fetcher
+        .get(url, state.config.limits.max_input_bytes)
+        .await
+        .map_err(|e| {
+            let code = e.code();
+            if e.is_transient() {
+                JobError::retry(code, e)
+            } else {
+                JobError::abort(code, e)
+            }
+        })
+}
+
+/// Fetches the background image (if any) and runs the pipeline: what an image job and an inline
+/// add-on call share.
+pub async fn render(
+    state: &AppState,
+    spec: &JobSpec,
+    input: Bytes,
+) -> Result<(cutout_core::Output, Vec<String>), JobError> {
+    let backdrop = match &spec.backdrop {
+        Backdrop::ImageUrl(u) => Some(fetch(state, u).await?),
+        _ => None,
+    };
+    let (out, warnings) = process(state, spec.clone(), input, backdrop).await?;
+    crate::metrics::Metrics::observe(
+        &state.metrics.inference_seconds,
+        &spec.model,
+        out.timings.inference.as_secs_f64(),
+    );
+    Ok((out, warnings))
+}
+
+/// Runs the CPU-heavy part on the blocking pool: never on an async executor thread.
+async fn process(
+    state: &AppState,
+    spec: JobSpec,
+    input: Bytes,
+    backdrop: Option<Bytes>,
+) -> Result<(cutout_core::Output, Vec<String>), JobError> {
+    let provider = Arc::clone(&state.segmenters);
+    let limits = decode_limits(state);
+    let task = tokio::task::spawn_blocking(move || {
+        let segmenter = provider
+            .get(&spec.model)
+            .map_err(segment_error)?;
+        let (opts, warnings) = options(&spec, &input, backdrop.as_deref(), limits)?;
+        let out =
+            cutout_core::process(&input, segmenter.as_ref(), &opts).map_err(pipeline_error)?;
+        Ok((out, warnings))
+    });
+    task.await
+        .map_err(|e| JobError::abort("internal_error", format!("processing task failed: {e}")))?
+}
+
+fn pipeline_error(e: CutoutError) -> JobError {
+    match e.kind() {
+        ErrorKind::Input | ErrorKind::Limit | ErrorKind::Unavailable => JobError::abort(e.code(), e),
+        ErrorKind::Internal => JobError::retry(e.code(), e),
+    }
+}
+
+/// A model that is not installed fails the job at once; a runtime that could not load retries.
+pub fn segment_error(e: SegmentError) -> JobError {
+    if e.kind.is_transient() {
+        JobError::retry(e.kind.code(), e)
+    } else {
+        JobError::abort(e.kind.code(), e)
+    }
+}
+
+/// The pipeline options for a spec; the input's header gives the size for `size=preview`.
+fn options(
+    spec: &JobSpec,
+    input: &[u8],
+    backdrop: Option<&[u8]>,
+    limits: cutout_core::DecodeLimits,
+) -> Result<(Options, Vec<String>), JobError> {
+    let mut warnings = Vec::new();
+    let background = match (&spec.backdrop, backdrop) {
+        (Backdrop::Color(c), _) => {
+            Background::Color(parse_color(c).map_err(|e| JobError::abort("invalid_option", e))?)
+        }
+        (Backdrop::ImageUrl(_), Some(bytes)) => Background::Image(
+            decode(bytes, &limits)
+                .map_err(|e| JobError::abort("invalid_background", CutoutError::Background(e)))?
+                .image,
+        ),
+        _ => Background::Transparent,
+    };
+    let format = spec.format();
+    if format == OutputFormat::Jpeg && matches!(background, Background::Transparent) {
+        warnings.push("jpg has no transparency: the subject is flattened on white".into());
+    }
+    let jpeg_background = match &background {
+        Background::Color(c) => *c,
+        _ => EncodeOptions::default().jpeg_background,
+    };
+    let (scale, max_width, max_height) = match spec.size {
+        Size::Full => (None, None, None),
+        Size::Box { width, height } => (None, Some(width), Some(height)),
+        Size::Preview => {
+            let (_, w, h) = cutout_core::decode::probe(input).map_err(|e| {
+                JobError::abort(CutoutError::from(e).code(), "unreadable image header")
+            })?;
+            let s = (PREVIEW_PIXELS / (w as f64 * h as f64)).sqrt();
+            (if s < 1.0 { Some(s as f32) } else { None }, None, None)
+        }
+    };
+    let compose = ComposeOptions {
+        background,
+        crop: spec.crop,
+        crop_margin: spec
+            .crop_margin
+            .parse::<CropMargin>()
+            .map_err(|e| JobError::abort("invalid_option", e))?,
+        scale,
+        max_width,
+        max_height,
+    };
+    let encode = EncodeOptions {
+        format,
+        jpeg_background,
+        ..Default::default()
+    };
+    Ok((
+        Options {
+            limits,
+            refine: RefineOptions::default(),
+            compose,
+            encode,
+        },
+        warnings,
+    ))
+}
+
+/// The decoder's limits from `[limits]`: checked on upload headers and again on every decode.
+pub fn decode_limits(state: &AppState) -> DecodeLimits {
+    let l = &state.config.limits;
+    DecodeLimits {
+        max_bytes: l.max_input_bytes,
+        max_pixels: (l.max_megapixels * 1e6) as u64,
+        max_side: l.max_side,
+    }
+}

@@ -1,0 +1,52 @@
+//! Results: what a finished image job stores, where its bytes live, and the link a client gets.
+
+use cutout_store::{now_ms, BlobKey, Job};
+use cutout_core::OutputFormat;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use super::{JobError, Timings};
+use crate::service::state::AppState;
+
+/// What a completed image job stores as its result.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ResultInfo {
+    pub blob: String,
+    pub mime: String,
+    pub format: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    /// Stored under the public base (`delivery_mode=final_url`).
+    pub published: bool,
+    pub warnings: Vec<String>,
+    pub timings: Timings,
+}
+
+pub fn result_key(job: &Job, format: OutputFormat, published: bool) -> Result<BlobKey, JobError> {
+    let ext = format.extension();
+    let key = if published {
+        // Unguessable: the public base serves anything under `public/` without a key.
+        let mut token = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut token);
+        format!("public/{}/{}.{ext}", job.id, hex::encode(token))
+    } else {
+        format!("results/{}.{ext}", job.id)
+    };
+    BlobKey::parse(&key).map_err(|e| JobError::abort("internal_error", e))
+}
+
+/// The link to a finished job's result: published, or signed with an expiry.
+pub fn result_url(state: &AppState, job: &Job) -> Option<String> {
+    let info: ResultInfo = serde_json::from_value(job.result.clone()?).ok()?;
+    if info.published {
+        return Some(format!("{}/{}", state.public_base(), info.blob));
+    }
+    let expires = now_ms() / 1000 + state.config.security.signed_url_ttl_secs as i64;
+    Some(format!(
+        "{}/api/v1/results/{}?{}",
+        state.public_url,
+        job.id,
+        state.signer.sign(job.id, expires)
+    ))
+}
