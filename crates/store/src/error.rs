@@ -29,9 +29,4 @@ impl StoreError {
             Self::Config(_) => "storage_config",
         }
     }
-
-    /// Whether retrying the same operation later may succeed.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Db(_) | Self::Io(_))
-    }
 }

@@ -2,10 +2,10 @@
 //! the webhook outbox behind narrow repository traits, and blobs behind [`BlobStore`].
 //!
 //! One implementation per backend (SQLite and local disk today), opened from a URL by
-//! [`open_repo`] / [`open_blobs`], and one [`conformance`] suite that every backend must pass.
+//! [`open_repo`] / [`open_blobs`], and one conformance suite (`tests/conformance`) that every
+//! backend must pass.
 
 pub mod blob;
-pub mod conformance;
 mod error;
 mod ids;
 mod kinds;

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::blob::BlobKey;
 use crate::ids::{AccountId, AssetId, DeliveryId, JobId, KeyId, Millis, VideoId};
 use crate::kinds::{JobKind, LedgerReason, Scope};
 
@@ -58,7 +59,7 @@ pub struct NewJob {
     /// The validated processing request, as JSON.
     pub spec: serde_json::Value,
     /// Blob key of the uploaded input, when the input was uploaded rather than fetched.
-    pub input_key: Option<String>,
+    pub input_key: Option<BlobKey>,
     pub max_attempts: u32,
     /// Credits debited in the creating transaction.
     pub cost: i64,
@@ -76,7 +77,7 @@ pub struct Job {
     pub kind: JobKind,
     pub mode: String,
     pub spec: serde_json::Value,
-    pub input_key: Option<String>,
+    pub input_key: Option<BlobKey>,
     pub state: JobState,
     /// The detailed step shown to clients (`queued`, `fetching`, `processing`, ...).
     pub status: String,
@@ -227,7 +228,7 @@ pub struct Asset {
     pub height: u32,
     pub sha256: String,
     #[serde(skip)]
-    pub blob: String,
+    pub blob: BlobKey,
     /// The client's own metadata, a JSON object.
     pub custom: serde_json::Value,
     /// The asset this one was made from (the add-on's `add_new_asset`).
@@ -241,7 +242,7 @@ pub struct Asset {
 pub struct Conversion {
     pub name: String,
     #[serde(skip)]
-    pub blob: String,
+    pub blob: BlobKey,
     pub mime: String,
     pub size: u64,
     pub width: u32,
@@ -257,7 +258,7 @@ pub enum PutConversion {
     /// The row now points at the new blob; the old one is the caller's to delete (unless it is
     /// the same key).
     Replaced {
-        old_blob: String,
+        old_blob: BlobKey,
     },
     /// The asset is gone (or another account's): nothing was written.
     NoAsset,
@@ -270,7 +271,7 @@ pub struct VideoUpload {
     #[serde(skip)]
     pub account: AccountId,
     #[serde(skip)]
-    pub blob: String,
+    pub blob: BlobKey,
     pub filename: String,
     pub size: u64,
     /// The probe (duration, fps, size, audio), as the server recorded it.

@@ -1,10 +1,11 @@
 //! The narrow traits every database backend implements. Handlers and workers only see these, so a
 //! new backend (PostgreSQL) is a new module plus one line in [`crate::open_repo`], and it must pass
-//! the same [`crate::conformance`] suite.
+//! the same conformance suite (`tests/conformance`).
 
 use async_trait::async_trait;
 
 use crate::ids::{AccountId, AssetId, JobId, KeyId, Millis, VideoId};
+use crate::blob::BlobKey;
 use crate::kinds::{JobKind, LedgerReason, Scope};
 use crate::model::*;
 use crate::StoreError;
@@ -49,8 +50,6 @@ pub trait JobRepo: Send + Sync {
     async fn pending_count(&self) -> R<u64>;
     async fn count_by_state(&self) -> R<Vec<(JobState, u64)>>;
     async fn events(&self, id: JobId) -> R<Vec<JobEvent>>;
-    /// When the earliest queued job becomes runnable, so an idle worker knows how long to sleep.
-    async fn next_run_after(&self) -> R<Option<Millis>>;
 }
 
 /// Accounts, keys and the credit ledger.
@@ -141,7 +140,7 @@ pub trait AssetRepo: Send + Sync {
     ) -> R<Option<Asset>>;
     /// Deletes the asset and its conversions; returns the blob keys they used, for the caller to
     /// delete, or `None` when there was no such asset.
-    async fn delete_asset(&self, account: AccountId, id: AssetId) -> R<Option<Vec<String>>>;
+    async fn delete_asset(&self, account: AccountId, id: AssetId) -> R<Option<Vec<BlobKey>>>;
     /// Adds the conversion or switches an existing one of that name to the new blob atomically.
     async fn put_conversion(
         &self,

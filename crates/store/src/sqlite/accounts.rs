@@ -4,6 +4,7 @@ use sqlx::Row;
 
 use super::{parse_id, parse_name, SqliteRepo};
 use crate::ids::{now_ms, AccountId, KeyId, Millis};
+use crate::kinds::{LedgerReason, Scope};
 use crate::model::*;
 use crate::repo::AccountRepo;
 use crate::StoreError;

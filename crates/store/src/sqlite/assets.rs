@@ -8,7 +8,7 @@ use super::{parse_id, SqliteRepo};
 use crate::ids::{now_ms, AccountId, AssetId};
 use crate::model::*;
 use crate::repo::AssetRepo;
-use crate::StoreError;
+use crate::{BlobKey, StoreError};
 
 type R<T> = Result<T, StoreError>;
 
@@ -134,12 +134,12 @@ impl AssetRepo for SqliteRepo {
         Ok(Some(asset))
     }
 
-    async fn delete_asset(&self, account: AccountId, id: AssetId) -> R<Option<Vec<String>>> {
+    async fn delete_asset(&self, account: AccountId, id: AssetId) -> R<Option<Vec<BlobKey>>> {
         let mut tx = self.write().await?;
         let Some(asset) = owned(&mut tx, account, id).await? else {
             return Ok(None);
         };
-        let mut blobs: Vec<String> =
+        let mut blobs: Vec<BlobKey> =
             sqlx::query_scalar("SELECT blob FROM asset_conversions WHERE asset_id = ?")
                 .bind(id.to_string())
                 .fetch_all(&mut *tx)
@@ -167,7 +167,7 @@ impl AssetRepo for SqliteRepo {
         if owned(&mut tx, account, asset).await?.is_none() {
             return Ok(PutConversion::NoAsset);
         }
-        let old: Option<String> = sqlx::query_scalar(
+        let old: Option<BlobKey> = sqlx::query_scalar(
             "SELECT blob FROM asset_conversions WHERE asset_id = ? AND name = ?",
         )
         .bind(asset.to_string())

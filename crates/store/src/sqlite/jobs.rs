@@ -1,10 +1,9 @@
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
 
 use super::tx::*;
 use super::{parse_id, SqliteRepo};
-use crate::ids::{now_ms, AccountId, JobId, Millis};
+use crate::ids::{now_ms, JobId, Millis};
+use crate::kinds::JobKind;
 use crate::model::*;
 use crate::repo::JobRepo;
 use crate::StoreError;
@@ -338,13 +337,5 @@ impl JobRepo for SqliteRepo {
                 cause,
             })
             .collect())
-    }
-
-    async fn next_run_after(&self) -> R<Option<Millis>> {
-        Ok(
-            sqlx::query_scalar("SELECT MIN(run_after) FROM jobs WHERE state = 'queued'")
-                .fetch_one(&self.pool)
-                .await?,
-        )
     }
 }

@@ -1,7 +1,6 @@
 //! Presets, idempotency records and the webhook outbox: small tables with simple access.
 
 use async_trait::async_trait;
-use sqlx::SqliteConnection;
 
 use super::tx::{idem_get, idem_insert, insert_deliveries};
 use super::{parse_id, SqliteRepo};

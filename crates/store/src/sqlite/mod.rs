@@ -14,7 +14,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{SqlitePool, Transaction};
 
-use crate::StoreError;
+use crate::{BlobKey, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -52,10 +52,6 @@ impl SqliteRepo {
     async fn write(&self) -> Result<Transaction<'static, sqlx::Sqlite>, StoreError> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
-
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
 }
 
 fn parse_id<T: FromStr>(s: &str, what: &str) -> Result<T, StoreError> {
@@ -72,4 +68,28 @@ fn parse_name<T: FromStr>(s: &str, what: &str) -> Result<T, StoreError> {
 fn parse_json(s: Option<String>) -> Result<Option<serde_json::Value>, StoreError> {
     s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
         .transpose()
+}
+
+/// Blob keys are stored as text and parsed on the way out, so a corrupt row is an error here
+/// rather than a bad key further on.
+impl sqlx::Type<sqlx::Sqlite> for BlobKey {
+    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+        <String as sqlx::Type<sqlx::Sqlite>>::type_info()
+    }
+}
+
+impl<'q> sqlx::Encode<'q, sqlx::Sqlite> for BlobKey {
+    fn encode_by_ref(
+        &self,
+        buf: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <String as sqlx::Encode<'q, sqlx::Sqlite>>::encode(self.as_str().to_owned(), buf)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for BlobKey {
+    fn decode(value: sqlx::sqlite::SqliteValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let s = <&str as sqlx::Decode<'r, sqlx::Sqlite>>::decode(value)?;
+        Ok(BlobKey::parse(s)?)
+    }
 }

@@ -5,9 +5,10 @@ use async_trait::async_trait;
 use super::tx::{charge, charged, event, job_from_row, load, pending_count, refund, JOB_COLUMNS};
 use super::{parse_json, SqliteRepo};
 use crate::ids::{now_ms, AccountId, JobId, VideoId};
+use crate::kinds::JobKind;
 use crate::model::*;
 use crate::repo::VideoRepo;
-use crate::StoreError;
+use crate::{BlobKey, StoreError};
 
 type R<T> = Result<T, StoreError>;
 
@@ -31,7 +32,7 @@ impl VideoRepo for SqliteRepo {
     }
 
     async fn get_upload(&self, account: AccountId, id: VideoId) -> R<Option<VideoUpload>> {
-        let row: Option<(String, String, i64, String, i64)> = sqlx::query_as(
+        let row: Option<(BlobKey, String, i64, String, i64)> = sqlx::query_as(
             "SELECT blob, filename, size, info, created_at FROM video_uploads \
              WHERE id = ? AND account_id = ?",
         )

@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use super::{account, new_job};
-use crate::*;
+use crate::jobs::{account, new_job};
+use cutout_store::*;
 
 pub async fn videos_upload_list_and_cancel(repo: &dyn Repo) {
     let (a, key) = account(repo, 10).await;
@@ -11,7 +11,7 @@ pub async fn videos_upload_list_and_cancel(repo: &dyn Repo) {
     let up = VideoUpload {
         id: VideoId::new(),
         account: a.id,
-        blob: "videos/x/source".into(),
+        blob: crate::jobs::key("videos/x/source"),
         filename: "clip.mp4".into(),
         size: 1234,
         info: json!({"duration_secs": 2.0}),
@@ -27,7 +27,7 @@ pub async fn videos_upload_list_and_cancel(repo: &dyn Repo) {
     let mut ids = Vec::new();
     for _ in 0..3 {
         let mut j = new_job(&a, &key, 2);
-        j.kind = "video".into();
+        j.kind = JobKind::Video;
         ids.push(j.id);
         assert!(matches!(
             repo.create_job(j, None).await.unwrap(),
@@ -35,17 +35,17 @@ pub async fn videos_upload_list_and_cancel(repo: &dyn Repo) {
         ));
     }
     repo.create_job(new_job(&a, &key, 0), None).await.unwrap();
-    let listed = repo.list_jobs(a.id, "video", None, 10, 0).await.unwrap();
+    let listed = repo.list_jobs(a.id, JobKind::Video, None, 10, 0).await.unwrap();
     let got: Vec<JobId> = listed.iter().map(|j| j.id).collect();
     assert_eq!(
         got,
         [ids[2], ids[1], ids[0]],
         "newest first, video jobs only"
     );
-    let page = repo.list_jobs(a.id, "video", None, 1, 1).await.unwrap();
+    let page = repo.list_jobs(a.id, JobKind::Video, None, 1, 1).await.unwrap();
     assert_eq!(page[0].id, ids[1]);
     assert!(repo
-        .list_jobs(b.id, "video", None, 10, 0)
+        .list_jobs(b.id, JobKind::Video, None, 10, 0)
         .await
         .unwrap()
         .is_empty());
@@ -64,7 +64,7 @@ pub async fn videos_upload_list_and_cancel(repo: &dyn Repo) {
     );
     assert_eq!(balance(a.id).await, 6, "refunded once");
     let failed = repo
-        .list_jobs(a.id, "video", Some(JobState::Failed), 10, 0)
+        .list_jobs(a.id, JobKind::Video, Some(JobState::Failed), 10, 0)
         .await
         .unwrap();
     assert_eq!(failed.len(), 1);
@@ -90,14 +90,14 @@ pub async fn drafts_start_once_and_cancel_free(repo: &dyn Repo) {
     let (b, _) = account(repo, 0).await;
     let balance = |id| async move { repo.get_account(id).await.unwrap().unwrap().balance };
     let mut draft = new_job(&a, &key, 4);
-    draft.kind = "video_draft".into();
+    draft.kind = JobKind::Video;
     draft.draft = true;
     let id = draft.id;
     repo.create_job(draft, None).await.unwrap();
     let job = repo.get_job(id).await.unwrap().unwrap();
     assert_eq!((job.state, balance(a.id).await), (JobState::Draft, 5));
     assert!(
-        repo.claim_next("w", &["video_draft"])
+        repo.claim_next("w", &[JobKind::Video])
             .await
             .unwrap()
             .is_none(),
@@ -120,7 +120,7 @@ pub async fn drafts_start_once_and_cancel_free(repo: &dyn Repo) {
     assert_eq!(balance(a.id).await, 1, "charged once");
 
     let mut poor = new_job(&a, &key, 4);
-    poor.kind = "video".into();
+    poor.kind = JobKind::Video;
     poor.draft = true;
     let poor_id = poor.id;
     repo.create_job(poor, None).await.unwrap();
@@ -148,7 +148,7 @@ pub async fn drafts_start_once_and_cancel_free(repo: &dyn Repo) {
 pub async fn late_charges_are_paid_once(repo: &dyn Repo) {
     let (a, key) = account(repo, 10).await;
     let mut j = new_job(&a, &key, 0);
-    j.kind = "video_late".into();
+    j.kind = JobKind::Video;
     let id = j.id;
     repo.create_job(j, None).await.unwrap();
     let balance = || async { repo.get_account(a.id).await.unwrap().unwrap().balance };
@@ -157,7 +157,7 @@ pub async fn late_charges_are_paid_once(repo: &dyn Repo) {
         Charged::NotClaimed
     );
     let job = repo
-        .claim_next("w1", &["video_late"])
+        .claim_next("w1", &[JobKind::Video])
         .await
         .unwrap()
         .unwrap();
@@ -182,7 +182,7 @@ pub async fn late_charges_are_paid_once(repo: &dyn Repo) {
     repo.requeue(id, "w1", now_ms(), "worker_lost", true)
         .await
         .unwrap();
-    repo.claim_next("w2", &["video_late"])
+    repo.claim_next("w2", &[JobKind::Video])
         .await
         .unwrap()
         .unwrap();

@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use super::account;
-use crate::*;
+use crate::jobs::{account, key};
+use cutout_store::*;
 
 fn asset(acc: AccountId, name: &str) -> Asset {
     let now = now_ms();
@@ -17,7 +17,7 @@ fn asset(acc: AccountId, name: &str) -> Asset {
         width: 4,
         height: 3,
         sha256: "00".into(),
-        blob: format!("assets/{id}/original"),
+        blob: BlobKey::asset_original(id),
         custom: json!({"team": "a", "tags": ["x"]}),
         source: None,
         created_at: now,
@@ -28,7 +28,7 @@ fn asset(acc: AccountId, name: &str) -> Asset {
 fn conversion(name: &str, blob: &str) -> Conversion {
     Conversion {
         name: name.into(),
-        blob: blob.into(),
+        blob: key(blob),
         mime: "image/png".into(),
         size: 5,
         width: 4,
@@ -76,7 +76,7 @@ pub async fn assets_are_scoped_listed_and_patched(repo: &dyn Repo) {
         .unwrap();
     assert_eq!(patched.custom, json!({"tags": ["x"], "k": 1}));
     let blobs = repo.delete_asset(a.id, ids[0]).await.unwrap().unwrap();
-    assert_eq!(blobs, vec![format!("assets/{}/original", ids[0])]);
+    assert_eq!(blobs, vec![BlobKey::asset_original(ids[0])]);
     assert!(repo.get_asset(a.id, ids[0]).await.unwrap().is_none());
 }
 
@@ -95,7 +95,7 @@ pub async fn conversions_replace_atomically(repo: &dyn Repo) {
     assert_eq!(
         put("cut", "c/2", a.id).await,
         PutConversion::Replaced {
-            old_blob: "c/1".into()
+            old_blob: key("c/1")
         }
     );
     assert_eq!(put("mask", "m/1", a.id).await, PutConversion::Created);
@@ -104,7 +104,7 @@ pub async fn conversions_replace_atomically(repo: &dyn Repo) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(got.blob, "c/2");
+    assert_eq!(got.blob, key("c/2"));
     assert!(repo
         .get_conversion(b.id, x.id, "cut")
         .await
@@ -122,13 +122,16 @@ pub async fn conversions_replace_atomically(repo: &dyn Repo) {
 
     // Concurrent writers of one name: each replaces exactly one predecessor, so every blob but
     // the survivor is handed back for deletion once.
-    let blobs: Vec<String> = (0..8).map(|i| format!("r/{i}")).collect();
-    let conv: Vec<Conversion> = blobs.iter().map(|b| conversion("race", b)).collect();
+    let blobs: Vec<BlobKey> = (0..8).map(|i| key(&format!("r/{i}"))).collect();
+    let conv: Vec<Conversion> = blobs
+        .iter()
+        .map(|b| conversion("race", b.as_str()))
+        .collect();
     let repo_ref = &repo;
     let outcomes =
         futures_util::future::join_all(conv.iter().map(|c| repo_ref.put_conversion(a.id, x.id, c)))
             .await;
-    let mut freed: Vec<String> = outcomes
+    let mut freed: Vec<BlobKey> = outcomes
         .into_iter()
         .filter_map(|o| match o.unwrap() {
             PutConversion::Replaced { old_blob } => Some(old_blob),

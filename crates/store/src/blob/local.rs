@@ -1,63 +1,18 @@
-//! Blob storage (inputs, results) behind a narrow trait; local disk here, S3 next.
+//! Blobs as files under a root directory: written to a temp file, synced, then renamed into place,
+//! so a reader sees the old blob or the whole new one.
 
-use std::fmt;
+use std::io::SeekFrom;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
+use super::{BlobKey, BlobStore};
 use crate::StoreError;
 
 type R<T> = Result<T, StoreError>;
-
-/// A blob's key: `/`-separated segments of `[A-Za-z0-9._-]`, no `..`. Parsed once, so a backend
-/// can map it to a path or an object name without escaping.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct BlobKey(String);
-
-impl BlobKey {
-    pub fn parse(s: &str) -> R<Self> {
-        let ok = !s.is_empty()
-            && s.len() <= 512
-            && s.split('/').all(|seg| {
-                !seg.is_empty()
-                    && seg != "."
-                    && seg != ".."
-                    && seg
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-            });
-        if ok {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(StoreError::BadKey(s.to_owned()))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for BlobKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-#[async_trait]
-pub trait BlobStore: Send + Sync + fmt::Debug {
-    /// Stores the file at `src` under `key`, replacing any blob there. Readers see the old blob or
-    /// the whole new one, never a part. Returns the size.
-    async fn put_file(&self, key: &BlobKey, src: &Path) -> R<u64>;
-    async fn put_bytes(&self, key: &BlobKey, data: Bytes) -> R<()>;
-    async fn get(&self, key: &BlobKey) -> R<Option<Bytes>>;
-    /// Copies the blob to the file `dest` without holding it in memory (videos are large).
-    /// `Ok(None)`: no such blob. Returns the size.
-    async fn get_to_file(&self, key: &BlobKey, dest: &Path) -> R<Option<u64>>;
-    /// Deleting a missing blob is not an error.
-    async fn delete(&self, key: &BlobKey) -> R<()>;
-}
 
 /// Blobs as files under a root directory.
 #[derive(Debug, Clone)]
@@ -145,27 +100,39 @@ impl BlobStore for LocalBlobs {
         }
     }
 
+    async fn get_range(&self, key: &BlobKey, range: Range<u64>) -> R<Option<Bytes>> {
+        let mut f = match tokio::fs::File::open(self.path(key)).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let len = f.metadata().await?.len();
+        let (start, end) = (range.start.min(len), range.end.min(len));
+        let mut buf = vec![0u8; end.saturating_sub(start) as usize];
+        f.seek(SeekFrom::Start(start)).await?;
+        f.read_exact(&mut buf).await?;
+        Ok(Some(Bytes::from(buf)))
+    }
+
+    async fn size(&self, key: &BlobKey) -> R<Option<u64>> {
+        match tokio::fs::metadata(self.path(key)).await {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The root must exist and take a write (a full or read-only disk fails here).
+    async fn health(&self) -> R<()> {
+        let probe = TempGuard(self.temp_path());
+        tokio::fs::write(&probe.0, b"ok").await?;
+        Ok(())
+    }
+
     async fn delete(&self, key: &BlobKey) -> R<()> {
         match tokio::fs::remove_file(self.path(key)).await {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::BlobKey;
-
-    #[test]
-    fn keys_cannot_escape_the_root() {
-        for bad in [
-            "", "/abs", "a/../b", "..", "a//b", "a/./b", "a b", "a\\b", "é",
-        ] {
-            assert!(BlobKey::parse(bad).is_err(), "{bad:?} accepted");
-        }
-        for good in ["inputs/019c.jpg", "public/x/y_z-1.png"] {
-            assert!(BlobKey::parse(good).is_ok(), "{good:?} refused");
         }
     }
 }

@@ -1,0 +1,90 @@
+//! The conformance suite: what every storage backend must do. Each check is a plain async
+//! function that panics on a violation; the macros below make one `#[tokio::test]` per check per
+//! backend, each on a fresh, empty database or store, so checks neither see each other's rows nor
+//! wait for each other.
+//!
+//! A new backend adds one `repo_backend!` (or `blob_backend!`) line with a function that opens a
+//! fresh instance, and runs every check unchanged.
+
+mod assets;
+mod blobs;
+mod jobs;
+mod videos;
+
+use std::sync::Arc;
+
+use cutout_store::{BlobStore, Repo};
+
+/// One test per repository check, each on a database that `$open` makes fresh.
+macro_rules! repo_backend {
+    ($backend:ident, $open:path) => {
+        mod $backend {
+            repo_backend!(@tests $open;
+                jobs::jobs_debit_and_refuse_when_short,
+                jobs::idempotency_replays_and_conflicts,
+                jobs::claim_finish_and_lost_claims,
+                jobs::stale_claims_requeue_then_fail_with_one_refund,
+                jobs::queue_is_bounded,
+                jobs::keys_and_credits,
+                jobs::presets_crud,
+                jobs::webhook_outbox,
+                assets::assets_are_scoped_listed_and_patched,
+                assets::conversions_replace_atomically,
+                videos::videos_upload_list_and_cancel,
+                videos::drafts_start_once_and_cancel_free,
+                videos::late_charges_are_paid_once,
+            );
+        }
+    };
+    (@tests $open:path; $($module:ident :: $check:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $check() {
+                let (repo, _keep) = $open().await;
+                crate::$module::$check(&*repo).await;
+            }
+        )+
+    };
+}
+
+/// One test per blob store check, each on a store that `$open` makes fresh.
+macro_rules! blob_backend {
+    ($backend:ident, $open:path) => {
+        mod $backend {
+            blob_backend!(@tests $open;
+                bytes_round_trip_and_replace,
+                files_stream_in_and_out,
+                ranges_read_part_of_a_blob,
+                health_and_urls,
+            );
+        }
+    };
+    (@tests $open:path; $($check:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $check() {
+                let (blobs, _keep) = $open().await;
+                crate::blobs::$check(&*blobs).await;
+            }
+        )+
+    };
+}
+
+/// A fresh SQLite database in a temporary directory (removed with the guard).
+async fn sqlite() -> (Arc<dyn Repo>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("db/cutout.db").display());
+    (cutout_store::open_repo(&url, 4).await.unwrap(), dir)
+}
+
+/// A fresh blob directory.
+async fn local() -> (Arc<dyn BlobStore>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = cutout_store::open_blobs(dir.path().to_str().unwrap())
+        .await
+        .unwrap();
+    (blobs, dir)
+}
+
+repo_backend!(sqlite, crate::sqlite);
+blob_backend!(local_disk, crate::local);
