@@ -9,6 +9,8 @@ ensure_rust
 # psd-tools reads back our PSD output in the encode tests; numpy/Pillow run the eval scorer.
 ensure_venv psd-tools numpy pillow
 export CUTOUT_TEST_PYTHON="$VENV/bin/python"
+# Every test must run here: a test that finds a tool or model missing fails instead of skipping.
+export CUTOUT_FULL_TESTS=1
 build_release
 ensure_models
 # Robust Video Matting is GPL, so never installed by default; the tests exercise it.
@@ -18,6 +20,8 @@ log "cargo fmt --check"
 cargo fmt --all --check
 log "cargo clippy"
 cargo clippy --release --locked --all-targets -q -- -D warnings
+log "module import cycles"
+python3 "$ROOT/scripts/check-module-cycles.py"
 log "cargo test"
 cargo test --release --locked --workspace
 log "cargo test (vendor/zune-jpeg, the patched decoder's own tests)"

@@ -51,7 +51,11 @@ pub fn run(cmd: KeysCommand) -> Result<ExitCode, BoxError> {
                 let id: AccountId = account
                     .parse()
                     .map_err(|_| format!("{account:?} is not an account id"))?;
-                match open(&cfg).await?.credit(id, amount, LedgerReason::Admin).await? {
+                match open(&cfg)
+                    .await?
+                    .credit(id, amount, LedgerReason::Admin)
+                    .await?
+                {
                     Some(balance) => {
                         println!("account {id}: balance {balance}");
                         Ok(ExitCode::SUCCESS)

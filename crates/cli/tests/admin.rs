@@ -1,10 +1,14 @@
 //! `cutout config print`, `cutout keys ...` and `cutout worker` as an operator runs them.
 
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use cutout_testkit::cli::Cli;
+use cutout_testkit::require;
+
 fn cutout() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_cutout"))
+    Cli::new(env!("CARGO_BIN_EXE_cutout")).cmd()
 }
 
 fn config(dir: &std::path::Path) -> std::path::PathBuf {
@@ -121,6 +125,7 @@ fn keys_create_list_credit_revoke() {
 
 #[test]
 fn worker_runs_without_http_and_stops_on_sigterm() {
+    require!(Models);
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path());
     let mut child = cutout()
@@ -130,26 +135,34 @@ fn worker_runs_without_http_and_stops_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "worker exited on its own"
-    );
+    // Its log says when it is up; a worker that exits first ends the stream instead.
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("worker started") {
+        let mut line = String::new();
+        assert!(
+            log.read_line(&mut line).unwrap() > 0,
+            "worker exited: {seen}"
+        );
+        seen.push_str(&line);
+    }
     Command::new("kill")
         .arg(child.id().to_string())
         .status()
         .unwrap();
-    let t = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "worker ignored SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let log = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
-    assert!(
-        log.contains("worker started") && log.contains("shutting down"),
-        "{log}"
-    );
+    // A bound on the wait, so a worker that ignores SIGTERM fails the test instead of hanging it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("worker ignored SIGTERM: {seen}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    log.read_to_string(&mut seen).unwrap();
+    assert!(status.success(), "{status}: {seen}");
+    assert!(seen.contains("shutting down"), "{seen}");
 }

@@ -1,18 +1,19 @@
-//! Black-box tests of the `cutout` binary with the real u2netp model and ONNX Runtime, installed
-//! by the test command (`scripts/test.sh`) into the data directory.
+//! Black-box tests of the `cutout` binary. Those that cut images out need the real models and ONNX
+//! Runtime (`scripts/test.sh` installs them); the argument checks run anywhere.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use cutout_testkit::cli::Cli;
+use cutout_testkit::require;
+
 fn cutout() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_cutout"))
+    Cli::new(env!("CARGO_BIN_EXE_cutout")).cmd()
 }
 
 fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../infer/tests/data")
-        .join(name)
+    cutout_testkit::fixtures::path(name)
 }
 
 fn run(cmd: &mut Command) -> Output {
@@ -36,6 +37,7 @@ fn assert_cat_cutout(path: &Path) {
 
 #[test]
 fn folder_run_keeps_relative_paths_and_skips_bad_files() {
+    require!(Models);
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in");
     std::fs::create_dir_all(input.join("animals/cats")).unwrap();
@@ -50,7 +52,7 @@ fn folder_run_keeps_relative_paths_and_skips_bad_files() {
     let jpeg = std::fs::read(sample("person.jpg")).unwrap();
     std::fs::write(input.join("truncated.jpg"), &jpeg[..jpeg.len() / 3]).unwrap();
     std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/bomb_30000.png"),
+        cutout_testkit::fixtures::path("bomb_30000.png"),
         input.join("bomb.png"),
     )
     .unwrap();
@@ -81,6 +83,7 @@ fn folder_run_keeps_relative_paths_and_skips_bad_files() {
 
 #[test]
 fn stdin_to_stdout() {
+    require!(Models);
     let mut child = cutout()
         .args(["remove", "-m", "u2netp", "-", "-o", "-", "--format", "webp"])
         .stdin(Stdio::piped())
@@ -108,6 +111,7 @@ fn stdin_to_stdout() {
 
 #[test]
 fn background_crop_mask_and_formats() {
+    require!(Models);
     let dir = tempfile::tempdir().unwrap();
     let src = sample("cat.jpg");
     let (w, h) = image::image_dimensions(&src).unwrap();
@@ -217,6 +221,7 @@ fn missing_model_names_the_install_command() {
 
 #[test]
 fn models_list_shows_licences() {
+    require!(Models);
     let o = run(cutout().args(["models", "list"]));
     assert!(o.status.success());
     let out = String::from_utf8_lossy(&o.stdout);
@@ -243,6 +248,7 @@ fn models_list_shows_licences() {
 #[cfg(unix)]
 #[test]
 fn outputs_get_the_usual_file_permissions() {
+    require!(Models);
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("cat.png");

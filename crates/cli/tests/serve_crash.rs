@@ -9,11 +9,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-#[path = "../../video/tests/support/media.rs"]
-mod support;
-use support::make_clip;
-
-const PERSON: &[u8] = include_bytes!("../../infer/tests/data/person.jpg");
+use cutout_testkit::cli::Cli;
+use cutout_testkit::fixtures::PERSON;
+use cutout_testkit::media::make_clip;
+use cutout_testkit::require;
 const JOBS: usize = 5;
 
 fn write_config(dir: &Path) -> std::path::PathBuf {
@@ -43,7 +42,7 @@ retry_backoff_secs = 0
 }
 
 fn cutout() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_cutout"))
+    Cli::new(env!("CARGO_BIN_EXE_cutout")).cmd()
 }
 
 /// Kills the server if the test fails half way, so no orphan outlives it.
@@ -135,6 +134,7 @@ async fn get(client: &reqwest::Client, port: u16, key: &str, path: &str) -> Valu
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigkill_mid_job_then_restart_completes_every_job_once() {
+    require!(Models);
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path());
     let key = create_key(&config);
@@ -259,6 +259,7 @@ async fn wait_video(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigkill_of_a_worker_mid_video_restarts_the_job_and_charges_once() {
+    require!(Models, Ffmpeg);
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path());
     let key = create_key(&config);

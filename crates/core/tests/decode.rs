@@ -192,7 +192,7 @@ fn bad_inputs_give_clear_errors() {
 
 #[test]
 fn pixel_bomb_is_refused_from_the_header() {
-    let err = decode(&fixture("bomb_30000.png"), &DecodeLimits::default()).unwrap_err();
+    let err = decode(cutout_testkit::fixtures::BOMB_PNG, &DecodeLimits::default()).unwrap_err();
     assert!(
         matches!(
             err,

@@ -1,6 +1,7 @@
 //! Every output format decoded back, with assertions on pixels. PSD is read back by psd-tools
 //! (the reference PSD reader of the Python world) through the test command's virtualenv.
 
+use cutout_testkit::require;
 use std::process::Command;
 
 use cutout_core::{encode, EncodeOptions, OutputFormat};
@@ -128,6 +129,7 @@ fn format_names_parse() {
 
 #[test]
 fn psd_is_layered_and_readable_by_psd_tools() {
+    require!(PsdTools);
     let original = RgbaImage::from_pixel(64, 48, Rgba([10, 200, 10, 255]));
     let opts = EncodeOptions {
         format: OutputFormat::Psd,
@@ -137,7 +139,7 @@ fn psd_is_layered_and_readable_by_psd_tools() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("out.psd");
     std::fs::write(&path, bytes).unwrap();
-    let python = std::env::var("CUTOUT_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let python = cutout_testkit::tier::python();
     let script = r#"
 import sys
 from psd_tools import PSDImage
@@ -170,6 +172,7 @@ print("psd ok")
 
 #[test]
 fn psd_is_readable_by_imagemagick() {
+    require!(ImageMagick);
     let original = RgbaImage::from_pixel(64, 48, Rgba([10, 200, 10, 255]));
     let opts = EncodeOptions {
         format: OutputFormat::Psd,

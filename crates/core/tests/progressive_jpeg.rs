@@ -9,6 +9,7 @@
 //!
 //! Needs `cjpeg` and `jpegtran` (Debian's libjpeg-turbo-progs, installed by `scripts/test.sh`).
 
+use cutout_testkit::require;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -114,6 +115,7 @@ fn rgba(jpeg: &[u8]) -> Vec<u8> {
 
 #[test]
 fn progressive_files_decode_like_their_baseline_twins() {
+    require!(Cjpeg);
     let scripts = std::env::temp_dir().join(format!("cutout-scans-{}.txt", std::process::id()));
     std::fs::write(&scripts, DEEP_SCANS).unwrap();
     let deep = scripts.to_str().unwrap();
@@ -182,6 +184,7 @@ fn progressive_files_decode_like_their_baseline_twins() {
 
 #[test]
 fn damaged_progressive_scans_never_panic() {
+    require!(Cjpeg);
     let progressive = run(
         "cjpeg",
         &["-quality", "90", "-progressive"],

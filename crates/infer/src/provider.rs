@@ -67,9 +67,8 @@ impl SegmenterProvider for OrtProvider {
         if let Some(s) = loaded.get(model) {
             return Ok(s.clone());
         }
-        let seg = Arc::new(
-            OrtSegmenter::load(&self.data, model, self.pool).map_err(SegmentError::from)?,
-        );
+        let seg =
+            Arc::new(OrtSegmenter::load(&self.data, model, self.pool).map_err(SegmentError::from)?);
         loaded.insert(model.to_owned(), seg.clone());
         Ok(seg)
     }

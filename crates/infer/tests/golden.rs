@@ -5,6 +5,7 @@
 //! mean/std, a bilinear instead of Lanczos resize, a missing min-max step) breaks it many times
 //! over. IoU is not used: on masks with wide regions near 50 % a 1/255 wobble flips many pixels.
 
+use cutout_testkit::require;
 use std::path::Path;
 
 use cutout_core::{decode, DecodeLimits, Segmenter};
@@ -17,7 +18,7 @@ fn compare(model: &str) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
     for name in ["cat", "person", "product"] {
         let img = decode(
-            &std::fs::read(dir.join(format!("data/{name}.jpg"))).unwrap(),
+            &std::fs::read(cutout_testkit::fixtures::path(&format!("{name}.jpg"))).unwrap(),
             &DecodeLimits::default(),
         )
         .unwrap();
@@ -63,10 +64,12 @@ fn compare(model: &str) {
 
 #[test]
 fn u2netp_matches_rembg() {
+    require!(Models);
     compare("u2netp");
 }
 
 #[test]
 fn u2net_matches_rembg() {
+    require!(Models);
     compare("u2net");
 }

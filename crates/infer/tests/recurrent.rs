@@ -2,7 +2,7 @@
 //! frames is matted like u2net's reference mask, and the recurrent state changes what the model
 //! says from one frame to the next.
 
-use std::path::Path;
+use cutout_testkit::require;
 
 use cutout_core::{decode, DecodeLimits, FrameSegmenter, Mask, Segmenter};
 use cutout_infer::{OrtSegmenter, PoolConfig, RvmRunner};
@@ -19,14 +19,11 @@ fn iou(a: &Mask, b: &Mask) -> f64 {
 
 #[test]
 fn rvm_mattes_a_person_and_carries_state_across_frames() {
+    require!(Models, RvmModel);
     let data = DataDir::from_env();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    let img = decode(
-        &std::fs::read(dir.join("person.jpg")).unwrap(),
-        &DecodeLimits::default(),
-    )
-    .unwrap()
-    .image;
+    let img = decode(cutout_testkit::fixtures::PERSON, &DecodeLimits::default())
+        .unwrap()
+        .image;
     let (w, h) = img.dimensions();
     let reference = OrtSegmenter::load(&data, "u2net", PoolConfig::default())
         .unwrap()

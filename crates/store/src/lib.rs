@@ -19,8 +19,8 @@ use std::sync::Arc;
 
 pub use blob::{BlobKey, BlobStore, LocalBlobs};
 pub use error::StoreError;
-pub use kinds::{JobKind, LedgerReason, Scope, UnknownName};
 pub use ids::{now_ms, AccountId, AssetId, DeliveryId, JobId, KeyId, Millis, VideoId};
+pub use kinds::{JobKind, LedgerReason, Scope, UnknownName};
 pub use merge::merge_patch;
 pub use model::*;
 pub use repo::{

@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 
-use crate::ids::{AccountId, AssetId, JobId, KeyId, Millis, VideoId};
 use crate::blob::BlobKey;
+use crate::ids::{AccountId, AssetId, JobId, KeyId, Millis, VideoId};
 use crate::kinds::{JobKind, LedgerReason, Scope};
 use crate::model::*;
 use crate::StoreError;
@@ -70,7 +70,8 @@ pub trait AccountRepo: Send + Sync {
     async fn list_keys(&self) -> R<Vec<ApiKey>>;
     async fn revoke_key(&self, id: KeyId) -> R<bool>;
     /// Adds (or with a negative amount removes, never below zero) credits; returns the balance.
-    async fn credit(&self, account: AccountId, amount: i64, reason: LedgerReason) -> R<Option<i64>>;
+    async fn credit(&self, account: AccountId, amount: i64, reason: LedgerReason)
+        -> R<Option<i64>>;
     async fn usage(&self, account: AccountId) -> R<Usage>;
     /// The account's ledger lines at or after `since`, newest first.
     async fn ledger(&self, account: AccountId, since: Millis, limit: u32) -> R<Vec<LedgerEntry>>;

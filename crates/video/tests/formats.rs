@@ -11,9 +11,8 @@ use std::time::Duration;
 use cutout_core::{Mask, PerFrame, RgbaImage, SegmentError, SegmentOutput, Segmenter};
 use cutout_video::{probe, process_video, Tools, VideoFormat, VideoOptions};
 
-#[path = "support/media.rs"]
-mod support;
-use support::{ffprobe, first_frame_alpha, make_clip};
+use cutout_testkit::media::{ffprobe, first_frame_alpha, make_clip};
+use cutout_testkit::require;
 
 struct BoxSegmenter;
 
@@ -45,6 +44,7 @@ fn clip(dir: &Path) -> PathBuf {
 
 #[test]
 fn every_format_keeps_frames_rate_audio_and_alpha() {
+    require!(Ffmpeg);
     let dir = tempfile::tempdir().unwrap();
     let input = clip(dir.path());
     let tools = Tools::default();
@@ -117,6 +117,7 @@ fn every_format_keeps_frames_rate_audio_and_alpha() {
 
 #[test]
 fn limits_and_garbage_are_refused_before_decoding() {
+    require!(Ffmpeg);
     let dir = tempfile::tempdir().unwrap();
     let tools = Tools::default();
     let text = dir.path().join("fake.mp4");
@@ -202,6 +203,7 @@ fn frame_times_ms(path: &Path) -> Vec<i64> {
 
 #[test]
 fn variable_frame_rate_keeps_every_frame_at_its_time() {
+    require!(Ffmpeg);
     let dir = tempfile::tempdir().unwrap();
     let input = vfr_clip(dir.path());
     let tools = Tools::default();

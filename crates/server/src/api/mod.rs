@@ -24,7 +24,8 @@ use crate::service::state::AppState;
 /// Every route: each family behind authentication, the public routes without, all with the
 /// request id, tracing, metrics and the deadline.
 pub fn router(state: AppState) -> Router {
-    let authed = |r: Router<AppState>| r.route_layer(from_fn_with_state(state.clone(), authenticate));
+    let authed =
+        |r: Router<AppState>| r.route_layer(from_fn_with_state(state.clone(), authenticate));
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &axum::http::Request<_>| {
             let id = RequestId::from_headers(req.headers());
@@ -37,11 +38,26 @@ pub fn router(state: AppState) -> Router {
         );
     let public = image_jobs::public_router().merge(system::router());
     Router::new()
-        .merge(family(&state, authed(image_jobs::router(&state)), image_jobs::DIALECT))
+        .merge(family(
+            &state,
+            authed(image_jobs::router(&state)),
+            image_jobs::DIALECT,
+        ))
         .merge(family(&state, public, image_jobs::DIALECT))
-        .merge(family(&state, authed(assets::router(&state)), assets::DIALECT))
-        .merge(family(&state, authed(video::router(&state)), video::DIALECT))
-        .route_layer(from_fn_with_state(state.clone(), crate::http::metrics::track))
+        .merge(family(
+            &state,
+            authed(assets::router(&state)),
+            assets::DIALECT,
+        ))
+        .merge(family(
+            &state,
+            authed(video::router(&state)),
+            video::DIALECT,
+        ))
+        .route_layer(from_fn_with_state(
+            state.clone(),
+            crate::http::metrics::track,
+        ))
         .with_state(state)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(trace)
@@ -51,6 +67,9 @@ pub fn router(state: AppState) -> Router {
 /// The request deadline, and errors rendered in `dialect`'s shape (the deadline's 503 too).
 fn family(state: &AppState, group: Router<AppState>, dialect: Dialect) -> Router<AppState> {
     group
-        .layer(from_fn_with_state(state.clone(), crate::http::deadline::deadline))
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::http::deadline::deadline,
+        ))
         .layer(from_fn(move |req, next| render_errors(dialect, req, next)))
 }

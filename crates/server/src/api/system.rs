@@ -3,8 +3,8 @@
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::Json;
 use axum::routing::get;
+use axum::Json;
 use axum::Router;
 use serde_json::{json, Value};
 

@@ -7,8 +7,8 @@ use cutout_store::IdemRecord;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::http::auth::Caller;
 use crate::error::ApiError;
+use crate::http::auth::Caller;
 use crate::service::state::AppState;
 
 /// The header's value, if sent; 400 when it is not a sane token.

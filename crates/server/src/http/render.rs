@@ -65,7 +65,7 @@ impl ApiError {
 }
 
 /// Handlers return `ApiError` directly. The error travels in the response's extensions so the
-/// route group's middleware ([`crate::app::render_errors`]) can render it in that group's dialect
+/// route group's middleware ([`render_errors`]) can render it in that group's dialect
 /// with the request id; the body here is the image dialect, used only without that middleware.
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -78,11 +78,7 @@ impl IntoResponse for ApiError {
 /// Re-renders an [`ApiError`] carried by the response in the route group's dialect, with the
 /// request id.
 pub async fn render_errors(dialect: Dialect, req: Request, next: Next) -> Response {
-    let request_id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let request_id = RequestId::from_headers(req.headers());
     let mut resp = next.run(req).await;
     let Some(err) = resp.extensions_mut().remove::<ApiError>() else {
         return resp;

@@ -12,8 +12,8 @@ use futures_util::StreamExt;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::{redirect, Url};
 
-use crate::config::FetchConfig;
 use super::guard::is_public;
+use crate::config::FetchConfig;
 
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum FetchError {

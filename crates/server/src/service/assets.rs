@@ -57,10 +57,6 @@ pub struct Png {
     pub height: u32,
 }
 
-fn key(s: String) -> Result<BlobKey, StoreError> {
-    BlobKey::parse(&s)
-}
-
 /// Saves `png` as the target says. Replacing a conversion switches its row to a fresh blob in
 /// one statement, then deletes the old blob.
 pub async fn save_png(
@@ -74,15 +70,12 @@ pub async fn save_png(
             asset_id,
             conversion_name,
         } => {
-            let blob = key(format!(
-                "assets/{asset_id}/conversions/{conversion_name}/{}.png",
-                uuid::Uuid::now_v7().simple()
-            ))?;
-            state.blobs.put_bytes(&blob, png.bytes.clone()).await?;
+            let blob = BlobKey::asset_conversion(*asset_id, conversion_name)
+                .ok_or_else(|| StoreError::BadKey(conversion_name.clone()))?;
             let now = now_ms();
             let row = Conversion {
                 name: conversion_name.clone(),
-                blob: blob.to_string(),
+                blob,
                 mime: "image/png".into(),
                 size: png.bytes.len() as u64,
                 width: png.width,
@@ -90,6 +83,7 @@ pub async fn save_png(
                 created_at: now,
                 updated_at: now,
             };
+            state.blobs.put_bytes(&row.blob, png.bytes.clone()).await?;
             let put = state.repo.put_conversion(account, *asset_id, &row).await;
             match put {
                 Ok(PutConversion::Created) => {}
@@ -141,8 +135,10 @@ pub async fn save_png(
                 custom.clone(),
                 *source_asset_id,
             );
-            let blob = key(asset.blob.clone())?;
-            state.blobs.put_bytes(&blob, png.bytes.clone()).await?;
+            state
+                .blobs
+                .put_bytes(&asset.blob, png.bytes.clone())
+                .await?;
             if let Err(e) = state.repo.create_asset(&asset).await {
                 delete_quietly(state, &asset.blob).await;
                 return Err(e.into());
@@ -162,7 +158,7 @@ pub struct FileFacts {
     pub sha256: String,
 }
 
-/// A fresh asset record whose original lives at `assets/{id}/original`.
+/// A fresh asset record; its original lives at [`BlobKey::asset_original`].
 pub fn new_asset(
     id: AssetId,
     account: AccountId,
@@ -180,7 +176,7 @@ pub fn new_asset(
         width: file.width,
         height: file.height,
         sha256: file.sha256,
-        blob: format!("assets/{id}/original"),
+        blob: BlobKey::asset_original(id),
         custom,
         source,
         created_at: now,
@@ -189,10 +185,9 @@ pub fn new_asset(
 }
 
 /// Best effort: an orphaned blob costs disk, not correctness.
-pub async fn delete_quietly(state: &AppState, blob: &str) {
-    let Ok(k) = BlobKey::parse(blob) else { return };
-    if let Err(e) = state.blobs.delete(&k).await {
-        tracing::warn!(error = %e, blob, "deleting a blob failed; it is left behind");
+pub async fn delete_quietly(state: &AppState, blob: &BlobKey) {
+    if let Err(e) = state.blobs.delete(blob).await {
+        tracing::warn!(error = %e, %blob, "deleting a blob failed; it is left behind");
     }
 }
 
@@ -244,7 +239,7 @@ pub fn asset_json(state: &AppState, a: &Asset, conversions: &[Conversion]) -> Va
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SaveJob {
     /// The PNG, staged when the request was answered.
-    pub staged: String,
+    pub staged: BlobKey,
     pub target: SaveTarget,
     pub width: u32,
     pub height: u32,

@@ -48,4 +48,3 @@ pub struct Timings {
     pub inference_ms: u64,
     pub store_ms: u64,
 }
-

@@ -64,9 +64,7 @@ async fn process(
     let provider = Arc::clone(&state.segmenters);
     let limits = decode_limits(state);
     let task = tokio::task::spawn_blocking(move || {
-        let segmenter = provider
-            .get(&spec.model)
-            .map_err(segment_error)?;
+        let segmenter = provider.get(&spec.model).map_err(segment_error)?;
         let (opts, warnings) = options(&spec, &input, backdrop.as_deref(), limits)?;
         let out =
             cutout_core::process(&input, segmenter.as_ref(), &opts).map_err(pipeline_error)?;
@@ -78,7 +76,9 @@ async fn process(
 
 fn pipeline_error(e: CutoutError) -> JobError {
     match e.kind() {
-        ErrorKind::Input | ErrorKind::Limit | ErrorKind::Unavailable => JobError::abort(e.code(), e),
+        ErrorKind::Input | ErrorKind::Limit | ErrorKind::Unavailable => {
+            JobError::abort(e.code(), e)
+        }
         ErrorKind::Internal => JobError::retry(e.code(), e),
     }
 }

@@ -1,7 +1,7 @@
 //! Results: what a finished image job stores, where its bytes live, and the link a client gets.
 
-use cutout_store::{now_ms, BlobKey, Job};
 use cutout_core::OutputFormat;
+use cutout_store::{now_ms, BlobKey, Job};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 

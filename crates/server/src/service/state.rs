@@ -6,11 +6,11 @@ use cutout_store::{BlobStore, Repo};
 use tokio::sync::Notify;
 
 use crate::config::Config;
-use crate::net::fetch::Fetcher;
 use crate::metrics::Metrics;
+use crate::net::fetch::Fetcher;
 use crate::service::ratelimit::RateLimiter;
-use cutout_core::SegmenterProvider;
 use crate::service::signing::UrlSigner;
+use cutout_core::SegmenterProvider;
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);

@@ -37,7 +37,8 @@ pub fn image_status(state: &AppState, job: &Job) -> Value {
     body
 }
 
-fn status_of(job: &Job) -> &'static str {
+/// The vendor's status word for a video job.
+pub fn video_status(job: &Job) -> &'static str {
     match job.state {
         JobState::Draft => "created",
         JobState::Queued => "pending",
@@ -69,7 +70,7 @@ pub fn video_job(state: &AppState, job: &Job) -> Value {
     };
     json!({
         "id": job.id,
-        "status": status_of(job),
+        "status": video_status(job),
         "progress": job.progress,
         "output_url": output_url,
         "output_format": spec.as_ref().map(|s| s.output_format.as_str()),
@@ -84,4 +85,3 @@ pub fn video_job(state: &AppState, job: &Job) -> Value {
         "webhook_events": ["job.started", "job.completed", "job.failed"],
     })
 }
-

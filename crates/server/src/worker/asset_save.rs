@@ -3,20 +3,19 @@
 //! was fixed at request time), so a retry after a crash writes it once.
 
 use bytes::Bytes;
-use cutout_store::{BlobKey, Job};
+use cutout_store::Job;
 use serde_json::{json, Value};
 
-use crate::service::assets::{delete_quietly, save_png, Png, SaveError, SaveJob, SaveTarget, Saved};
-use crate::service::JobError;
+use crate::service::assets::{delete_quietly, save_png, Png, SaveError, SaveJob, Saved};
 use crate::service::state::AppState;
+use crate::service::JobError;
 
 pub async fn run(state: &AppState, job: &Job) -> Result<Value, JobError> {
     let spec: SaveJob = serde_json::from_value(job.spec.clone())
         .map_err(|e| JobError::abort("invalid_job", format!("unreadable save spec: {e}")))?;
-    let key = BlobKey::parse(&spec.staged).map_err(|e| JobError::abort("invalid_job", e))?;
     let bytes: Bytes = state
         .blobs
-        .get(&key)
+        .get(&spec.staged)
         .await
         .map_err(|e| JobError::retry("storage_error", e))?
         .ok_or_else(|| JobError::abort("input_missing", "the staged result is gone"))?;

@@ -3,13 +3,13 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use cutout_store::{BlobKey, Job};
+use cutout_store::Job;
 
 use crate::service::render::{fetch, render};
 use crate::service::results::{result_key, ResultInfo};
 use crate::service::spec::{Delivery, JobSpec};
-use crate::service::{JobError, Timings};
 use crate::service::state::AppState;
+use crate::service::{JobError, Timings};
 
 pub async fn run(state: &AppState, job: &Job, worker: &str) -> Result<ResultInfo, JobError> {
     let spec: JobSpec = serde_json::from_value(job.spec.clone())
@@ -56,10 +56,9 @@ async fn progress(state: &AppState, job: &Job, worker: &str, status: &str, pct: 
 
 async fn load_input(state: &AppState, job: &Job, spec: &JobSpec) -> Result<Bytes, JobError> {
     if let Some(key) = &job.input_key {
-        let key = BlobKey::parse(key).map_err(|e| JobError::abort("invalid_job", e))?;
         return state
             .blobs
-            .get(&key)
+            .get(key)
             .await
             .map_err(|e| JobError::retry("storage_error", e))?
             .ok_or_else(|| JobError::abort("input_missing", "the uploaded input is gone"));
@@ -70,4 +69,3 @@ async fn load_input(state: &AppState, job: &Job, spec: &JobSpec) -> Result<Bytes
         .ok_or_else(|| JobError::abort("invalid_job", "the job has no input"))?;
     fetch(state, url).await
 }
-

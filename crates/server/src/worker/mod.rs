@@ -19,7 +19,6 @@ use tracing::Instrument;
 use crate::service::state::AppState;
 use crate::service::JobError;
 
-
 /// The job kinds these workers run.
 const KINDS: &[JobKind] = &[JobKind::Image, JobKind::AssetSave, JobKind::Video];
 

@@ -14,9 +14,9 @@ use serde_json::{json, Value};
 
 use crate::service::render::segment_error;
 use crate::service::results::ResultInfo;
-use crate::service::{JobError, Timings};
 use crate::service::state::AppState;
 use crate::service::video_spec::VideoJobSpec;
+use crate::service::{JobError, Timings};
 
 fn media_error(e: MediaError) -> JobError {
     match e {
@@ -65,9 +65,7 @@ pub async fn run(state: &AppState, job: &Job, worker: &str) -> Result<Value, Job
     let (inp, out, eng) = (input.clone(), output.clone(), spec.engine.clone());
     let (d, st) = (done.clone(), stop.clone());
     let result = tokio::task::spawn_blocking(move || {
-        let mut seg = provider
-            .sequence(&eng)
-            .map_err(segment_error)?;
+        let mut seg = provider.sequence(&eng).map_err(segment_error)?;
         cutout_video::process_video(
             &tools,
             &inp,
@@ -134,10 +132,9 @@ async fn upload_to_file(
         .ok_or_else(gone)?;
     let info: VideoInfo = serde_json::from_value(upload.info.clone())
         .map_err(|e| JobError::abort("invalid_job", e))?;
-    let key = BlobKey::parse(&upload.blob).map_err(|e| JobError::abort("invalid_job", e))?;
     state
         .blobs
-        .get_to_file(&key, dest)
+        .get_to_file(&upload.blob, dest)
         .await
         .map_err(|e| JobError::retry("storage_error", e))?
         .ok_or_else(gone)?;

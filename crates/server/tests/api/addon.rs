@@ -1,6 +1,7 @@
 //! The bg_remove add-on through the spawned server: every mode x disposition, every validation
 //! rule, credits, idempotency, a restart before a background save, and concurrent writers.
 
+use cutout_store::Scope;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -303,10 +304,11 @@ async fn scopes_credits_refunds_and_idempotent_retries() {
         .as_str()
         .unwrap()
         .to_owned();
-    let (no_addon, _, _) = create_key(&app.state, 10, &["assets:read", "assets:write"]).await;
+    let (no_addon, _, _) =
+        create_key(&app.state, 10, &[Scope::AssetsRead, Scope::AssetsWrite]).await;
     let (code, _, _) = error_of(on_file(&app, &no_addon, "", PERSON).await).await;
     assert_eq!(code, 403);
-    let (addon_only, _, _) = create_key(&app.state, 10, &["addons:bg_remove"]).await;
+    let (addon_only, _, _) = create_key(&app.state, 10, &[Scope::AddonsBgRemove]).await;
     png_of(on_file(&app, &addon_only, "", PERSON).await).await;
     let (status, code, _) = error_of(
         on_file(
@@ -320,7 +322,7 @@ async fn scopes_credits_refunds_and_idempotent_retries() {
     .await;
     assert_eq!((status, code.as_str()), (403, "forbidden"));
     // Another account's asset as a target is a 404, before anything is charged.
-    let (other, other_acc, _) = create_key(&app.state, 10, &["*"]).await;
+    let (other, other_acc, _) = create_key(&app.state, 10, &[Scope::All]).await;
     let q = format!("mode=save_image&disposition=add_conversion&asset_id={id}&conversion_name=x");
     assert_eq!(
         error_of(on_file(&app, &other, &q, PERSON).await).await.0,
@@ -337,7 +339,7 @@ async fn scopes_credits_refunds_and_idempotent_retries() {
         10
     );
 
-    let (broke, _, _) = create_key(&app.state, 0, &["*"]).await;
+    let (broke, _, _) = create_key(&app.state, 0, &[Scope::All]).await;
     let (status, code, _) = error_of(on_file(&app, &broke, "", PERSON).await).await;
     assert_eq!((status, code.as_str()), (402, "insufficient_credits"));
 
@@ -425,10 +427,18 @@ async fn concurrent_writes_of_one_conversion_leave_one_whole_file() {
         let app = &app;
         async move { on_file(app, &app.key, &q, PERSON).await.status().as_u16() }
     });
-    // A reader polls throughout: every file it gets must decode whole.
+    // A reader polls until the writers are done, then once more: every file it gets must decode
+    // whole, and the last read (after every write) must find one.
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let writers = async {
+        let statuses = futures_util::future::join_all(writers).await;
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        statuses
+    };
     let reader = async {
         let mut seen = 0;
-        for _ in 0..40 {
+        loop {
+            let finished = done.load(std::sync::atomic::Ordering::SeqCst);
             let r = app
                 .get(&format!("/api/v1/assets/{id}/conversions/bg"))
                 .send()
@@ -439,11 +449,13 @@ async fn concurrent_writes_of_one_conversion_leave_one_whole_file() {
                 image::load_from_memory(&b).expect("a reader never sees half a file");
                 seen += 1;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            if finished {
+                break seen;
+            }
+            tokio::task::yield_now().await;
         }
-        seen
     };
-    let (statuses, seen) = tokio::join!(futures_util::future::join_all(writers), reader);
+    let (statuses, seen) = tokio::join!(writers, reader);
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     assert!(seen > 0);
     let conv = asset(&app, &id).await["conversions"].clone();

@@ -1,5 +1,6 @@
 //! The asset store through the spawned server: CRUD, pagination, scopes (403) and tenants (404).
 
+use cutout_store::Scope;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -179,7 +180,7 @@ async fn scopes_give_403_and_other_accounts_get_404() {
     let (status, code, _) = error_of(r).await;
     assert_eq!((status, code.as_str()), (401, "invalid_api_key"));
 
-    let (reader, _, _) = create_key(&app.state, 10, &["assets:read"]).await;
+    let (reader, _, _) = create_key(&app.state, 10, &[Scope::AssetsRead]).await;
     let ok = app
         .with_key(Method::GET, "/api/v1/assets", &reader)
         .send()
@@ -194,7 +195,7 @@ async fn scopes_give_403_and_other_accounts_get_404() {
         .await
         .unwrap();
     assert_eq!(error_of(r).await.0, 403);
-    let (writer, _, _) = create_key(&app.state, 10, &["images:write"]).await;
+    let (writer, _, _) = create_key(&app.state, 10, &[Scope::ImagesWrite]).await;
     let r = app
         .with_key(Method::GET, "/api/v1/assets", &writer)
         .send()
@@ -203,7 +204,7 @@ async fn scopes_give_403_and_other_accounts_get_404() {
     assert_eq!(error_of(r).await.0, 403);
 
     // Another account, with every scope, cannot see, change or use this asset.
-    let (other, _, _) = create_key(&app.state, 10, &["*"]).await;
+    let (other, _, _) = create_key(&app.state, 10, &[Scope::All]).await;
     let probes = [
         (Method::GET, format!("/api/v1/assets/{id}")),
         (Method::GET, format!("/api/v1/assets/{id}/file")),

@@ -1,5 +1,6 @@
 //! Every error status in its contract shape, and refunds on failure.
 
+use cutout_store::Scope;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -134,7 +135,7 @@ async fn limits_are_enforced_before_work() {
     .await;
     let r = app.upload_file(PERSON, &[]).await;
     assert_eq!(r.status(), 413, "73 KB over a 50 KB limit");
-    let bomb = include_bytes!("../../../core/tests/fixtures/bomb_30000.png");
+    let bomb = cutout_testkit::fixtures::BOMB_PNG;
     let (s, b) = body(app.upload_file(bomb, &[]).await).await;
     assert_eq!(s, 422);
     assert!(
@@ -146,7 +147,7 @@ async fn limits_are_enforced_before_work() {
 #[tokio::test]
 async fn insufficient_credits_is_402() {
     let app = spawn_app(|_| {}).await;
-    let (key, _, _) = create_key(&app.state, 0, &["*"]).await;
+    let (key, _, _) = create_key(&app.state, 0, &[Scope::All]).await;
     let r = app
         .with_key(reqwest::Method::POST, "/api/v1/upload", &key)
         .json(&json!({"file_url": "https://example.com/a.jpg"}))
@@ -171,7 +172,7 @@ async fn unknown_and_foreign_jobs_are_404() {
             .unwrap();
         assert_eq!(body(r).await, (404, json!({"error": "not_found"})));
     }
-    let (other, _, _) = create_key(&app.state, 5, &["*"]).await;
+    let (other, _, _) = create_key(&app.state, 5, &[Scope::All]).await;
     let r = app
         .with_key(
             reqwest::Method::GET,
@@ -191,7 +192,7 @@ async fn unknown_and_foreign_jobs_are_404() {
 #[tokio::test]
 async fn a_key_without_the_scope_is_403() {
     let app = spawn_app(|_| {}).await;
-    let (reader, _, _) = create_key(&app.state, 5, &["images:read"]).await;
+    let (reader, _, _) = create_key(&app.state, 5, &[Scope::ImagesRead]).await;
     let r = app
         .with_key(reqwest::Method::POST, "/api/v1/upload", &reader)
         .json(&json!({"file_url": "https://example.com/a.jpg"}))
@@ -201,7 +202,7 @@ async fn a_key_without_the_scope_is_403() {
     assert_eq!(r.status(), 403);
     // A key scoped to presets only may not read jobs either.
     let job = app.queue(&[]).await;
-    let (presets, _, _) = create_key(&app.state, 5, &["params:write"]).await;
+    let (presets, _, _) = create_key(&app.state, 5, &[Scope::ParamsWrite]).await;
     let r = app
         .with_key(
             reqwest::Method::GET,
@@ -297,4 +298,44 @@ async fn a_transient_fetch_error_retries_then_fails_with_one_refund() {
         (Some("failed"), Some("fetch_network"))
     );
     assert_eq!(app.balance().await, 100);
+}
+
+/// A body that is not the JSON object `POST /v1/jobs` takes is a 400 in the video family's
+/// structured shape, with the request id, not axum's plain-text rejection.
+#[tokio::test]
+async fn malformed_video_job_bodies_get_the_structured_error() {
+    let app = spawn_app(|_| {}).await;
+    let cases: [(&str, &str); 4] = [
+        ("application/json", "{\"video_url\": "),
+        ("application/json", "[1, 2, 3]"),
+        ("application/json", ""),
+        (
+            "text/plain",
+            "{\"video_url\": \"https://example.com/a.mp4\"}",
+        ),
+    ];
+    for (ctype, body) in cases {
+        let r = app
+            .post("/v1/jobs")
+            .header("content-type", ctype)
+            .header("x-request-id", "req-malformed")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        let b: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{ctype} {body:?}: not JSON ({e}): {text}"));
+        assert_eq!(status, 400, "{ctype} {body:?}: {b}");
+        assert_eq!(b["error"]["code"], "invalid_request", "{b}");
+        assert_eq!(b["error"]["request_id"], "req-malformed", "{b}");
+        assert!(
+            !b["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .is_empty(),
+            "{b}"
+        );
+    }
 }

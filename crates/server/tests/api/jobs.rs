@@ -250,3 +250,24 @@ async fn workers_in_process_pick_up_jobs_without_draining() {
     }
     panic!("the job was not processed by the in-process worker");
 }
+
+/// A model removed while its job waited is not a busy runtime: the job fails on its first
+/// attempt with `model_not_installed` and its credit comes back, instead of being retried.
+#[tokio::test]
+async fn a_job_whose_model_is_gone_fails_at_once_and_is_refunded() {
+    let provider = cutout_testkit::fake::FakeProvider::shared();
+    let app = spawn_app_with(provider.clone(), |c| c.jobs.max_attempts = 3).await;
+    let job = app.queue(&[("model", "u2netp")]).await;
+    assert_eq!(app.balance().await, 99);
+    provider.remove("u2netp");
+    assert_eq!(app.drain().await, 1, "one attempt, no retry queued");
+    let s = app.status(&job).await;
+    assert_eq!(
+        (s["status"].as_str(), s["error"]["code"].as_str()),
+        (Some("failed"), Some("model_not_installed")),
+        "{s}"
+    );
+    let detail = app.get_json(&format!("/api/v1/jobs/{job}")).await;
+    assert_eq!(detail["attempts"], 1, "{detail}");
+    assert_eq!(app.balance().await, 100, "refunded");
+}

@@ -1,5 +1,5 @@
-//! Black-box tests: each spawns the real server (real u2netp model, its own SQLite file and blob
-//! directory) on port 0 and talks HTTP to it.
+//! Black-box tests: each spawns the real server (its own SQLite file and blob directory, the fake
+//! segmenter provider unless a test is about the models) on port 0 and talks HTTP to it.
 
 mod helpers;
 

@@ -117,3 +117,20 @@ async fn openapi_describes_every_route_and_docs_are_offline() {
         assert!(!html.contains(external), "docs page references {external}");
     }
 }
+
+/// `/v1/models` lists the video-only (recurrent) models too, marked as such.
+#[tokio::test]
+async fn models_lists_video_only_models() {
+    let app = spawn_app(|_| {}).await;
+    let models: Value = app.public_json("/v1/models").await;
+    let list = models["models"].as_array().unwrap();
+    let find = |name: &str| list.iter().find(|m| m["name"] == name).cloned();
+    let rvm = find("rvm").unwrap_or_else(|| panic!("rvm missing: {models}"));
+    assert_eq!(
+        (rvm["media"].as_str(), rvm["licence"].as_str()),
+        (Some("video"), Some("GPL-3.0"))
+    );
+    let u2netp = find("u2netp").unwrap();
+    assert_eq!(u2netp["media"], "image");
+    assert_eq!(list.len(), 3, "{models}");
+}

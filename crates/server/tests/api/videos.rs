@@ -1,6 +1,8 @@
-//! The video API through the spawned server, with the real u2netp model: uploads checked by
-//! content and limits, a job to a webm with alpha and audio read back by ffprobe, cancel.
+//! The video API through the spawned server: uploads checked by content and limits, a job to a
+//! webm with alpha and audio read back by ffprobe, cancel. Every test needs ffmpeg; the rvm test
+//! also runs the real recurrent model.
 
+use cutout_store::Scope;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
@@ -8,9 +10,8 @@ use serde_json::{json, Value};
 use crate::assets::error_of;
 use crate::helpers::*;
 
-#[path = "../../../video/tests/support/media.rs"]
-mod support;
-use support::{ffprobe, first_frame_alpha, make_clip};
+use cutout_testkit::media::{ffprobe, first_frame_alpha, make_clip};
+use cutout_testkit::require;
 
 /// A `secs` s, 15 fps, 160x120 test pattern with a tone.
 fn clip(dir: &Path, secs: u32) -> PathBuf {
@@ -33,6 +34,7 @@ async fn upload(app: &TestApp, path: &str, bytes: Vec<u8>, name: &str) -> reqwes
 
 #[tokio::test]
 async fn uploads_are_checked_by_content_and_limits() {
+    require!(Ffmpeg);
     let app = spawn_app(|c| c.video.max_duration_secs = 3.0).await;
     let dir = tempfile::tempdir().unwrap();
     let good = std::fs::read(clip(dir.path(), 2)).unwrap();
@@ -74,6 +76,7 @@ async fn uploads_are_checked_by_content_and_limits() {
 
 #[tokio::test]
 async fn a_video_job_makes_a_webm_with_alpha_audio_and_every_frame() {
+    require!(Ffmpeg);
     let app = spawn_app(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     let up = upload_clip(&app, dir.path(), 2).await;
@@ -140,6 +143,7 @@ async fn a_video_job_makes_a_webm_with_alpha_audio_and_every_frame() {
 
 #[tokio::test]
 async fn jobs_are_validated_cancelled_and_refunded() {
+    require!(Ffmpeg);
     let app = spawn_app(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     let up = upload_clip(&app, dir.path(), 2).await;
@@ -161,7 +165,7 @@ async fn jobs_are_validated_cancelled_and_refunded() {
             "{b}: {msg}"
         );
     }
-    let (other, _, _) = create_key(&app.state, 100, &["*"]).await;
+    let (other, _, _) = create_key(&app.state, 100, &[Scope::All]).await;
     let r = app
         .with_key(reqwest::Method::POST, "/v1/jobs", &other)
         .json(&json!({"video_url": up["video_url"]}))
@@ -257,6 +261,7 @@ async fn queue_video(app: &TestApp, dir: &Path, secs: u32, model: &str) -> Strin
 
 #[tokio::test]
 async fn a_cancel_stops_a_running_job_and_frees_the_worker() {
+    require!(Ffmpeg);
     let app = spawn_app(|c| {
         c.jobs.run_workers = true;
         c.jobs.workers = 1;
@@ -309,6 +314,7 @@ async fn a_cancel_stops_a_running_job_and_frees_the_worker() {
 
 #[tokio::test]
 async fn a_job_whose_worker_died_restarts_and_is_charged_once() {
+    require!(Ffmpeg);
     let app = spawn_app(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     let id = queue_video(&app, dir.path(), 2, "light").await;
@@ -317,7 +323,7 @@ async fn a_job_whose_worker_died_restarts_and_is_charged_once() {
     let claimed = app
         .state
         .repo
-        .claim_next("dead-worker", &["video"])
+        .claim_next("dead-worker", &[cutout_store::JobKind::Video])
         .await
         .unwrap()
         .unwrap();
@@ -355,6 +361,7 @@ async fn create(app: &TestApp, body: Value) -> Value {
 
 #[tokio::test]
 async fn drafts_start_on_request_charge_once_and_announce_themselves() {
+    require!(Ffmpeg);
     let fx = fixture().await;
     let app = spawn_app(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
@@ -423,6 +430,7 @@ async fn drafts_start_on_request_charge_once_and_announce_themselves() {
 
 #[tokio::test]
 async fn job_creation_is_idempotent() {
+    require!(Ffmpeg);
     let app = spawn_app(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     let up = upload_clip(&app, dir.path(), 2).await;
@@ -448,6 +456,7 @@ async fn job_creation_is_idempotent() {
 
 #[tokio::test]
 async fn a_remote_video_url_is_fetched_probed_and_charged_by_the_worker() {
+    require!(Ffmpeg);
     let fx = fixture().await;
     let app = spawn_app(|c| c.video.max_duration_secs = 3.0).await;
     let dir = tempfile::tempdir().unwrap();
@@ -527,7 +536,9 @@ async fn a_remote_video_url_is_fetched_probed_and_charged_by_the_worker() {
 
 #[tokio::test]
 async fn rvm_runs_video_jobs_with_its_recurrent_state() {
-    let app = spawn_app(|_| {}).await;
+    require!(Ffmpeg, Models, RvmModel);
+    // The real recurrent model through the service (the fake one only proves the routing).
+    let app = spawn_app_with(cutout_testkit::real::provider(), |_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     let up = upload_clip(&app, dir.path(), 1).await;
     let r = create(
@@ -561,6 +572,7 @@ fn probe_output(path: &Path) -> (u64, String, bool) {
 
 #[tokio::test]
 async fn every_output_format_decodes_back_through_the_service() {
+    require!(Ffmpeg);
     let app = spawn_app(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     let up = upload_clip(&app, dir.path(), 2).await;

@@ -148,7 +148,12 @@ impl AccountRepo for SqliteRepo {
         Ok(n == 1)
     }
 
-    async fn credit(&self, account: AccountId, amount: i64, reason: LedgerReason) -> R<Option<i64>> {
+    async fn credit(
+        &self,
+        account: AccountId,
+        amount: i64,
+        reason: LedgerReason,
+    ) -> R<Option<i64>> {
         let mut tx = self.write().await?;
         let n = sqlx::query(
             "UPDATE accounts SET balance = balance + ? WHERE id = ? AND balance + ? >= 0",

@@ -223,4 +223,3 @@ pub(super) async fn idem_insert(conn: &mut SqliteConnection, rec: &IdemRecord) -
     .rows_affected();
     Ok(n == 1)
 }
-

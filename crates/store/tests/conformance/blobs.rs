@@ -49,12 +49,19 @@ pub async fn files_stream_in_and_out(blobs: &dyn BlobStore) {
 pub async fn ranges_read_part_of_a_blob(blobs: &dyn BlobStore) {
     let key = BlobKey::parse("videos/r/source").unwrap();
     let data: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
-    blobs.put_bytes(&key, Bytes::from(data.clone())).await.unwrap();
+    blobs
+        .put_bytes(&key, Bytes::from(data.clone()))
+        .await
+        .unwrap();
     let got = blobs.get_range(&key, 100..164).await.unwrap().unwrap();
     assert_eq!(&got[..], &data[100..164]);
     let tail = blobs.get_range(&key, 9_990..20_000).await.unwrap().unwrap();
     assert_eq!(&tail[..], &data[9_990..]);
-    let past = blobs.get_range(&key, 20_000..20_010).await.unwrap().unwrap();
+    let past = blobs
+        .get_range(&key, 20_000..20_010)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(past.is_empty());
     let missing = BlobKey::parse("videos/none/source").unwrap();
     assert_eq!(blobs.get_range(&missing, 0..10).await.unwrap(), None);

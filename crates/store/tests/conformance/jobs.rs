@@ -124,10 +124,17 @@ pub async fn claim_finish_and_lost_claims(repo: &dyn Repo) {
     let a = created(repo, new_job(&acc, &key, 1)).await;
     let b = created(repo, new_job(&acc, &key, 1)).await;
     assert!(
-        repo.claim_next("w1", &[JobKind::Video]).await.unwrap().is_none(),
+        repo.claim_next("w1", &[JobKind::Video])
+            .await
+            .unwrap()
+            .is_none(),
         "wrong kind claimed"
     );
-    let first = repo.claim_next("w1", &[JobKind::Image]).await.unwrap().unwrap();
+    let first = repo
+        .claim_next("w1", &[JobKind::Image])
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(first.id, a.id, "oldest first");
     assert_eq!((first.state, first.attempts), (JobState::Running, 1));
     assert!(repo.heartbeat(a.id, "w1").await.unwrap());
@@ -155,7 +162,11 @@ pub async fn claim_finish_and_lost_claims(repo: &dyn Repo) {
         (JobState::Completed, Some("r.png"))
     );
     // A graceful release does not count an attempt.
-    let second = repo.claim_next("w1", &[JobKind::Image]).await.unwrap().unwrap();
+    let second = repo
+        .claim_next("w1", &[JobKind::Image])
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(second.id, b.id);
     assert!(repo
         .requeue(b.id, "w1", now_ms(), "shutdown", false)
@@ -164,7 +175,11 @@ pub async fn claim_finish_and_lost_claims(repo: &dyn Repo) {
     let b = repo.get_job(b.id).await.unwrap().unwrap();
     assert_eq!((b.state, b.attempts), (JobState::Queued, 0));
     // A failure with refund gives the credit back once.
-    let again = repo.claim_next("w1", &[JobKind::Image]).await.unwrap().unwrap();
+    let again = repo
+        .claim_next("w1", &[JobKind::Image])
+        .await
+        .unwrap()
+        .unwrap();
     let fail = Finish::Failed {
         code: "corrupt".into(),
         message: "bad".into(),
@@ -232,13 +247,7 @@ pub async fn queue_is_bounded(repo: &dyn Repo) {
 pub async fn keys_and_credits(repo: &dyn Repo) {
     let acc = repo.create_account("team", 0, "s3cret").await.unwrap();
     let key = repo
-        .create_key(
-            acc.id,
-            "ci",
-            "deadbeef",
-            "ck_dead",
-            &[Scope::ImagesWrite],
-        )
+        .create_key(acc.id, "ci", "deadbeef", "ck_dead", &[Scope::ImagesWrite])
         .await
         .unwrap();
     let found = repo.find_key("deadbeef").await.unwrap().unwrap();
@@ -250,7 +259,10 @@ pub async fn keys_and_credits(repo: &dyn Repo) {
         .unwrap()
         .iter()
         .any(|k| k.id == key.id));
-    assert_eq!(repo.credit(acc.id, 7, LedgerReason::Admin).await.unwrap(), Some(7));
+    assert_eq!(
+        repo.credit(acc.id, 7, LedgerReason::Admin).await.unwrap(),
+        Some(7)
+    );
     assert_eq!(
         repo.credit(acc.id, -8, LedgerReason::Admin).await.unwrap(),
         None,
@@ -293,7 +305,10 @@ pub async fn presets_crud(repo: &dyn Repo) {
 pub async fn webhook_outbox(repo: &dyn Repo) {
     let (acc, key) = account(repo, 1).await;
     let job = created(repo, new_job(&acc, &key, 1)).await;
-    repo.claim_next("w", &[JobKind::Image]).await.unwrap().unwrap();
+    repo.claim_next("w", &[JobKind::Image])
+        .await
+        .unwrap()
+        .unwrap();
     let hook = NewDelivery {
         event: "job.completed".into(),
         url: "https://example.com/hook".into(),

@@ -35,14 +35,20 @@ pub async fn videos_upload_list_and_cancel(repo: &dyn Repo) {
         ));
     }
     repo.create_job(new_job(&a, &key, 0), None).await.unwrap();
-    let listed = repo.list_jobs(a.id, JobKind::Video, None, 10, 0).await.unwrap();
+    let listed = repo
+        .list_jobs(a.id, JobKind::Video, None, 10, 0)
+        .await
+        .unwrap();
     let got: Vec<JobId> = listed.iter().map(|j| j.id).collect();
     assert_eq!(
         got,
         [ids[2], ids[1], ids[0]],
         "newest first, video jobs only"
     );
-    let page = repo.list_jobs(a.id, JobKind::Video, None, 1, 1).await.unwrap();
+    let page = repo
+        .list_jobs(a.id, JobKind::Video, None, 1, 1)
+        .await
+        .unwrap();
     assert_eq!(page[0].id, ids[1]);
     assert!(repo
         .list_jobs(b.id, JobKind::Video, None, 10, 0)

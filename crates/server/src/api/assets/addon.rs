@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use cutout_store::{JobId, Scope};
@@ -17,14 +17,14 @@ use serde_json::{json, Map, Value};
 use super::addon_output::{
     charged_render, png_record, png_response, queue_save, replay, save_body, save_error, stage,
 };
+use super::addon_params::{self, AddonMode, Call, Disposition};
 use super::handlers::{owned, parse_id, read_form};
-use crate::http::form::check_image;
-use super::addon_params::{self, AddonMode, AddonRequest, Disposition};
-use crate::service::assets::{result_name, save_png, SaveTarget};
-use crate::http::auth::Caller;
 use crate::error::ApiError;
+use crate::http::auth::Caller;
+use crate::http::form::check_image;
 use crate::http::idempotency::{remember, request_hash};
 use crate::http::{Idempotency, RequestId};
+use crate::service::assets::{result_name, save_png, SaveTarget};
 use crate::service::spec::{self, JobSpec, Mode, OPTION_FIELDS};
 use crate::service::state::AppState;
 
@@ -100,11 +100,9 @@ pub async fn on_asset(
         }
     }
     let asset = owned(&state, &caller, id).await?;
-    let key = cutout_store::BlobKey::parse(&asset.blob)
-        .map_err(|e| ApiError::internal("bad blob key", &e))?;
     let input = state
         .blobs
-        .get(&key)
+        .get(&asset.blob)
         .await
         .map_err(|e| ApiError::internal("reading an asset failed", &e))?
         .ok_or(ApiError::NotFound)?;
@@ -149,7 +147,7 @@ async fn run(state: &AppState, caller: &Caller, call: Call) -> Result<Response, 
         }
         _ => {
             if let Some(k) = call.idem {
-                let blob = format!("addons/{}.png", JobId::new());
+                let blob = cutout_store::BlobKey::addon_staged(JobId::new());
                 stage(state, &blob, &png).await?;
                 let rec = png_record(caller, k, call.hash, &blob);
                 let stored =

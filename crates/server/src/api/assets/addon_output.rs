@@ -5,16 +5,16 @@
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use cutout_store::{CreateOutcome, IdemRecord, JobId, JobKind, LedgerReason, NewJob};
+use cutout_store::{BlobKey, CreateOutcome, IdemRecord, JobId, JobKind, LedgerReason, NewJob};
 use serde_json::{json, Value};
 
 use super::addon_params::{AddonMode, AddonRequest, Call, Disposition};
-use crate::service::assets::{Png, SaveError, SaveTarget, Saved};
-use crate::http::auth::Caller;
 use crate::error::ApiError;
+use crate::http::auth::Caller;
+use crate::service::assets::SaveJob;
+use crate::service::assets::{Png, SaveError, SaveTarget, Saved};
 use crate::service::spec::JobSpec;
 use crate::service::state::AppState;
-use crate::service::assets::SaveJob;
 use crate::service::JobError;
 
 /// Waits for an inline slot, charges the call, and makes the cut-out; a failure refunds.
@@ -108,11 +108,10 @@ pub(super) fn save_body(req: &AddonRequest, saved: &Saved) -> Value {
     }
 }
 
-pub(super) async fn stage(state: &AppState, blob: &str, png: &Png) -> Result<(), ApiError> {
-    let key = cutout_store::BlobKey::parse(blob).map_err(|e| ApiError::internal("blob key", &e))?;
+pub(super) async fn stage(state: &AppState, blob: &BlobKey, png: &Png) -> Result<(), ApiError> {
     state
         .blobs
-        .put_bytes(&key, png.bytes.clone())
+        .put_bytes(blob, png.bytes.clone())
         .await
         .map_err(|e| ApiError::internal("staging a result failed", &e))
 }
@@ -121,7 +120,7 @@ pub(super) fn png_record(
     caller: &Caller,
     idem_key: String,
     hash: String,
-    blob: &str,
+    blob: &BlobKey,
 ) -> IdemRecord {
     IdemRecord {
         key: caller.0.id,
@@ -141,7 +140,7 @@ pub(super) async fn queue_save(
     png: &Png,
 ) -> Result<JobId, ApiError> {
     let id = JobId::new();
-    let staged = format!("addons/{id}.png");
+    let staged = BlobKey::addon_staged(id);
     stage(state, &staged, png).await?;
     let spec = SaveJob {
         staged: staged.clone(),
@@ -205,15 +204,13 @@ pub(super) async fn replay(
     }
     let blob = serde_json::from_str::<Value>(&rec.body)
         .ok()
-        .and_then(|v| v.get("png_blob")?.as_str().map(str::to_owned));
+        .and_then(|v| BlobKey::parse(v.get("png_blob")?.as_str()?).ok());
     let Some(blob) = blob else {
         return Ok(Some(crate::http::idempotency::response_of(&rec)));
     };
-    let key =
-        cutout_store::BlobKey::parse(&blob).map_err(|e| ApiError::internal("blob key", &e))?;
     let bytes = state
         .blobs
-        .get(&key)
+        .get(&blob)
         .await
         .map_err(|e| ApiError::internal("reading a stored result failed", &e))?
         .ok_or_else(|| ApiError::internal("stored result missing", &blob))?;

@@ -1,9 +1,9 @@
 //! The bg_remove add-on's query parameters, checked against the contract's validation rules.
 //! Each rule has its own message, so a 400 says which rule the request broke.
 
+use bytes::Bytes;
 use cutout_store::AssetId;
 use serde_json::{Map, Value};
-use bytes::Bytes;
 
 /// What the call returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,19 +3,19 @@
 //! another account's asset is a 404, never a 403, so ids cannot be probed.
 
 use axum::extract::{Multipart, Path, Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use cutout_store::{Scope, Asset, AssetId, BlobKey};
+use cutout_store::{Asset, AssetId, BlobKey, Scope};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::http::form::{check_image, multipart_error, stream_to_disk, text_field, Upload};
-use crate::service::assets::{asset_json, new_asset, FileFacts};
-use crate::http::auth::Caller;
 use crate::error::ApiError;
+use crate::http::auth::Caller;
+use crate::http::form::{check_image, multipart_error, stream_to_disk, text_field, Upload};
 use crate::http::idempotency::{remember, replay, request_hash};
 use crate::http::Idempotency;
+use crate::service::assets::{asset_json, new_asset, FileFacts};
 use crate::service::state::AppState;
 
 /// Largest page of `GET /api/v1/assets`.
@@ -111,10 +111,9 @@ pub async fn create(
         sha256: file.sha256.clone(),
     };
     let asset = new_asset(AssetId::new(), caller.0.account, facts, custom, None);
-    let blob = BlobKey::parse(&asset.blob).map_err(|e| ApiError::internal("asset key", &e))?;
     state
         .blobs
-        .put_file(&blob, &file.temp)
+        .put_file(&asset.blob, &file.temp)
         .await
         .map_err(|e| ApiError::internal("storing an asset failed", &e))?;
     if let Err(e) = state.repo.create_asset(&asset).await {
@@ -300,11 +299,10 @@ pub async fn conversion(
     Err(ApiError::NotFound)
 }
 
-async fn read_blob(state: &AppState, blob: &str) -> Result<Option<bytes::Bytes>, ApiError> {
-    let key = BlobKey::parse(blob).map_err(|e| ApiError::internal("bad blob key", &e))?;
+async fn read_blob(state: &AppState, blob: &BlobKey) -> Result<Option<bytes::Bytes>, ApiError> {
     state
         .blobs
-        .get(&key)
+        .get(blob)
         .await
         .map_err(|e| ApiError::internal("reading a blob failed", &e))
 }

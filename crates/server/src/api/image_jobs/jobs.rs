@@ -4,15 +4,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use cutout_store::{now_ms, BlobKey, Job, JobId, JobKind, JobState};
+use cutout_store::{now_ms, BlobKey, Job, JobId, JobKind};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::http::auth::Caller;
 use crate::error::ApiError;
+use crate::http::auth::Caller;
+use crate::service::results::ResultInfo;
 use crate::service::signing::SignatureError;
 use crate::service::state::AppState;
-use crate::service::results::{result_url, ResultInfo};
 use crate::service::views::image_status;
 
 #[derive(Deserialize)]

@@ -1,14 +1,14 @@
 //! `/api/v1/params`: named parameter presets per account, used by `mode=params`.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cutout_store::{Preset, Scope};
 use serde_json::{json, Map, Value};
 
-use crate::http::auth::Caller;
 use crate::error::ApiError;
+use crate::http::auth::Caller;
 use crate::http::idempotency::{remember, replay, request_hash};
 use crate::http::Idempotency;
 use crate::service::spec::{self, Mode, OPTION_FIELDS};

@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use cutout_store::{BlobKey, CreateOutcome, JobId, JobKind, NewJob, Scope};
 use serde_json::{json, Map, Value};
 
-use crate::http::form::{check_image, multipart_error, stream_to_disk, text_field, Upload};
-use crate::http::auth::Caller;
 use crate::error::ApiError;
+use crate::http::auth::Caller;
+use crate::http::form::{check_image, multipart_error, stream_to_disk, text_field, Upload};
 use crate::http::idempotency::{replay, request_hash};
 use crate::http::{Idempotency, RequestId};
 use crate::service::spec::{self, Mode, OPTION_FIELDS};
@@ -67,7 +67,7 @@ pub async fn upload(
         kind: JobKind::Image,
         mode: spec.mode.as_str().into(),
         spec: serde_json::to_value(&spec).map_err(|e| ApiError::internal("spec encoding", &e))?,
-        input_key: input_key.as_ref().map(|k| k.to_string()),
+        input_key: input_key.clone(),
         max_attempts: state.config.jobs.max_attempts,
         cost: state.config.jobs.credits_per_image,
         max_pending: state.config.limits.max_pending_jobs,
@@ -284,8 +284,7 @@ async fn merge_params(
 }
 
 async fn store_input(state: &AppState, job: JobId, f: &Upload) -> Result<BlobKey, ApiError> {
-    let key = BlobKey::parse(&format!("inputs/{job}"))
-        .map_err(|e| ApiError::internal("input key", &e))?;
+    let key = BlobKey::job_input(job);
     let path: PathBuf = f.temp.to_path_buf();
     state
         .blobs

@@ -5,21 +5,23 @@
 use axum::extract::{Path, Query, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use cutout_store::{JobKind, Scope, 
-    now_ms, BlobKey, Cancelled, CreateOutcome, IdemRecord, Job, JobId, JobState, NewJob, Started,
-    VideoId, VideoUpload,
+use cutout_store::{
+    now_ms, BlobKey, Cancelled, CreateOutcome, IdemRecord, Job, JobId, JobKind, JobState, NewJob,
+    Scope, Started, VideoId, VideoUpload,
 };
 use cutout_video::VideoInfo;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::http::form::{multipart_error, stream_limited};
-use crate::http::auth::Caller;
 use crate::error::ApiError;
+use crate::http::auth::Caller;
+use crate::http::form::{multipart_error, stream_limited};
 use crate::http::idempotency::{replay, request_hash};
 use crate::http::{Idempotency, JsonBody, RequestId};
+use crate::service::results::result_url;
 use crate::service::state::AppState;
 use crate::service::video_spec::{self, Source, VideoJobSpec};
+use crate::service::views::{video_job, video_status};
 
 /// `POST /v1/uploads` and `POST /api/upload`: multipart `file`, streamed to disk under
 /// `video.max_bytes`, probed with ffprobe (the declared type is not trusted).
@@ -49,11 +51,10 @@ pub async fn upload(
         })?;
     check_limits(&state, &info)?;
     let id = VideoId::new();
-    let blob = format!("videos/{id}/source");
-    let key = BlobKey::parse(&blob).map_err(|e| ApiError::internal("video key", &e))?;
+    let blob = BlobKey::video_source(id);
     state
         .blobs
-        .put_file(&key, &file.temp)
+        .put_file(&blob, &file.temp)
         .await
         .map_err(|e| ApiError::internal("storing a video failed", &e))?;
     let filename = file.file_name.clone().unwrap_or_else(|| "video".into());
@@ -169,7 +170,7 @@ async fn resolve_source(
     caller: &Caller,
     body: &Map<String, Value>,
     spec: &mut VideoJobSpec,
-) -> Result<(Option<String>, i64), ApiError> {
+) -> Result<(Option<BlobKey>, i64), ApiError> {
     let source = video_spec::source(body, &state.public_url).map_err(ApiError::BadRequest)?;
     Ok(match source {
         Source::Upload(video_id) => {
@@ -289,12 +290,12 @@ pub async fn start_job(
         .await
         .map_err(|e| ApiError::internal("starting a job failed", &e))?
         .ok_or(ApiError::NotFound)?;
-    let (id, status) = (job.id, status_of(&job));
+    let (id, status) = (job.id, video_status(&job));
     match started {
         Started::Now(job) => {
             tracing::info!(job_id = %id, "draft started");
             state.wake.notify_waiters();
-            let status = status_of(&job);
+            let status = video_status(&job);
             Ok(Json(
                 json!({"success": true, "id": id, "status": status, "message": "the job is queued"}),
             ))
@@ -329,7 +330,7 @@ pub async fn cancel_job(
         )),
         Some(Cancelled::AlreadyFinal(_)) => Err(ApiError::BadRequest(format!(
             "the job is already {}",
-            status_of(&job)
+            video_status(&job)
         ))),
         None => Err(ApiError::NotFound),
     }
@@ -345,7 +346,7 @@ pub async fn download(
     if job.state != JobState::Completed {
         return Err(ApiError::BadRequest(format!(
             "the job is {}, not completed",
-            status_of(&job)
+            video_status(&job)
         )));
     }
     let url = result_url(&state, &job).ok_or(ApiError::Internal)?;

@@ -7,8 +7,8 @@ use cutout_store::{now_ms, LedgerEntry, LedgerReason};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::http::auth::Caller;
 use crate::error::ApiError;
+use crate::http::auth::Caller;
 use crate::service::state::AppState;
 
 /// Most ledger entries a summary adds up (90 days of heavy use fits).

@@ -1,7 +1,6 @@
 //! Test media: clips from ffmpeg's generators (a video pattern with a 440 Hz tone, H.264 + AAC in
-//! mp4) and readers for outputs. Shared by the video, server and CLI tests (each includes this
-//! file with `#[path]`, so not every test uses every helper).
-#![allow(dead_code)]
+//! mp4) and readers for outputs, shared by the video, server and CLI tests. Each needs
+//! [`Need::Ffmpeg`](crate::Need::Ffmpeg): call `require!(Ffmpeg)` first.
 
 use std::path::Path;
 use std::process::Command;
@@ -28,7 +27,7 @@ pub fn make_clip(out: &Path, pattern: &str, secs: u32, extra: &[&str]) {
         ])
         .arg(out)
         .status()
-        .expect("ffmpeg is installed by scripts/test.sh");
+        .expect("ffmpeg runs (the test asked for Need::Ffmpeg)");
     assert!(ok.success(), "ffmpeg could not make {}", out.display());
 }
 

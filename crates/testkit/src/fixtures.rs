@@ -1,0 +1,20 @@
+//! The test photos, kept here (`crates/testkit/data`) so every crate's tests name them the same
+//! way instead of reaching into another crate's test folder.
+
+use std::path::PathBuf;
+
+/// A 0.3 MP JPEG of a person: the photo most API tests upload.
+pub const PERSON: &[u8] = include_bytes!("../data/person.jpg");
+
+/// A PNG whose header claims 30000 x 30000 pixels: refused from the header, never decoded.
+pub const BOMB_PNG: &[u8] = include_bytes!("../data/bomb_30000.png");
+
+/// The folder of the photos (`person.jpg`, `cat.jpg`, `product.jpg`, `bomb_30000.png`).
+pub fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data")
+}
+
+/// One photo's path.
+pub fn path(name: &str) -> PathBuf {
+    dir().join(name)
+}
