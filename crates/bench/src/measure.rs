@@ -4,8 +4,9 @@ use std::time::{Duration, Instant};
 
 use cutout_core::compose::compose;
 use cutout_core::refine::refine;
+use cutout_core::SegmenterProvider;
 use cutout_core::{decode, encode, Options, Segmenter, StageTimings};
-use cutout_infer::{OrtSegmenter, PoolConfig};
+use cutout_infer::{EngineProvider, InferenceOptions};
 use cutout_models::{manifest, DataDir};
 
 type BoxError = Box<dyn std::error::Error>;
@@ -80,14 +81,15 @@ pub fn cutout(
     images: &[PathBuf],
     runs: usize,
 ) -> Result<Report, BoxError> {
-    let seg = OrtSegmenter::load(data, model, PoolConfig::default())?;
+    let provider = EngineProvider::new(data.clone(), InferenceOptions::exclusive(1));
+    let seg = provider.get(model)?;
     let opts = Options::default();
     let mut out = Vec::new();
     for path in images {
         let bytes = std::fs::read(path)?;
-        once(&bytes, &seg, &opts)?; // warm-up
+        once(&bytes, seg.as_ref(), &opts)?; // warm-up
         let samples = (0..runs.max(1))
-            .map(|_| once(&bytes, &seg, &opts))
+            .map(|_| once(&bytes, seg.as_ref(), &opts))
             .collect::<Result<_, _>>()?;
         let (w, h) = image::image_dimensions(path)?;
         out.push(ImageReport {
@@ -106,7 +108,7 @@ pub fn cutout(
 /// One end-to-end run, JPEG bytes to PNG bytes, each stage timed on its own.
 fn once(
     bytes: &[u8],
-    seg: &OrtSegmenter,
+    seg: &dyn Segmenter,
     opts: &Options,
 ) -> Result<(StageTimings, Duration), BoxError> {
     let start = Instant::now();

@@ -9,11 +9,12 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use cutout_core::compose::parse_color;
+use cutout_core::SegmenterProvider;
 use cutout_core::{
     decode, process, Background, ComposeOptions, CropMargin, CutoutError, DecodeError,
     EncodeOptions, Options, OutputFormat, RefineOptions, Segmenter,
 };
-use cutout_infer::{OrtSegmenter, PoolConfig};
+use cutout_infer::{EngineProvider, InferenceOptions};
 use cutout_models::DataDir;
 
 use crate::args::RemoveArgs;
@@ -29,18 +30,18 @@ pub fn run(data: &DataDir, args: RemoveArgs) -> Result<ExitCode, BoxError> {
         args.output.as_deref(),
         opts.encode.format.extension(),
     )?;
-    let segmenter = OrtSegmenter::load(
-        data,
-        &args.model,
-        PoolConfig::for_sessions(usize::from(args.jobs)),
-    )?;
+    let provider = EngineProvider::new(
+        data.clone(),
+        InferenceOptions::exclusive(usize::from(args.jobs)),
+    );
+    let segmenter = provider.get(&args.model)?;
     if targets
         == [Target {
             input: None,
             output: None,
         }]
     {
-        return stdin_to_stdout(&segmenter, &opts);
+        return stdin_to_stdout(segmenter.as_ref(), &opts);
     }
     let progress = Progress::new(targets.len());
     let next = AtomicUsize::new(0);
@@ -49,7 +50,7 @@ pub fn run(data: &DataDir, args: RemoveArgs) -> Result<ExitCode, BoxError> {
     std::thread::scope(|s| {
         for _ in 0..usize::from(args.jobs).min(targets.len()) {
             let tx = tx.clone();
-            let (targets, next, segmenter, opts) = (&targets, &next, &segmenter, &opts);
+            let (targets, next, segmenter, opts) = (&targets, &next, segmenter.as_ref(), &opts);
             s.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(t) = targets.get(i) else { break };

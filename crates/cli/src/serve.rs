@@ -1,11 +1,11 @@
-//! `cutout serve` and `cutout worker`: configuration, logging, the ONNX Runtime provider, and the
+//! `cutout serve` and `cutout worker`: configuration, logging, the inference provider, and the
 //! server application with a signal-driven shutdown.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use cutout_core::SegmenterProvider;
-use cutout_infer::{OrtProvider, PoolConfig};
+use cutout_infer::{EngineProvider, InferenceOptions};
 use cutout_models::DataDir;
 use cutout_server::{Application, Config};
 
@@ -16,12 +16,12 @@ pub fn run(data: &DataDir, args: &ServeArgs, http: bool) -> Result<ExitCode, Box
     let config = Config::load(args.config.as_deref())?;
     cutout_server::logging::init(&config.log);
     let data = config
-        .jobs
+        .inference
         .data_dir
         .clone()
         .map_or_else(|| data.clone(), DataDir::new);
-    let provider = Arc::new(OrtProvider::new(data, pool_config(&config)));
-    let default = config.jobs.default_model.clone();
+    let provider = Arc::new(EngineProvider::new(data, inference_options(&config)));
+    let default = config.inference.default_model.clone();
     if !provider.image_models().contains(&default) {
         return Err(format!(
             "the default model {default} is not installed: run `cutout models install {default}`"
@@ -44,32 +44,20 @@ pub fn run(data: &DataDir, args: &ServeArgs, http: bool) -> Result<ExitCode, Box
     })
 }
 
-/// Inference sessions and their threads. By default up to 4 threads per session and as many
-/// sessions as that fills the cores with: one fast inference beats two slow ones for latency, and
-/// on a small machine it also measured faster overall (the other workers decode, refine and
-/// encode while one job is in the model).
-fn pool_config(config: &Config) -> PoolConfig {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = match config.jobs.inference_threads {
-        0 => match config.jobs.inference_sessions {
-            0 => cores.min(4),
-            s => (cores / s).max(1),
-        },
-        t => t,
-    };
-    let sessions = match config.jobs.inference_sessions {
-        0 => (cores / threads).max(1),
-        s => s,
-    };
-    PoolConfig {
-        sessions,
-        intra_threads: threads,
-        spin: config.jobs.inference_spinning,
+/// `[inference]` as the engine takes it (the session and thread policy lives in the engine).
+fn inference_options(config: &Config) -> InferenceOptions {
+    let i = &config.inference;
+    InferenceOptions {
+        engine: i.engine,
+        device: i.device,
+        sessions: i.sessions,
+        threads: i.threads,
+        spin: i.spinning,
     }
 }
 
 /// Loads the default model in the background so the first job does not pay for it.
-fn preload(provider: Arc<OrtProvider>, model: String) {
+fn preload(provider: Arc<EngineProvider>, model: String) {
     tokio::task::spawn_blocking(move || {
         if let Err(e) = provider.get(&model) {
             tracing::error!(model, error = %e, "loading the default model failed");

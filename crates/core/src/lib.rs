@@ -24,8 +24,8 @@ pub use mask::Mask;
 pub use pipeline::{process, process_decoded, Options, Output, StageTimings};
 pub use refine::RefineOptions;
 pub use segment::{
-    FrameSegmenter, PerFrame, SegmentError, SegmentErrorKind, SegmentOutput, Segmenter,
-    SegmenterProvider,
+    Device, EngineKind, FrameSegmenter, PerFrame, SegmentError, SegmentErrorKind, SegmentOutput,
+    Segmenter, SegmenterProvider,
 };
 pub use temporal::{Stabilizer, TemporalOptions};
 

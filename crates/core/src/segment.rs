@@ -119,3 +119,21 @@ impl FrameSegmenter for PerFrame {
         self.0.segment(frame)
     }
 }
+
+/// Which inference engine runs the models (`[inference] engine`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    /// ONNX Runtime, loaded from the `onnxruntime` wheel's library at run time.
+    #[default]
+    #[serde(alias = "ort")]
+    OnnxRuntime,
+}
+
+/// Where inference runs (`[inference] device`). Only the CPU today; GPUs come with their engines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Device {
+    #[default]
+    Cpu,
+}

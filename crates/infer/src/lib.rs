@@ -1,7 +1,12 @@
-//! Segmentation with ONNX Runtime: each model's preprocessing exactly as its reference pipeline
-//! (see `models/manifest.toml`), and a pool of sessions so inference runs on dedicated threads.
+//! Segmentation on an inference engine: each model's preprocessing exactly as its reference
+//! pipeline (see `models/manifest.toml`), engine-neutral; an engine seam ([`engine::Engine`])
+//! with ONNX Runtime as its first implementation; and a pool of sessions per model so inference
+//! runs on dedicated threads. Everything outside this crate gets models through
+//! [`EngineProvider`], a [`cutout_core::SegmenterProvider`].
 
+pub mod engine;
 mod error;
+mod options;
 mod pool;
 mod preprocess;
 mod provider;
@@ -10,8 +15,7 @@ mod runtime;
 mod segmenter;
 
 pub use error::InferError;
-pub use pool::PoolConfig;
-pub use provider::OrtProvider;
+pub use options::{InferenceOptions, PoolConfig};
+pub use provider::EngineProvider;
 pub use recurrent::RvmRunner;
-pub use runtime::init_runtime;
-pub use segmenter::OrtSegmenter;
+pub use segmenter::ModelSegmenter;

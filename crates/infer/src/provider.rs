@@ -1,5 +1,6 @@
-//! Installed models loaded on first use and then shared: the [`SegmenterProvider`] the server and
-//! workers run on.
+//! Installed models loaded on first use and then shared: the [`SegmenterProvider`] the server,
+//! the CLI and the benches run on. The engine itself (its native library) is also opened on first
+//! use, so a process that never segments never loads it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -7,45 +8,63 @@ use std::sync::{Arc, Mutex};
 use cutout_core::{FrameSegmenter, PerFrame, SegmentError, Segmenter, SegmenterProvider};
 use cutout_models::{manifest, DataDir};
 
+use crate::engine::Engine;
 use crate::preprocess::Family;
-use crate::{OrtSegmenter, PoolConfig, RvmRunner};
+use crate::{InferError, InferenceOptions, ModelSegmenter, PoolConfig, RvmRunner};
 
-pub struct OrtProvider {
+pub struct EngineProvider {
     data: DataDir,
+    options: InferenceOptions,
     pool: PoolConfig,
-    loaded: Mutex<HashMap<String, Arc<OrtSegmenter>>>,
+    engine: Mutex<Option<Arc<dyn Engine>>>,
+    loaded: Mutex<HashMap<String, Arc<ModelSegmenter>>>,
 }
 
-impl OrtProvider {
-    /// Each model gets `pool.sessions` sessions (one per concurrent job).
-    pub fn new(data: DataDir, pool: PoolConfig) -> Self {
+impl EngineProvider {
+    /// Models from `data`, run as `options` say (sessions and threads resolved for this machine).
+    pub fn new(data: DataDir, options: InferenceOptions) -> Self {
         Self {
             data,
-            pool,
+            pool: options.pool_here(),
+            options,
+            engine: Mutex::new(None),
             loaded: Mutex::new(HashMap::new()),
         }
     }
-}
 
-impl SegmenterProvider for OrtProvider {
-    fn image_models(&self) -> Vec<String> {
+    /// The sessions and threads each model gets.
+    pub fn pool(&self) -> PoolConfig {
+        self.pool
+    }
+
+    fn engine(&self) -> Result<Arc<dyn Engine>, InferError> {
+        let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = engine.as_ref() {
+            return Ok(e.clone());
+        }
+        let opened = crate::engine::open(self.options.engine, self.options.device, &self.data)?;
+        *engine = Some(opened.clone());
+        Ok(opened)
+    }
+
+    fn installed(&self, rvm: bool) -> Vec<String> {
         manifest()
             .models
             .iter()
-            .filter(|m| Family::from_kind(&m.kind).is_some_and(|f| f != Family::Rvm))
+            .filter(|m| Family::from_kind(&m.kind).is_some_and(|f| (f == Family::Rvm) == rvm))
             .filter(|m| self.data.is_installed(m))
             .map(|m| m.name.clone())
             .collect()
     }
+}
+
+impl SegmenterProvider for EngineProvider {
+    fn image_models(&self) -> Vec<String> {
+        self.installed(false)
+    }
 
     fn video_models(&self) -> Vec<String> {
-        manifest()
-            .models
-            .iter()
-            .filter(|m| Family::from_kind(&m.kind) == Some(Family::Rvm))
-            .filter(|m| self.data.is_installed(m))
-            .map(|m| m.name.clone())
-            .collect()
+        self.installed(true)
     }
 
     /// A recurrent model gets its own session per video (its state is the video's); the others
@@ -55,7 +74,9 @@ impl SegmenterProvider for OrtProvider {
             .get(model)
             .map_err(|e| SegmentError::not_installed(e.to_string()))?;
         if Family::from_kind(&entry.kind) == Some(Family::Rvm) {
-            let runner = RvmRunner::load(&self.data, model, self.pool)?;
+            self.data.require_model(model).map_err(InferError::from)?;
+            let engine = self.engine()?;
+            let runner = RvmRunner::load(engine.as_ref(), &self.data, model, self.pool)?;
             return Ok(Box::new(runner));
         }
         Ok(Box::new(PerFrame(self.get(model)?)))
@@ -67,8 +88,16 @@ impl SegmenterProvider for OrtProvider {
         if let Some(s) = loaded.get(model) {
             return Ok(s.clone());
         }
-        let seg =
-            Arc::new(OrtSegmenter::load(&self.data, model, self.pool).map_err(SegmentError::from)?);
+        // The model first: a missing model is named (with its install command) before a missing
+        // runtime library is.
+        self.data.require_model(model).map_err(InferError::from)?;
+        let engine = self.engine()?;
+        let seg = Arc::new(ModelSegmenter::load(
+            engine.as_ref(),
+            &self.data,
+            model,
+            self.pool,
+        )?);
         loaded.insert(model.to_owned(), seg.clone());
         Ok(seg)
     }

@@ -5,27 +5,31 @@ use std::time::Instant;
 
 use cutout_core::{FrameSegmenter, RgbaImage, SegmentError, SegmentOutput};
 use cutout_models::DataDir;
-use ort::session::Session;
-use ort::value::{Tensor, TensorRef};
 
+use crate::engine::{Engine, EngineSession, TensorIn, TensorOut};
 use crate::preprocess::Family;
 use crate::segmenter::open_session;
 use crate::{InferError, PoolConfig};
 
-/// The recurrent state between frames: shape and values of `r1o`..`r4o`.
-type State = [(Vec<i64>, Vec<f32>); 4];
+/// The recurrent state between frames: `r1o`..`r4o`.
+type State = [TensorOut; 4];
 
 pub struct RvmRunner {
     name: String,
-    session: Session,
+    session: Box<dyn EngineSession>,
     state: Option<State>,
 }
 
 impl RvmRunner {
-    pub fn load(data: &DataDir, name: &str, config: PoolConfig) -> Result<Self, InferError> {
+    pub(crate) fn load(
+        engine: &dyn Engine,
+        data: &DataDir,
+        name: &str,
+        config: PoolConfig,
+    ) -> Result<Self, InferError> {
         Ok(Self {
             name: name.to_owned(),
-            session: open_session(data, name, config)?,
+            session: open_session(engine, data, name, config)?,
             state: None,
         })
     }
@@ -41,41 +45,53 @@ impl RvmRunner {
             model: self.name.clone(),
             detail,
         };
-        let err = |e: ort::Error| fail(e.to_string());
         let t = Instant::now();
         // At the start the states are zeros of shape [1,1,1,1] (the model broadcasts them).
-        let zero = || (vec![1i64, 1, 1, 1], vec![0f32]);
+        let zero = || TensorOut {
+            shape: vec![1, 1, 1, 1],
+            data: vec![0.0],
+        };
         let state = self
             .state
             .take()
             .unwrap_or_else(|| [zero(), zero(), zero(), zero()]);
-        let [r1, r2, r3, r4] = state.map(Tensor::from_array);
+        let src_data = src
+            .as_slice()
+            .ok_or_else(|| fail("the input tensor is not contiguous".into()))?;
+        let ratio = [ratio];
+        let inputs = [
+            TensorIn {
+                name: "src",
+                shape: src.shape().iter().map(|&d| d as i64).collect(),
+                data: src_data,
+            },
+            input("r1i", &state[0]),
+            input("r2i", &state[1]),
+            input("r3i", &state[2]),
+            input("r4i", &state[3]),
+            TensorIn {
+                name: "downsample_ratio",
+                shape: vec![1],
+                data: &ratio,
+            },
+        ];
         let outputs = self
             .session
-            .run(ort::inputs![
-                "src" => TensorRef::from_array_view(&src).map_err(err)?,
-                "r1i" => r1.map_err(err)?,
-                "r2i" => r2.map_err(err)?,
-                "r3i" => r3.map_err(err)?,
-                "r4i" => r4.map_err(err)?,
-                "downsample_ratio" => Tensor::from_array((vec![1i64], vec![ratio])).map_err(err)?,
-            ])
-            .map_err(err)?;
-        let take = |k: &str| -> Result<(Vec<i64>, Vec<f32>), InferError> {
-            let (shape, data) = outputs[k].try_extract_tensor::<f32>().map_err(err)?;
-            Ok((shape.to_vec(), data.to_vec()))
-        };
-        let next = [take("r1o")?, take("r2o")?, take("r3o")?, take("r4o")?];
-        let (shape, pha) = take("pha")?;
+            .run(&inputs, &["r1o", "r2o", "r3o", "r4o", "pha"])
+            .map_err(fail)?;
+        let [r1, r2, r3, r4, pha]: [TensorOut; 5] = outputs
+            .try_into()
+            .map_err(|_| fail("missing outputs".into()))?;
+        let (shape, pha) = (pha.shape, pha.data);
         if shape.len() != 4 || pha.len() != h * w {
             return Err(fail(format!(
                 "unexpected alpha shape {shape:?} for {w}x{h}"
             )));
         }
+        let next = [r1, r2, r3, r4];
         let mask = Family::Rvm
             .mask(w as u32, h as u32, &pha)
             .ok_or_else(|| fail("empty output".into()))?;
-        drop(outputs);
         self.state = Some(next);
         Ok(SegmentOutput {
             mask,
@@ -88,5 +104,14 @@ impl RvmRunner {
 impl FrameSegmenter for RvmRunner {
     fn next_frame(&mut self, frame: &RgbaImage) -> Result<SegmentOutput, SegmentError> {
         self.run(frame).map_err(Into::into)
+    }
+}
+
+/// A state tensor fed back as the next frame's input.
+fn input<'a>(name: &'a str, t: &'a TensorOut) -> TensorIn<'a> {
+    TensorIn {
+        name,
+        shape: t.shape.clone(),
+        data: &t.data,
     }
 }

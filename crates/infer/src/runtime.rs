@@ -11,7 +11,7 @@ static ENV: OnceLock<Result<Environment, String>> = OnceLock::new();
 ///
 /// The library comes from the `onnxruntime` wheel installed by `cutout models install`
 /// (`load-dynamic`), so the binary itself links no native inference code.
-pub fn init_runtime(lib: &Path) -> Result<Environment, InferError> {
+pub(crate) fn init_runtime(lib: &Path) -> Result<Environment, InferError> {
     let result = ENV.get_or_init(|| {
         ort::init_from(lib)
             .map_err(|e| e.to_string())?

@@ -2,61 +2,57 @@ use std::time::Instant;
 
 use cutout_core::{RgbaImage, SegmentError, SegmentOutput, Segmenter};
 use cutout_models::{manifest, DataDir};
-use ort::session::builder::GraphOptimizationLevel;
-use ort::session::Session;
-use ort::value::TensorRef;
 
+use crate::engine::{Engine, EngineSession, SessionOptions, TensorIn};
 use crate::pool::Pool;
 use crate::preprocess::Family;
-use crate::runtime::init_runtime;
 use crate::{InferError, PoolConfig};
 
-/// A model loaded into a pool of ONNX Runtime sessions. Cheap to share across threads.
-pub struct OrtSegmenter {
+/// A still-image model loaded into a pool of engine sessions. Cheap to share across threads.
+pub struct ModelSegmenter {
     name: String,
     family: Family,
     pool: Pool,
 }
 
-impl std::fmt::Debug for OrtSegmenter {
+impl std::fmt::Debug for ModelSegmenter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OrtSegmenter")
+        f.debug_struct("ModelSegmenter")
             .field("name", &self.name)
             .field("family", &self.family)
             .finish()
     }
 }
 
-/// One ONNX Runtime session of installed model `name`.
+/// One session of installed model `name` on `engine`.
 pub(crate) fn open_session(
+    engine: &dyn Engine,
     data: &DataDir,
     name: &str,
-    config: PoolConfig,
-) -> Result<Session, InferError> {
+    pool: PoolConfig,
+) -> Result<Box<dyn EngineSession>, InferError> {
     let model_path = data.require_model(name)?;
-    let env = init_runtime(&data.require_runtime()?)?;
-    let load = |e: &dyn std::fmt::Display| InferError::Load {
-        model: name.into(),
-        detail: e.to_string(),
+    let options = SessionOptions {
+        threads: pool.intra_threads.max(1),
+        spin: pool.spin,
     };
-    Session::builder(&env)
-        .map_err(|e| load(&e))?
-        .with_optimization_level(GraphOptimizationLevel::All)
-        .map_err(|e| load(&e))?
-        .with_intra_threads(config.intra_threads.max(1))
-        .map_err(|e| load(&e))?
-        // Idle intra-op threads would otherwise spin for work, taking the core from the other
-        // jobs' decode, refine and encode running beside inference.
-        .with_intra_op_spinning(config.spin)
-        .map_err(|e| load(&e))?
-        .commit_from_file(&model_path)
-        .map_err(|e| load(&e))
+    engine
+        .open(&model_path, options)
+        .map_err(|detail| InferError::Load {
+            model: name.into(),
+            detail,
+        })
 }
 
-impl OrtSegmenter {
-    /// Loads model `name` from the data directory. A missing model or runtime gives an error that
-    /// names the install command.
-    pub fn load(data: &DataDir, name: &str, config: PoolConfig) -> Result<Self, InferError> {
+impl ModelSegmenter {
+    /// Loads model `name` from the data directory onto `engine`. A missing model gives an error
+    /// that names the install command.
+    pub(crate) fn load(
+        engine: &dyn Engine,
+        data: &DataDir,
+        name: &str,
+        config: PoolConfig,
+    ) -> Result<Self, InferError> {
         let entry = manifest().get(name)?;
         let family = Family::from_kind(&entry.kind).ok_or_else(|| InferError::Load {
             model: name.into(),
@@ -66,7 +62,7 @@ impl OrtSegmenter {
             return Err(InferError::VideoOnly(name.into()));
         }
         let sessions = (0..config.sessions.max(1))
-            .map(|_| open_session(data, name, config))
+            .map(|_| open_session(engine, data, name, config))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             name: name.to_owned(),
@@ -86,24 +82,33 @@ impl OrtSegmenter {
         };
         let t = Instant::now();
         let mask = self.pool.with_session(|session| {
-            let tensor = TensorRef::from_array_view(&input).map_err(|e| fail(e.to_string()))?;
-            let outputs = session
-                .run(ort::inputs![tensor])
-                .map_err(|e| fail(e.to_string()))?;
-            let (shape, data) = outputs[0]
-                .try_extract_tensor::<f32>()
-                .map_err(|e| fail(e.to_string()))?;
-            let (oh, ow) = match **shape {
+            let shape = input.shape().iter().map(|&d| d as i64).collect();
+            let data = input
+                .as_slice()
+                .ok_or_else(|| fail("the input tensor is not contiguous".into()))?;
+            let out = session
+                .run(
+                    &[TensorIn {
+                        name: "",
+                        shape,
+                        data,
+                    }],
+                    &[""],
+                )
+                .map_err(fail)?;
+            let out = out.first().ok_or_else(|| fail("no output".into()))?;
+            let (oh, ow) = match *out.shape {
                 [.., oh, ow] => (oh as u32, ow as u32),
-                _ => return Err(fail(format!("unexpected output shape {shape:?}"))),
+                _ => return Err(fail(format!("unexpected output shape {:?}", out.shape))),
             };
-            if (oh, ow) != (h, w) || data.len() != (oh * ow) as usize {
+            if (oh, ow) != (h, w) || out.data.len() != (oh * ow) as usize {
                 return Err(fail(format!(
-                    "output shape {shape:?} does not match input {w}x{h}"
+                    "output shape {:?} does not match input {w}x{h}",
+                    out.shape
                 )));
             }
             self.family
-                .mask(ow, oh, data)
+                .mask(ow, oh, &out.data)
                 .ok_or_else(|| fail("empty output".into()))
         })?;
         Ok(SegmentOutput {
@@ -114,7 +119,7 @@ impl OrtSegmenter {
     }
 }
 
-impl Segmenter for OrtSegmenter {
+impl Segmenter for ModelSegmenter {
     fn name(&self) -> &str {
         &self.name
     }

@@ -8,12 +8,15 @@
 use cutout_testkit::require;
 use std::path::Path;
 
-use cutout_core::{decode, DecodeLimits, Segmenter};
-use cutout_infer::{OrtSegmenter, PoolConfig};
+use cutout_core::SegmenterProvider;
+use cutout_core::{decode, DecodeLimits};
+use cutout_infer::{EngineProvider, InferenceOptions};
 use cutout_models::DataDir;
 
 fn compare(model: &str) {
-    let seg = OrtSegmenter::load(&DataDir::from_env(), model, PoolConfig::default())
+    let provider = EngineProvider::new(DataDir::from_env(), InferenceOptions::exclusive(1));
+    let seg = provider
+        .get(model)
         .unwrap_or_else(|e| panic!("{e} (the test command installs the models)"));
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
     for name in ["cat", "person", "product"] {

@@ -4,8 +4,9 @@
 
 use cutout_testkit::require;
 
-use cutout_core::{decode, DecodeLimits, FrameSegmenter, Mask, Segmenter};
-use cutout_infer::{OrtSegmenter, PoolConfig, RvmRunner};
+use cutout_core::SegmenterProvider;
+use cutout_core::{decode, DecodeLimits, Mask};
+use cutout_infer::{EngineProvider, InferenceOptions};
 use cutout_models::DataDir;
 
 fn iou(a: &Mask, b: &Mask) -> f64 {
@@ -25,13 +26,16 @@ fn rvm_mattes_a_person_and_carries_state_across_frames() {
         .unwrap()
         .image;
     let (w, h) = img.dimensions();
-    let reference = OrtSegmenter::load(&data, "u2net", PoolConfig::default())
+    let provider = EngineProvider::new(data, InferenceOptions::exclusive(1));
+    let reference = provider
+        .get("u2net")
         .unwrap()
         .segment(&img)
         .unwrap()
         .mask
         .resized(w, h);
-    let mut rvm = RvmRunner::load(&data, "rvm", PoolConfig::default())
+    let mut rvm = provider
+        .sequence("rvm")
         .unwrap_or_else(|e| panic!("{e} (the test command installs rvm)"));
     let masks: Vec<Mask> = (0..3)
         .map(|_| rvm.next_frame(&img).unwrap().mask.resized(w, h))

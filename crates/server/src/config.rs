@@ -46,6 +46,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub limits: LimitsConfig,
     pub jobs: JobsConfig,
+    pub inference: InferenceConfig,
     pub fetch: FetchConfig,
     pub webhooks: WebhookConfig,
     pub log: LogConfig,
@@ -183,13 +184,18 @@ pub struct JobsConfig {
     pub run_workers: bool,
     /// Concurrent jobs per process; 0 = one per CPU core.
     pub workers: usize,
-    /// ONNX Runtime sessions per model (inferences at once); 0 = cores / threads.
-    pub inference_sessions: usize,
-    /// ONNX Runtime threads per inference; 0 = up to 4 (cores / sessions when those are set).
-    pub inference_threads: usize,
-    /// Let idle inference threads spin-wait (lower latency alone, less throughput when jobs share
-    /// the cores).
-    pub inference_spinning: bool,
+    /// Deprecated spellings of `inference.sessions`, `inference.threads`, `inference.spinning`,
+    /// `inference.default_model` and `inference.data_dir`, still read (see [`Config::load`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inference_sessions: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inference_threads: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inference_spinning: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
     /// Credits one image job costs.
     pub credits_per_image: i64,
     pub max_attempts: u32,
@@ -202,10 +208,41 @@ pub struct JobsConfig {
     pub shutdown_grace_secs: u64,
     /// Idle workers poll the queue this often (uploads also wake them directly).
     pub poll_interval_ms: u64,
+}
+
+/// Inference: which engine runs the models, where, and how much of the machine it takes.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct InferenceConfig {
+    /// `onnxruntime` (the only engine so far).
+    pub engine: cutout_core::EngineKind,
+    /// `cpu` (the only device so far).
+    pub device: cutout_core::Device,
+    /// Inferences at once, per model; 0 = cores / threads.
+    pub sessions: usize,
+    /// Threads per inference; 0 = up to 4 (cores / sessions when those are set).
+    pub threads: usize,
+    /// Let idle inference threads spin-wait (lower latency alone, less throughput when jobs share
+    /// the cores).
+    pub spinning: bool,
     /// Model used when a request names none.
     pub default_model: String,
-    /// Where models and the ONNX Runtime library live (see `cutout models`). Empty: the default.
+    /// Where models and the engine's library live (see `cutout models`). Empty: the default.
     pub data_dir: Option<PathBuf>,
+}
+
+impl Default for InferenceConfig {
+    fn default() -> Self {
+        Self {
+            engine: Default::default(),
+            device: Default::default(),
+            sessions: 0,
+            threads: 0,
+            spinning: false,
+            default_model: "u2net".into(),
+            data_dir: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -288,9 +325,9 @@ impl Default for JobsConfig {
         Self {
             run_workers: true,
             workers: 0,
-            inference_sessions: 0,
-            inference_threads: 0,
-            inference_spinning: false,
+            inference_sessions: None,
+            inference_threads: None,
+            inference_spinning: None,
             credits_per_image: 1,
             max_attempts: 3,
             heartbeat_secs: 5,
@@ -298,7 +335,7 @@ impl Default for JobsConfig {
             retry_backoff_secs: 2,
             shutdown_grace_secs: 30,
             poll_interval_ms: 1000,
-            default_model: "u2net".into(),
+            default_model: None,
             data_dir: None,
         }
     }
@@ -355,9 +392,33 @@ impl Config {
         let env = Env::prefixed("CUTOUT_")
             .filter(|k| k.as_str().contains("__"))
             .split("__");
-        fig.merge(env)
+        let mut config = fig
+            .merge(env)
             .extract::<Config>()
-            .map_err(|e| ConfigError(e.to_string()))
+            .map_err(|e| ConfigError(e.to_string()))?;
+        config.adopt_old_keys();
+        Ok(config)
+    }
+
+    /// Moves settings given under their old names (`[jobs] inference_*`, `default_model`,
+    /// `data_dir`) to `[inference]`, so configs written for earlier versions keep working.
+    fn adopt_old_keys(&mut self) {
+        let (jobs, inf) = (&mut self.jobs, &mut self.inference);
+        if let Some(v) = jobs.inference_sessions.take() {
+            inf.sessions = v;
+        }
+        if let Some(v) = jobs.inference_threads.take() {
+            inf.threads = v;
+        }
+        if let Some(v) = jobs.inference_spinning.take() {
+            inf.spinning = v;
+        }
+        if let Some(v) = jobs.default_model.take() {
+            inf.default_model = v;
+        }
+        if let Some(v) = jobs.data_dir.take() {
+            inf.data_dir = Some(v);
+        }
     }
 
     /// The effective configuration as TOML, secrets masked.
@@ -399,6 +460,25 @@ mod tests {
             assert_eq!(c.limits.max_megapixels, 12.5);
             assert_eq!(c.limits.max_side, 4000);
             assert_eq!(c.jobs.max_attempts, JobsConfig::default().max_attempts);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn old_inference_keys_still_apply() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        let old = "[jobs]\ninference_threads = 3\ndefault_model = \"u2netp\"\ndata_dir = \"/m\"\n";
+        std::fs::write(&f, old).unwrap();
+        #[allow(clippy::result_large_err)] // figment's own test harness signature
+        figment::Jail::expect_with(|_| {
+            let c = Config::load(Some(&f)).unwrap();
+            assert_eq!(c.inference.threads, 3);
+            assert_eq!(c.inference.default_model, "u2netp");
+            assert_eq!(c.inference.data_dir.as_deref(), Some(Path::new("/m")));
+            assert_eq!(c.jobs.default_model, None, "moved, not shown twice");
+            let printed = c.to_masked_toml();
+            assert!(printed.contains("[inference]") && !printed.contains("inference_threads"));
             Ok(())
         });
     }

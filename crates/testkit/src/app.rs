@@ -50,7 +50,7 @@ pub async fn spawn_app_with(
     c.storage.blob_url = format!("file://{}", dir.path().join("blobs").display());
     c.security.signing_secret_file = dir.path().join("signing.key");
     c.jobs.run_workers = false;
-    c.jobs.default_model = "u2netp".into();
+    c.inference.default_model = "u2netp".into();
     c.jobs.retry_backoff_secs = 0;
     c.fetch.allow_hosts = vec!["127.0.0.1".into()];
     tweak(&mut c);

@@ -3,16 +3,16 @@
 
 use std::sync::{Arc, OnceLock};
 
-use cutout_infer::{OrtProvider, PoolConfig};
+use cutout_infer::{EngineProvider, InferenceOptions};
 use cutout_models::DataDir;
 
 /// One provider per test binary: each model loads once.
-pub fn provider() -> Arc<OrtProvider> {
-    static P: OnceLock<Arc<OrtProvider>> = OnceLock::new();
+pub fn provider() -> Arc<EngineProvider> {
+    static P: OnceLock<Arc<EngineProvider>> = OnceLock::new();
     P.get_or_init(|| {
-        Arc::new(OrtProvider::new(
+        Arc::new(EngineProvider::new(
             DataDir::from_env(),
-            PoolConfig::for_sessions(2),
+            InferenceOptions::exclusive(2),
         ))
     })
     .clone()

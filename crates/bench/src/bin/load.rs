@@ -396,9 +396,10 @@ async fn main() -> Result<(), BoxError> {
 /// Images per second the model's inference alone reaches here, after one warm-up: the upper bound
 /// for any server's throughput with the same model file and the same ONNX Runtime.
 fn inference_ceiling(model: &str, images: &[Vec<u8>]) -> Result<f64, BoxError> {
-    use cutout_core::Segmenter;
     let data = cutout_models::DataDir::from_env();
-    let seg = cutout_infer::OrtSegmenter::load(&data, model, cutout_infer::PoolConfig::default())?;
+    let provider =
+        cutout_infer::EngineProvider::new(data, cutout_infer::InferenceOptions::exclusive(1));
+    let seg = cutout_core::SegmenterProvider::get(&provider, model)?;
     let decoded = images
         .iter()
         .map(|b| cutout_core::decode(b, &Default::default()).map(|d| d.image))

@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 #[path = "video/service.rs"]
 mod service;
 use cutout_core::{SegmenterProvider, TemporalOptions};
-use cutout_infer::{OrtProvider, PoolConfig};
+use cutout_infer::{EngineProvider, InferenceOptions};
 use cutout_video::{probe, process_video, Tools, VideoFormat, VideoOptions, VideoSummary};
 
 #[derive(Parser)]
@@ -108,7 +108,7 @@ fn clip_mp4(set: &Path, out: &Path, height: u32, seconds: u32) -> PathBuf {
 }
 
 fn run(
-    provider: &OrtProvider,
+    provider: &EngineProvider,
     model: &str,
     input: &Path,
     output: &Path,
@@ -228,9 +228,9 @@ fn score(python: &str, set: &Path, pred: &Path) -> serde_json::Value {
 
 fn main() {
     let cli = Cli::parse();
-    let provider = Arc::new(OrtProvider::new(
+    let provider = Arc::new(EngineProvider::new(
         cutout_models::DataDir::from_env(),
-        PoolConfig::for_sessions(1),
+        InferenceOptions::exclusive(1),
     ));
     match cli.cmd {
         Cmd::Stability {

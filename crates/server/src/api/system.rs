@@ -86,7 +86,7 @@ pub async fn models(State(state): State<AppState>) -> Json<Value> {
                 "commercial_use": m.commercial_use,
                 "input": m.input,
                 "summary": m.summary,
-                "default": name == state.config.jobs.default_model,
+                "default": name == state.config.inference.default_model,
             }),
             Err(_) => json!({"name": name, "media": media}),
         })

@@ -233,7 +233,7 @@ fn job_spec(state: &AppState, fields: &Map<String, Value>) -> Result<JobSpec, Ap
     let models = state.segmenters.image_models();
     let ctx = spec::Context {
         models: &models,
-        default_model: &state.config.jobs.default_model,
+        default_model: &state.config.inference.default_model,
         allow_hosts: &state.config.fetch.allow_hosts,
     };
     spec::parse_options(&opts, mode, None, None, &ctx).map_err(|errors| {

@@ -52,7 +52,7 @@ fn check_options(state: &AppState, opts: &Map<String, Value>) -> Result<(), ApiE
     let models = state.segmenters.image_models();
     let ctx = spec::Context {
         models: &models,
-        default_model: &state.config.jobs.default_model,
+        default_model: &state.config.inference.default_model,
         allow_hosts: &state.config.fetch.allow_hosts,
     };
     spec::parse_options(opts, Mode::Params, None, None, &ctx)

@@ -211,7 +211,7 @@ async fn validate(state: &AppState, caller: &Caller, raw: &Raw) -> Result<spec::
     let models = state.segmenters.image_models();
     let ctx = spec::Context {
         models: &models,
-        default_model: &state.config.jobs.default_model,
+        default_model: &state.config.inference.default_model,
         allow_hosts: &state.config.fetch.allow_hosts,
     };
     let parsed = spec::parse_options(&merged, mode, file_url.map(str::to_owned), preset, &ctx);

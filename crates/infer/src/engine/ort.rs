@@ -1,0 +1,97 @@
+//! ONNX Runtime: the library from the `onnxruntime` wheel, loaded once per process
+//! (`load-dynamic`), with the execution provider chosen by the device.
+
+use std::path::Path;
+
+use cutout_core::Device;
+use cutout_models::DataDir;
+use ort::environment::Environment;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::{Session, SessionInputValue};
+use ort::value::TensorRef;
+
+use super::{Engine, EngineSession, SessionOptions, TensorIn, TensorOut};
+use crate::runtime::init_runtime;
+use crate::InferError;
+
+pub struct OrtEngine {
+    env: Environment,
+    device: Device,
+}
+
+impl OrtEngine {
+    pub fn new(data: &DataDir, device: Device) -> Result<Self, InferError> {
+        let env = init_runtime(&data.require_runtime()?)?;
+        Ok(Self { env, device })
+    }
+}
+
+impl Engine for OrtEngine {
+    fn name(&self) -> &'static str {
+        "onnxruntime"
+    }
+
+    fn open(&self, model: &Path, o: SessionOptions) -> Result<Box<dyn EngineSession>, String> {
+        let builder = Session::builder(&self.env)
+            .map_err(text)?
+            .with_optimization_level(GraphOptimizationLevel::All)
+            .map_err(text)?
+            .with_intra_threads(o.threads.max(1))
+            .map_err(text)?
+            // Idle intra-op threads would otherwise spin for work, taking the core from the other
+            // jobs' decode, refine and encode running beside inference.
+            .with_intra_op_spinning(o.spin)
+            .map_err(text)?;
+        // The CPU provider is ONNX Runtime's default; other devices add theirs here.
+        let mut builder = match self.device {
+            Device::Cpu => builder,
+        };
+        let session = builder.commit_from_file(model).map_err(text)?;
+        Ok(Box::new(OrtSession(session)))
+    }
+}
+
+struct OrtSession(Session);
+
+impl EngineSession for OrtSession {
+    fn run(&mut self, inputs: &[TensorIn<'_>], outputs: &[&str]) -> Result<Vec<TensorOut>, String> {
+        let mut feed: Vec<(String, SessionInputValue<'_>)> = Vec::with_capacity(inputs.len());
+        for (i, t) in inputs.iter().enumerate() {
+            let name = match t.name {
+                "" => self
+                    .0
+                    .inputs()
+                    .get(i)
+                    .ok_or_else(|| format!("the model has no input {i}"))?
+                    .name()
+                    .to_owned(),
+                n => n.to_owned(),
+            };
+            let tensor = TensorRef::from_array_view((t.shape.clone(), t.data)).map_err(text)?;
+            feed.push((name, tensor.into()));
+        }
+        let first = self.0.outputs().first().map(|o| o.name().to_owned());
+        let result = self.0.run(feed).map_err(text)?;
+        outputs
+            .iter()
+            .map(|&want| {
+                let name = match want {
+                    "" => first.as_deref().ok_or("the model has no output")?,
+                    n => n,
+                };
+                let value = result
+                    .get(name)
+                    .ok_or_else(|| format!("the model has no output {name:?}"))?;
+                let (shape, data) = value.try_extract_tensor::<f32>().map_err(text)?;
+                Ok(TensorOut {
+                    shape: shape.to_vec(),
+                    data: data.to_vec(),
+                })
+            })
+            .collect()
+    }
+}
+
+fn text(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
