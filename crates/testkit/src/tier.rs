@@ -74,7 +74,8 @@ pub fn available(test: &str, needs: &[Need]) -> bool {
 macro_rules! require {
     ($($need:ident),+ $(,)?) => {
         if !$crate::tier::available(
-            concat!(module_path!(), ":", line!()),
+            // libtest names each test's thread after the test.
+            std::thread::current().name().unwrap_or(module_path!()),
             &[$($crate::Need::$need),+],
         ) {
             return;
