@@ -17,7 +17,7 @@ pub fn print_config(args: &ServeArgs) -> Result<ExitCode, BoxError> {
 
 async fn open(args: &ServeArgs) -> Result<Arc<dyn Repo>, BoxError> {
     let config = Config::load(args.config.as_deref())?;
-    Ok(cutout_store::open_repo(&config.storage.database_url, 2).await?)
+    Ok(cutout_store::open_repo(&config.storage.database).await?)
 }
 
 pub fn run(cmd: KeysCommand) -> Result<ExitCode, BoxError> {

@@ -46,12 +46,8 @@ impl Application {
             ("", Some(l)) => format!("http://{}", l.local_addr()?),
             (url, _) => url.to_owned(),
         };
-        let repo = cutout_store::open_repo(
-            &config.storage.database_url,
-            config.storage.database_max_connections,
-        )
-        .await?;
-        let blobs = cutout_store::open_blobs(&config.storage.blob_url).await?;
+        let repo = cutout_store::open_repo(&config.storage.database).await?;
+        let blobs = cutout_store::open_blobs(&config.storage.blobs).await?;
         let signer = UrlSigner::new(signing_secret(&config).await?.as_bytes());
         let state = AppState::new(Inner {
             fetcher: Fetcher::new(&config.fetch)?,

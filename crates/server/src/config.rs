@@ -133,14 +133,21 @@ pub struct ServerConfig {
     pub max_json_bytes: usize,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
-    /// `sqlite://PATH`.
-    pub database_url: String,
-    pub database_max_connections: u32,
-    /// `file://DIR`.
-    pub blob_url: String,
+    /// Which database (`type = "sqlite"`, `path`, `max_connections`).
+    pub database: cutout_store::DatabaseConfig,
+    /// Which blob store (`type = "local"`, `root`).
+    pub blobs: cutout_store::BlobsConfig,
+    /// Deprecated spellings, still read: `database_url = "sqlite://PATH"`,
+    /// `database_max_connections`, `blob_url = "file://DIR"` (see [`Config::load`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_max_connections: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blob_url: Option<String>,
     /// Public base URL of published results (`delivery_mode=final_url`), e.g. a bucket or CDN.
     /// Empty: this server publishes them under `{public_url}/files/`.
     pub public_base_url: String,
@@ -285,17 +292,6 @@ impl Default for ServerConfig {
     }
 }
 
-impl Default for StorageConfig {
-    fn default() -> Self {
-        Self {
-            database_url: "sqlite://cutout-data/cutout.db".into(),
-            database_max_connections: 8,
-            blob_url: "file://cutout-data/blobs".into(),
-            public_base_url: String::new(),
-        }
-    }
-}
-
 impl Default for SecurityConfig {
     fn default() -> Self {
         Self {
@@ -396,13 +392,30 @@ impl Config {
             .merge(env)
             .extract::<Config>()
             .map_err(|e| ConfigError(e.to_string()))?;
-        config.adopt_old_keys();
+        config.adopt_old_keys()?;
         Ok(config)
     }
 
-    /// Moves settings given under their old names (`[jobs] inference_*`, `default_model`,
-    /// `data_dir`) to `[inference]`, so configs written for earlier versions keep working.
-    fn adopt_old_keys(&mut self) {
+    /// Moves settings given under their old names to their sections now (`[storage]
+    /// database_url`, `blob_url`; `[jobs] inference_*`, `default_model`, `data_dir`), so configs
+    /// written for earlier versions keep working.
+    fn adopt_old_keys(&mut self) -> Result<(), ConfigError> {
+        let storage = &mut self.storage;
+        let connections = storage.database_max_connections.take();
+        if let Some(url) = storage.database_url.take() {
+            storage.database =
+                cutout_store::DatabaseConfig::from_url(&url, connections.unwrap_or(8))
+                    .map_err(|e| ConfigError(e.to_string()))?;
+        } else if let Some(n) = connections {
+            let cutout_store::DatabaseConfig::Sqlite {
+                max_connections, ..
+            } = &mut storage.database;
+            *max_connections = n;
+        }
+        if let Some(url) = storage.blob_url.take() {
+            storage.blobs = cutout_store::BlobsConfig::from_url(&url)
+                .map_err(|e| ConfigError(e.to_string()))?;
+        }
         let (jobs, inf) = (&mut self.jobs, &mut self.inference);
         if let Some(v) = jobs.inference_sessions.take() {
             inf.sessions = v;
@@ -419,6 +432,7 @@ impl Config {
         if let Some(v) = jobs.data_dir.take() {
             inf.data_dir = Some(v);
         }
+        Ok(())
     }
 
     /// The effective configuration as TOML, secrets masked.
@@ -479,6 +493,36 @@ mod tests {
             assert_eq!(c.jobs.default_model, None, "moved, not shown twice");
             let printed = c.to_masked_toml();
             assert!(printed.contains("[inference]") && !printed.contains("inference_threads"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn storage_takes_the_tagged_form_and_the_old_urls() {
+        let dir = tempfile::tempdir().unwrap();
+        let (new, old) = (dir.path().join("new.toml"), dir.path().join("old.toml"));
+        let tagged = "[storage.database]\ntype = \"sqlite\"\npath = \"/d/c.db\"\n\
+                      [storage.blobs]\ntype = \"local\"\nroot = \"/d/b\"\n";
+        std::fs::write(&new, tagged).unwrap();
+        let urls = "[storage]\ndatabase_url = \"sqlite:///d/c.db\"\nblob_url = \"file:///d/b\"\n";
+        std::fs::write(&old, urls).unwrap();
+        #[allow(clippy::result_large_err)] // figment's own test harness signature
+        figment::Jail::expect_with(|jail| {
+            let a = Config::load(Some(&new)).unwrap();
+            let b = Config::load(Some(&old)).unwrap();
+            assert_eq!(a.storage, b.storage);
+            assert_eq!(
+                a.storage.blobs,
+                cutout_store::BlobsConfig::Local {
+                    root: "/d/b".into()
+                }
+            );
+            jail.set_env("CUTOUT_STORAGE__DATABASE__PATH", "/e/c.db");
+            let c = Config::load(Some(&new)).unwrap();
+            let cutout_store::DatabaseConfig::Sqlite { path, .. } = &c.storage.database;
+            assert_eq!(path, Path::new("/e/c.db"));
+            std::fs::write(&old, "[storage]\ndatabase_url = \"mysql://x\"\n").unwrap();
+            assert!(Config::load(Some(&old)).is_err());
             Ok(())
         });
     }

@@ -12,13 +12,44 @@ use crate::StoreError;
 
 type R<T> = Result<T, StoreError>;
 
-/// Jobs, their queue and their audit trail.
+/// Jobs' lifecycle, as the API sees it: created (charged, idempotent), read, listed, started,
+/// cancelled, charged late, and their audit trail.
 #[async_trait]
 pub trait JobRepo: Send + Sync {
     /// Creates a queued job, debits its cost and records the idempotency response (if any) in one
     /// transaction: either all of it happens or none.
     async fn create_job(&self, job: NewJob, idem: Option<IdemRecord>) -> R<CreateOutcome>;
     async fn get_job(&self, id: JobId) -> R<Option<Job>>;
+    /// The account's jobs of `kind`, newest first, optionally in one state.
+    async fn list_jobs(
+        &self,
+        account: AccountId,
+        kind: JobKind,
+        state: Option<JobState>,
+        limit: u32,
+        offset: u32,
+    ) -> R<Vec<Job>>;
+    /// Starts a draft of the account: debits its cost and queues it, in one transaction.
+    async fn start_job(
+        &self,
+        account: AccountId,
+        id: JobId,
+        actor: &str,
+        max_pending: u64,
+    ) -> R<Option<Started>>;
+    /// Stops a queued or running job of the account: failed with code `cancelled`, refunded, in
+    /// one transaction. A worker running it loses its claim and stops. `None`: no such job.
+    async fn cancel_job(&self, account: AccountId, id: JobId, actor: &str) -> R<Option<Cancelled>>;
+    /// Debits `cost` for a job `worker` holds and records it as the job's cost, once per job:
+    /// a restarted attempt finds the charge and pays nothing again.
+    async fn charge_claimed(&self, id: JobId, worker: &str, cost: i64) -> R<Charged>;
+    async fn events(&self, id: JobId) -> R<Vec<JobEvent>>;
+}
+
+/// The queue, as workers see it: claims with heartbeats, progress, final states, re-queues and
+/// the reaper of stale claims.
+#[async_trait]
+pub trait QueueRepo: Send + Sync {
     /// Claims the oldest runnable job of one of `kinds` for `worker`, counting an attempt.
     async fn claim_next(&self, worker: &str, kinds: &[JobKind]) -> R<Option<Job>>;
     /// Refreshes the claim; false when the job is no longer this worker's (re-queued or finished).
@@ -49,7 +80,6 @@ pub trait JobRepo: Send + Sync {
     /// Jobs queued or running: the bounded queue's depth.
     async fn pending_count(&self) -> R<u64>;
     async fn count_by_state(&self) -> R<Vec<(JobState, u64)>>;
-    async fn events(&self, id: JobId) -> R<Vec<JobEvent>>;
 }
 
 /// Accounts, keys and the credit ledger.
@@ -158,42 +188,33 @@ pub trait AssetRepo: Send + Sync {
     async fn list_conversions(&self, account: AccountId, asset: AssetId) -> R<Vec<Conversion>>;
 }
 
-/// Uploaded videos, and the job queries the video API adds.
+/// Uploaded videos.
 #[async_trait]
 pub trait VideoRepo: Send + Sync {
     async fn create_upload(&self, upload: &VideoUpload) -> R<()>;
     async fn get_upload(&self, account: AccountId, id: VideoId) -> R<Option<VideoUpload>>;
-    /// The account's jobs of `kind`, newest first, optionally in one state.
-    async fn list_jobs(
-        &self,
-        account: AccountId,
-        kind: JobKind,
-        state: Option<JobState>,
-        limit: u32,
-        offset: u32,
-    ) -> R<Vec<Job>>;
-    /// Stops a queued or running job of the account: failed with code `cancelled`, refunded, in
-    /// one transaction. A worker running it loses its claim and stops. `None`: no such job.
-    async fn cancel_job(&self, account: AccountId, id: JobId, actor: &str) -> R<Option<Cancelled>>;
-    /// Starts a draft of the account: debits its cost and queues it, in one transaction.
-    async fn start_job(
-        &self,
-        account: AccountId,
-        id: JobId,
-        actor: &str,
-        max_pending: u64,
-    ) -> R<Option<Started>>;
-    /// Debits `cost` for a job `worker` holds and records it as the job's cost, once per job:
-    /// a restarted attempt finds the charge and pays nothing again.
-    async fn charge_claimed(&self, id: JobId, worker: &str, cost: i64) -> R<Charged>;
 }
 
 /// Everything the server needs from a database.
 pub trait Repo:
-    JobRepo + AccountRepo + PresetRepo + IdempotencyRepo + WebhookRepo + AssetRepo + VideoRepo
+    JobRepo
+    + QueueRepo
+    + AccountRepo
+    + PresetRepo
+    + IdempotencyRepo
+    + WebhookRepo
+    + AssetRepo
+    + VideoRepo
 {
 }
 impl<T> Repo for T where
-    T: JobRepo + AccountRepo + PresetRepo + IdempotencyRepo + WebhookRepo + AssetRepo + VideoRepo
+    T: JobRepo
+        + QueueRepo
+        + AccountRepo
+        + PresetRepo
+        + IdempotencyRepo
+        + WebhookRepo
+        + AssetRepo
+        + VideoRepo
 {
 }

@@ -46,8 +46,13 @@ pub async fn spawn_app_with(
     let dir = tempfile::tempdir().unwrap();
     let mut c = Config::default();
     c.server.bind = "127.0.0.1:0".parse().unwrap();
-    c.storage.database_url = format!("sqlite://{}", dir.path().join("cutout.db").display());
-    c.storage.blob_url = format!("file://{}", dir.path().join("blobs").display());
+    c.storage.database = cutout_store::DatabaseConfig::Sqlite {
+        path: dir.path().join("cutout.db"),
+        max_connections: 8,
+    };
+    c.storage.blobs = cutout_store::BlobsConfig::Local {
+        root: dir.path().join("blobs"),
+    };
     c.security.signing_secret_file = dir.path().join("signing.key");
     c.jobs.run_workers = false;
     c.inference.default_model = "u2netp".into();

@@ -1,77 +1,27 @@
+//! Jobs' lifecycle: created (charged, idempotent), read, listed, started, cancelled, charged
+//! late, and their audit trail. The money-moving sequences are `crate::sequence`'s.
+
 use async_trait::async_trait;
 
+use super::sequence_tx::SqliteTx;
 use super::tx::*;
-use super::{parse_id, SqliteRepo};
-use crate::ids::{now_ms, JobId, Millis};
+use super::SqliteRepo;
+use crate::ids::{AccountId, JobId};
 use crate::kinds::JobKind;
 use crate::model::*;
 use crate::repo::JobRepo;
+use crate::sequence;
 use crate::StoreError;
 
 type R<T> = Result<T, StoreError>;
 
-impl SqliteRepo {
-    async fn insert_job(&self, job: NewJob, idem: Option<IdemRecord>) -> R<CreateOutcome> {
-        let mut tx = self.write().await?;
-        if let Some(rec) = &idem {
-            if let Some(prev) = idem_get(&mut tx, rec.key, &rec.idem_key).await? {
-                return Ok(if prev.request_hash == rec.request_hash {
-                    CreateOutcome::Replay(prev)
-                } else {
-                    CreateOutcome::IdemConflict
-                });
-            }
-        }
-        let now = now_ms();
-        // A draft reserves nothing and takes no queue slot until it is started.
-        let state = if job.draft {
-            JobState::Draft
-        } else {
-            if pending_count(&mut tx).await? >= job.max_pending {
-                return Ok(CreateOutcome::QueueFull);
-            }
-            if let Err(balance) = charge(&mut tx, job.account, job.id, job.cost).await? {
-                return Ok(CreateOutcome::InsufficientCredits { balance });
-            }
-            JobState::Queued
-        };
-        sqlx::query(
-            "INSERT INTO jobs (id, account_id, key_id, kind, mode, spec, input_key, state, status, \
-             max_attempts, run_after, cost, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(job.id.to_string())
-        .bind(job.account.to_string())
-        .bind(job.key.to_string())
-        .bind(job.kind.as_str())
-        .bind(&job.mode)
-        .bind(job.spec.to_string())
-        .bind(&job.input_key)
-        .bind(state.as_str())
-        .bind(state.as_str())
-        .bind(job.max_attempts.max(1) as i64)
-        .bind(now)
-        .bind(job.cost)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        event(&mut tx, job.id, None, state, "api", "created").await?;
-        if let Some(rec) = idem {
-            idem_insert(&mut tx, &rec).await?;
-        }
-        let created = load(&mut tx, job.id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("job vanished".into()))?;
-        tx.commit().await?;
-        Ok(CreateOutcome::Created(Box::new(created)))
-    }
-}
-
 #[async_trait]
 impl JobRepo for SqliteRepo {
     async fn create_job(&self, job: NewJob, idem: Option<IdemRecord>) -> R<CreateOutcome> {
-        self.insert_job(job, idem).await
+        let mut tx = self.write().await?;
+        let out = sequence::create_job(&mut SqliteTx(&mut tx), job, idem).await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     async fn get_job(&self, id: JobId) -> R<Option<Job>> {
@@ -79,245 +29,57 @@ impl JobRepo for SqliteRepo {
         load(&mut conn, id).await
     }
 
-    async fn claim_next(&self, worker: &str, kinds: &[JobKind]) -> R<Option<Job>> {
-        let mut tx = self.write().await?;
-        let now = now_ms();
-        let placeholders = vec!["?"; kinds.len().max(1)].join(", ");
+    async fn list_jobs(
+        &self,
+        account: AccountId,
+        kind: JobKind,
+        state: Option<JobState>,
+        limit: u32,
+        offset: u32,
+    ) -> R<Vec<Job>> {
         let sql = format!(
-            "SELECT id FROM jobs WHERE state = 'queued' AND run_after <= ? AND kind IN ({placeholders}) \
-             ORDER BY run_after, id LIMIT 1"
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE account_id = ? AND kind = ? \
+             AND (? IS NULL OR state = ?) ORDER BY id DESC LIMIT ? OFFSET ?"
         );
-        let mut q = sqlx::query_scalar::<_, String>(&sql).bind(now);
-        for k in kinds {
-            q = q.bind(k.as_str());
-        }
-        let Some(id) = q.fetch_optional(&mut *tx).await? else {
-            return Ok(None);
-        };
-        sqlx::query(
-            "UPDATE jobs SET state = 'running', status = 'processing', claimed_by = ?, heartbeat_at = ?, \
-             attempts = attempts + 1, updated_at = ? WHERE id = ?",
-        )
-        .bind(worker)
-        .bind(now)
-        .bind(now)
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
-        let id: JobId = parse_id(&id, "job")?;
-        event(
-            &mut tx,
-            id,
-            Some(JobState::Queued),
-            JobState::Running,
-            worker,
-            "claimed",
-        )
-        .await?;
-        let job = load(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(job)
-    }
-
-    async fn heartbeat(&self, id: JobId, worker: &str) -> R<bool> {
-        let n = sqlx::query(
-            "UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND state = 'running' AND claimed_by = ?",
-        )
-        .bind(now_ms())
-        .bind(id.to_string())
-        .bind(worker)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        Ok(n == 1)
-    }
-
-    async fn set_progress(&self, id: JobId, worker: &str, status: &str, progress: u8) -> R<bool> {
-        let now = now_ms();
-        let n = sqlx::query(
-            "UPDATE jobs SET status = ?, progress = ?, heartbeat_at = ?, updated_at = ? \
-             WHERE id = ? AND state = 'running' AND claimed_by = ?",
-        )
-        .bind(status)
-        .bind(progress.min(100) as i64)
-        .bind(now)
-        .bind(now)
-        .bind(id.to_string())
-        .bind(worker)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        Ok(n == 1)
-    }
-
-    async fn finish(
-        &self,
-        id: JobId,
-        worker: &str,
-        finish: Finish,
-        deliveries: Vec<NewDelivery>,
-    ) -> R<bool> {
-        let mut tx = self.write().await?;
-        let Some(job) = load(&mut tx, id).await? else {
-            return Ok(false);
-        };
-        if job.state != JobState::Running || job.claimed_by.as_deref() != Some(worker) {
-            return Ok(false);
-        }
-        let now = now_ms();
-        let (to, cause) = match &finish {
-            Finish::Completed { result } => {
-                sqlx::query(
-                    "UPDATE jobs SET state = 'completed', status = 'completed', progress = 100, result = ?, \
-                     claimed_by = NULL, updated_at = ?, finished_at = ? WHERE id = ?",
-                )
-                .bind(result.to_string())
-                .bind(now)
-                .bind(now)
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?;
-                (JobState::Completed, "processed".to_owned())
-            }
-            Finish::Failed { code, message } => {
-                sqlx::query(
-                    "UPDATE jobs SET state = 'failed', status = 'failed', error_code = ?, error_message = ?, \
-                     claimed_by = NULL, updated_at = ?, finished_at = ? WHERE id = ?",
-                )
-                .bind(code)
-                .bind(message)
-                .bind(now)
-                .bind(now)
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?;
-                refund(&mut tx, &job).await?;
-                (JobState::Failed, code.clone())
-            }
-        };
-        event(&mut tx, id, Some(JobState::Running), to, worker, &cause).await?;
-        insert_deliveries(&mut tx, &job, deliveries).await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    async fn requeue(
-        &self,
-        id: JobId,
-        worker: &str,
-        run_after: Millis,
-        cause: &str,
-        count_attempt: bool,
-    ) -> R<bool> {
-        let mut tx = self.write().await?;
-        let n = sqlx::query(
-            "UPDATE jobs SET state = 'queued', status = 'queued', progress = 0, claimed_by = NULL, \
-             heartbeat_at = NULL, run_after = ?, updated_at = ?, \
-             attempts = attempts - CASE WHEN ? THEN 0 ELSE 1 END \
-             WHERE id = ? AND state = 'running' AND claimed_by = ?",
-        )
-        .bind(run_after)
-        .bind(now_ms())
-        .bind(count_attempt)
-        .bind(id.to_string())
-        .bind(worker)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n == 1 {
-            event(
-                &mut tx,
-                id,
-                Some(JobState::Running),
-                JobState::Queued,
-                worker,
-                cause,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(n == 1)
-    }
-
-    async fn reap_stale(&self, stale_before: Millis) -> R<Vec<JobId>> {
-        let mut tx = self.write().await?;
-        let sql =
-            format!("SELECT {JOB_COLUMNS} FROM jobs WHERE state = 'running' AND heartbeat_at < ?");
+        let st = state.map(JobState::as_str);
         let rows = sqlx::query(&sql)
-            .bind(stale_before)
-            .fetch_all(&mut *tx)
+            .bind(account.to_string())
+            .bind(kind.as_str())
+            .bind(st)
+            .bind(st)
+            .bind(limit as i64)
+            .bind(offset as i64)
+            .fetch_all(&self.pool)
             .await?;
-        let now = now_ms();
-        let mut touched = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let job = job_from_row(row)?;
-            if job.attempts >= job.max_attempts {
-                sqlx::query(
-                    "UPDATE jobs SET state = 'failed', status = 'failed', error_code = 'worker_lost', \
-                     error_message = 'the worker processing this job stopped responding too many times', \
-                     claimed_by = NULL, updated_at = ?, finished_at = ? WHERE id = ?",
-                )
-                .bind(now)
-                .bind(now)
-                .bind(job.id.to_string())
-                .execute(&mut *tx)
-                .await?;
-                refund(&mut tx, &job).await?;
-                event(
-                    &mut tx,
-                    job.id,
-                    Some(JobState::Running),
-                    JobState::Failed,
-                    "reaper",
-                    "worker_lost",
-                )
-                .await?;
-            } else {
-                sqlx::query(
-                    "UPDATE jobs SET state = 'queued', status = 'queued', progress = 0, claimed_by = NULL, \
-                     heartbeat_at = NULL, run_after = ?, updated_at = ? WHERE id = ?",
-                )
-                .bind(now)
-                .bind(now)
-                .bind(job.id.to_string())
-                .execute(&mut *tx)
-                .await?;
-                event(
-                    &mut tx,
-                    job.id,
-                    Some(JobState::Running),
-                    JobState::Queued,
-                    "reaper",
-                    "heartbeat_lost",
-                )
-                .await?;
-            }
-            touched.push(job.id);
-        }
+        rows.iter().map(job_from_row).collect()
+    }
+
+    async fn start_job(
+        &self,
+        account: AccountId,
+        id: JobId,
+        actor: &str,
+        max_pending: u64,
+    ) -> R<Option<Started>> {
+        let mut tx = self.write().await?;
+        let out =
+            sequence::start_job(&mut SqliteTx(&mut tx), account, id, actor, max_pending).await?;
         tx.commit().await?;
-        Ok(touched)
+        Ok(out)
     }
 
-    async fn pending_count(&self) -> R<u64> {
-        let mut conn = self.pool.acquire().await?;
-        pending_count(&mut conn).await
+    async fn cancel_job(&self, account: AccountId, id: JobId, actor: &str) -> R<Option<Cancelled>> {
+        let mut tx = self.write().await?;
+        let out = sequence::cancel_job(&mut SqliteTx(&mut tx), account, id, actor).await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
-    async fn count_by_state(&self) -> R<Vec<(JobState, u64)>> {
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state")
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(JobState::ALL
-            .into_iter()
-            .map(|st| {
-                let n = rows
-                    .iter()
-                    .find(|(s, _)| s == st.as_str())
-                    .map_or(0, |r| r.1);
-                (st, n as u64)
-            })
-            .collect())
+    async fn charge_claimed(&self, id: JobId, worker: &str, cost: i64) -> R<Charged> {
+        let mut tx = self.write().await?;
+        let out = sequence::charge_claimed(&mut SqliteTx(&mut tx), id, worker, cost).await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     async fn events(&self, id: JobId) -> R<Vec<JobEvent>> {

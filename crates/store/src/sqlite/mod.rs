@@ -4,6 +4,8 @@ mod accounts;
 mod assets;
 mod jobs;
 mod misc;
+mod queue;
+mod sequence_tx;
 mod tx;
 mod videos;
 

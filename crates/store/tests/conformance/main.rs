@@ -73,16 +73,20 @@ macro_rules! blob_backend {
 /// A fresh SQLite database in a temporary directory (removed with the guard).
 async fn sqlite() -> (Arc<dyn Repo>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("db/cutout.db").display());
-    (cutout_store::open_repo(&url, 4).await.unwrap(), dir)
+    let config = cutout_store::DatabaseConfig::Sqlite {
+        path: dir.path().join("db/cutout.db"),
+        max_connections: 4,
+    };
+    (cutout_store::open_repo(&config).await.unwrap(), dir)
 }
 
 /// A fresh blob directory.
 async fn local() -> (Arc<dyn BlobStore>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let blobs = cutout_store::open_blobs(dir.path().to_str().unwrap())
-        .await
-        .unwrap();
+    let config = cutout_store::BlobsConfig::Local {
+        root: dir.path().to_owned(),
+    };
+    let blobs = cutout_store::open_blobs(&config).await.unwrap();
     (blobs, dir)
 }
 
