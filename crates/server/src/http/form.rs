@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::error::ApiError;
+use crate::error::OrInternal;
 use crate::service::state::AppState;
 
 /// A file streamed to the upload directory.
@@ -68,11 +69,11 @@ pub async fn stream_limited(
 ) -> Result<Upload, ApiError> {
     let file_name = field.file_name().map(str::to_owned);
     let temp = tempfile::NamedTempFile::new_in(state.upload_dir.path())
-        .map_err(|e| ApiError::internal("creating an upload file", &e))?
+        .or_internal("creating an upload file")?
         .into_temp_path();
     let mut out = tokio::fs::File::create(&temp)
         .await
-        .map_err(|e| ApiError::internal("opening an upload file", &e))?;
+        .or_internal("opening an upload file")?;
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
@@ -85,11 +86,9 @@ pub async fn stream_limited(
         hasher.update(&chunk);
         out.write_all(&chunk)
             .await
-            .map_err(|e| ApiError::internal("writing an upload", &e))?;
+            .or_internal("writing an upload")?;
     }
-    out.flush()
-        .await
-        .map_err(|e| ApiError::internal("writing an upload", &e))?;
+    out.flush().await.or_internal("writing an upload")?;
     Ok(Upload {
         temp,
         sha256: hex::encode(hasher.finalize()),

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
+use crate::error::OrInternal;
 use crate::http::auth::Caller;
 use crate::service::state::AppState;
 
@@ -66,7 +67,7 @@ pub async fn replay(
         .repo
         .get_idem(caller.0.id, key)
         .await
-        .map_err(|e| ApiError::internal("idempotency lookup failed", &e))?;
+        .or_internal("idempotency lookup failed")?;
     match rec {
         None => Ok(None),
         Some(r) if r.request_hash == hash => Ok(Some(response_of(&r))),
@@ -96,7 +97,7 @@ pub async fn remember(
             .repo
             .put_idem(rec.clone())
             .await
-            .map_err(|e| ApiError::internal("storing an idempotency record failed", &e))?;
+            .or_internal("storing an idempotency record failed")?;
         // A concurrent twin got there first: answer as it did.
         if stored != rec {
             return Ok(response_of(&stored));

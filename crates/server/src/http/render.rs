@@ -28,7 +28,7 @@ impl ApiError {
             Self::NotFound => json!({"error": "not_found"}),
             Self::BadRequest(_) => json!({"error": "bad_request", "message": self.message()}),
             Self::Internal => json!({"error": "internal_error", "message": "internal error"}),
-            other => json!({"error": other.code(), "message": other.message()}),
+            other => json!({"error": other.code().as_str(), "message": other.message()}),
         }
     }
 
@@ -43,7 +43,7 @@ impl ApiError {
                 b
             }
             Dialect::Structured => json!({"error": {
-                "code": self.code(),
+                "code": self.code().as_str(),
                 "message": self.message(),
                 "request_id": request_id,
             }}),

@@ -16,23 +16,25 @@ pub mod webhook;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::ErrorCode;
+
 /// How a job attempt failed: a corrupt image aborts at once, a flaky fetch or storage retries.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     #[error("{message}")]
-    Retry { code: &'static str, message: String },
+    Retry { code: ErrorCode, message: String },
     #[error("{message}")]
-    Abort { code: &'static str, message: String },
+    Abort { code: ErrorCode, message: String },
 }
 
 impl JobError {
-    pub fn retry(code: &'static str, e: impl std::fmt::Display) -> Self {
+    pub fn retry(code: ErrorCode, e: impl std::fmt::Display) -> Self {
         Self::Retry {
             code,
             message: e.to_string(),
         }
     }
-    pub fn abort(code: &'static str, e: impl std::fmt::Display) -> Self {
+    pub fn abort(code: ErrorCode, e: impl std::fmt::Display) -> Self {
         Self::Abort {
             code,
             message: e.to_string(),

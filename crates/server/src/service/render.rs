@@ -12,6 +12,7 @@ use cutout_core::{
 
 use super::spec::{Backdrop, JobSpec, Size};
 use super::JobError;
+use crate::error::ErrorCode;
 use crate::service::state::AppState;
 
 /// Largest preview, in pixels (the vendors' "preview" size is about 0.25 MP).
@@ -25,7 +26,7 @@ pub async fn fetch(state: &AppState, url: &str) -> Result<Bytes, JobError> {
         .get(url, state.config.limits.max_input_bytes)
         .await
         .map_err(|e| {
-            let code = e.code();
+            let code = ErrorCode::from_lower(e.code());
             if e.is_transient() {
                 JobError::retry(code, e)
             } else {
@@ -71,24 +72,24 @@ async fn process(
         Ok((out, warnings))
     });
     task.await
-        .map_err(|e| JobError::abort("internal_error", format!("processing task failed: {e}")))?
+        .map_err(|e| JobError::abort(ErrorCode::INTERNAL, format!("processing task failed: {e}")))?
 }
 
 fn pipeline_error(e: CutoutError) -> JobError {
     match e.kind() {
         ErrorKind::Input | ErrorKind::Limit | ErrorKind::Unavailable => {
-            JobError::abort(e.code(), e)
+            JobError::abort(ErrorCode::from_lower(e.code()), e)
         }
-        ErrorKind::Internal => JobError::retry(e.code(), e),
+        ErrorKind::Internal => JobError::retry(ErrorCode::from_lower(e.code()), e),
     }
 }
 
 /// A model that is not installed fails the job at once; a runtime that could not load retries.
 pub fn segment_error(e: SegmentError) -> JobError {
     if e.kind.is_transient() {
-        JobError::retry(e.kind.code(), e)
+        JobError::retry(ErrorCode::from_lower(e.kind.code()), e)
     } else {
-        JobError::abort(e.kind.code(), e)
+        JobError::abort(ErrorCode::from_lower(e.kind.code()), e)
     }
 }
 
@@ -101,12 +102,14 @@ fn options(
 ) -> Result<(Options, Vec<String>), JobError> {
     let mut warnings = Vec::new();
     let background = match (&spec.backdrop, backdrop) {
-        (Backdrop::Color(c), _) => {
-            Background::Color(parse_color(c).map_err(|e| JobError::abort("invalid_option", e))?)
-        }
+        (Backdrop::Color(c), _) => Background::Color(
+            parse_color(c).map_err(|e| JobError::abort(ErrorCode::INVALID_OPTION, e))?,
+        ),
         (Backdrop::ImageUrl(_), Some(bytes)) => Background::Image(
             decode(bytes, &limits)
-                .map_err(|e| JobError::abort("invalid_background", CutoutError::Background(e)))?
+                .map_err(|e| {
+                    JobError::abort(ErrorCode::INVALID_BACKGROUND, CutoutError::Background(e))
+                })?
                 .image,
         ),
         _ => Background::Transparent,
@@ -124,7 +127,10 @@ fn options(
         Size::Box { width, height } => (None, Some(width), Some(height)),
         Size::Preview => {
             let (_, w, h) = cutout_core::decode::probe(input).map_err(|e| {
-                JobError::abort(CutoutError::from(e).code(), "unreadable image header")
+                JobError::abort(
+                    ErrorCode::from_lower(CutoutError::from(e).code()),
+                    "unreadable image header",
+                )
             })?;
             let s = (PREVIEW_PIXELS / (w as f64 * h as f64)).sqrt();
             (if s < 1.0 { Some(s as f32) } else { None }, None, None)
@@ -136,7 +142,7 @@ fn options(
         crop_margin: spec
             .crop_margin
             .parse::<CropMargin>()
-            .map_err(|e| JobError::abort("invalid_option", e))?,
+            .map_err(|e| JobError::abort(ErrorCode::INVALID_OPTION, e))?,
         scale,
         max_width,
         max_height,

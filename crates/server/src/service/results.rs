@@ -6,6 +6,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use super::{JobError, Timings};
+use crate::error::ErrorCode;
 use crate::service::state::AppState;
 
 /// What a completed image job stores as its result.
@@ -33,7 +34,7 @@ pub fn result_key(job: &Job, format: OutputFormat, published: bool) -> Result<Bl
     } else {
         format!("results/{}.{ext}", job.id)
     };
-    BlobKey::parse(&key).map_err(|e| JobError::abort("internal_error", e))
+    BlobKey::parse(&key).map_err(|e| JobError::abort(ErrorCode::INTERNAL, e))
 }
 
 /// The link to a finished job's result: published, or signed with an expiry.

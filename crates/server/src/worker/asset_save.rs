@@ -6,19 +6,21 @@ use bytes::Bytes;
 use cutout_store::Job;
 use serde_json::{json, Value};
 
+use crate::error::ErrorCode;
 use crate::service::assets::{delete_quietly, save_png, Png, SaveError, SaveJob, Saved};
 use crate::service::state::AppState;
 use crate::service::JobError;
 
 pub async fn run(state: &AppState, job: &Job) -> Result<Value, JobError> {
-    let spec: SaveJob = serde_json::from_value(job.spec.clone())
-        .map_err(|e| JobError::abort("invalid_job", format!("unreadable save spec: {e}")))?;
+    let spec: SaveJob = serde_json::from_value(job.spec.clone()).map_err(|e| {
+        JobError::abort(ErrorCode::INVALID_JOB, format!("unreadable save spec: {e}"))
+    })?;
     let bytes: Bytes = state
         .blobs
         .get(&spec.staged)
         .await
-        .map_err(|e| JobError::retry("storage_error", e))?
-        .ok_or_else(|| JobError::abort("input_missing", "the staged result is gone"))?;
+        .map_err(|e| JobError::retry(ErrorCode::STORAGE, e))?
+        .ok_or_else(|| JobError::abort(ErrorCode::INPUT_MISSING, "the staged result is gone"))?;
     let png = Png {
         bytes,
         width: spec.width,
@@ -27,8 +29,8 @@ pub async fn run(state: &AppState, job: &Job) -> Result<Value, JobError> {
     let saved = save_png(state, job.account, &spec.target, &png)
         .await
         .map_err(|e| match e {
-            SaveError::AssetGone(_) => JobError::abort("asset_missing", e),
-            SaveError::Store(e) => JobError::retry("storage_error", e),
+            SaveError::AssetGone(_) => JobError::abort(ErrorCode::ASSET_MISSING, e),
+            SaveError::Store(e) => JobError::retry(ErrorCode::STORAGE, e),
         })?;
     if !spec.keep_staged {
         delete_quietly(state, &spec.staged).await;

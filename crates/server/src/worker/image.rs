@@ -5,6 +5,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use cutout_store::Job;
 
+use crate::error::ErrorCode;
 use crate::service::render::{fetch, render};
 use crate::service::results::{result_key, ResultInfo};
 use crate::service::spec::{Delivery, JobSpec};
@@ -12,8 +13,9 @@ use crate::service::state::AppState;
 use crate::service::{JobError, Timings};
 
 pub async fn run(state: &AppState, job: &Job, worker: &str) -> Result<ResultInfo, JobError> {
-    let spec: JobSpec = serde_json::from_value(job.spec.clone())
-        .map_err(|e| JobError::abort("invalid_job", format!("unreadable job spec: {e}")))?;
+    let spec: JobSpec = serde_json::from_value(job.spec.clone()).map_err(|e| {
+        JobError::abort(ErrorCode::INVALID_JOB, format!("unreadable job spec: {e}"))
+    })?;
     let mut timings = Timings::default();
     progress(state, job, worker, "fetching", 10).await;
     let t = Instant::now();
@@ -33,7 +35,7 @@ pub async fn run(state: &AppState, job: &Job, worker: &str) -> Result<ResultInfo
         .blobs
         .put_bytes(&blob, Bytes::from(out.bytes))
         .await
-        .map_err(|e| JobError::retry("storage_error", e))?;
+        .map_err(|e| JobError::retry(ErrorCode::STORAGE, e))?;
     timings.store_ms = t.elapsed().as_millis() as u64;
     Ok(ResultInfo {
         blob: blob.to_string(),
@@ -60,12 +62,14 @@ async fn load_input(state: &AppState, job: &Job, spec: &JobSpec) -> Result<Bytes
             .blobs
             .get(key)
             .await
-            .map_err(|e| JobError::retry("storage_error", e))?
-            .ok_or_else(|| JobError::abort("input_missing", "the uploaded input is gone"));
+            .map_err(|e| JobError::retry(ErrorCode::STORAGE, e))?
+            .ok_or_else(|| {
+                JobError::abort(ErrorCode::INPUT_MISSING, "the uploaded input is gone")
+            });
     }
     let url = spec
         .file_url
         .as_deref()
-        .ok_or_else(|| JobError::abort("invalid_job", "the job has no input"))?;
+        .ok_or_else(|| JobError::abort(ErrorCode::INVALID_JOB, "the job has no input"))?;
     fetch(state, url).await
 }

@@ -16,6 +16,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::error::ErrorCode;
 use crate::service::state::AppState;
 use crate::service::JobError;
 
@@ -137,7 +138,7 @@ async fn run_claimed(state: &AppState, job: Job, worker: &str, stop: &Cancellati
                 .unwrap_or_default();
             tracing::error!(panic = %msg, "job panicked");
             Err(JobError::abort(
-                "internal_error",
+                ErrorCode::INTERNAL,
                 "processing failed unexpectedly",
             ))
         });
@@ -161,7 +162,7 @@ async fn dispatch(
     match job.kind {
         JobKind::Image => {
             let info = image::run(state, job, worker).await?;
-            serde_json::to_value(&info).map_err(|e| JobError::abort("internal_error", e))
+            serde_json::to_value(&info).map_err(|e| JobError::abort(ErrorCode::INTERNAL, e))
         }
         JobKind::AssetSave => asset_save::run(state, job).await,
         JobKind::Video => video::run(state, job, worker).await,
@@ -217,9 +218,13 @@ async fn settle(
                 .jobs
                 .retry_backoff_secs
                 .saturating_mul(1 << job.attempts.min(10).saturating_sub(1));
-            tracing::warn!(code, error = %message, backoff_secs = backoff, "attempt failed, will retry");
+            tracing::warn!(%code, error = %message, backoff_secs = backoff, "attempt failed, will retry");
             let at = now_ms() + backoff as i64 * 1000;
-            if let Err(e) = state.repo.requeue(job.id, worker, at, code, true).await {
+            if let Err(e) = state
+                .repo
+                .requeue(job.id, worker, at, code.as_str(), true)
+                .await
+            {
                 tracing::error!(error = %e, "re-queueing failed");
             }
             state
@@ -232,10 +237,10 @@ async fn settle(
             return;
         }
         Err(JobError::Retry { code, message } | JobError::Abort { code, message }) => {
-            tracing::warn!(code, error = %message, "job failed");
+            tracing::warn!(%code, error = %message, "job failed");
             (
                 Finish::Failed {
-                    code: code.into(),
+                    code: code.as_str().into(),
                     message,
                 },
                 "failed",

@@ -12,6 +12,7 @@ use cutout_store::{BlobKey, Charged, Job, VideoId};
 use cutout_video::{MediaError, VideoInfo, VideoOptions};
 use serde_json::{json, Value};
 
+use crate::error::ErrorCode;
 use crate::service::render::segment_error;
 use crate::service::results::ResultInfo;
 use crate::service::state::AppState;
@@ -22,22 +23,31 @@ fn media_error(e: MediaError) -> JobError {
     match e {
         // A missing tool, a timeout or a disk error may pass; bad or cancelled input will not.
         MediaError::Missing { .. } | MediaError::Timeout { .. } | MediaError::Io(_) => {
-            JobError::retry(e.code(), e)
+            JobError::retry(ErrorCode::from_lower(e.code()), e)
         }
-        other => JobError::abort(other.code(), other),
+        other => JobError::abort(ErrorCode::from_lower(other.code()), other),
     }
 }
 
 pub async fn run(state: &AppState, job: &Job, worker: &str) -> Result<Value, JobError> {
-    let spec: VideoJobSpec = serde_json::from_value(job.spec.clone())
-        .map_err(|e| JobError::abort("invalid_job", format!("unreadable video spec: {e}")))?;
+    let spec: VideoJobSpec = serde_json::from_value(job.spec.clone()).map_err(|e| {
+        JobError::abort(
+            ErrorCode::INVALID_JOB,
+            format!("unreadable video spec: {e}"),
+        )
+    })?;
     let dir = tempfile::tempdir_in(state.upload_dir.path())
-        .map_err(|e| JobError::retry("io_error", e))?;
+        .map_err(|e| JobError::retry(ErrorCode::IO, e))?;
     let input = dir.path().join("source");
     let info = match (spec.video_id, &spec.source_url) {
         (Some(id), _) => upload_to_file(state, job, id, &input).await?,
         (None, Some(url)) => remote_to_file(state, job, worker, &spec.model, url, &input).await?,
-        (None, None) => return Err(JobError::abort("invalid_job", "the job names no video")),
+        (None, None) => {
+            return Err(JobError::abort(
+                ErrorCode::INVALID_JOB,
+                "the job names no video",
+            ))
+        }
     };
     announce_start(state, job, &spec).await;
     let output = dir
@@ -82,18 +92,18 @@ pub async fn run(state: &AppState, job: &Job, worker: &str) -> Result<Value, Job
     })
     .await;
     monitor.abort();
-    let summary = result.map_err(|e| JobError::abort("internal_error", e))??;
+    let summary = result.map_err(|e| JobError::abort(ErrorCode::INTERNAL, e))??;
     let blob = BlobKey::parse(&format!(
         "results/{}.{}",
         job.id,
         spec.output_format.extension()
     ))
-    .map_err(|e| JobError::abort("internal_error", e))?;
+    .map_err(|e| JobError::abort(ErrorCode::INTERNAL, e))?;
     let size = state
         .blobs
         .put_file(&blob, &output)
         .await
-        .map_err(|e| JobError::retry("storage_error", e))?;
+        .map_err(|e| JobError::retry(ErrorCode::STORAGE, e))?;
     let info = ResultInfo {
         blob: blob.to_string(),
         mime: spec.output_format.mime().into(),
@@ -109,7 +119,7 @@ pub async fn run(state: &AppState, job: &Job, worker: &str) -> Result<Value, Job
             ..Default::default()
         },
     };
-    let mut v = serde_json::to_value(&info).map_err(|e| JobError::abort("internal_error", e))?;
+    let mut v = serde_json::to_value(&info).map_err(|e| JobError::abort(ErrorCode::INTERNAL, e))?;
     v["duration_seconds"] =
         json!(summary.frames as f64 * summary.fps_den as f64 / summary.fps_num.max(1) as f64);
     v["video"] = serde_json::to_value(&summary).unwrap_or_default();
@@ -123,20 +133,20 @@ async fn upload_to_file(
     id: VideoId,
     dest: &Path,
 ) -> Result<VideoInfo, JobError> {
-    let gone = || JobError::abort("input_missing", "the uploaded video is gone");
+    let gone = || JobError::abort(ErrorCode::INPUT_MISSING, "the uploaded video is gone");
     let upload = state
         .repo
         .get_upload(job.account, id)
         .await
-        .map_err(|e| JobError::retry("storage_error", e))?
+        .map_err(|e| JobError::retry(ErrorCode::STORAGE, e))?
         .ok_or_else(gone)?;
     let info: VideoInfo = serde_json::from_value(upload.info.clone())
-        .map_err(|e| JobError::abort("invalid_job", e))?;
+        .map_err(|e| JobError::abort(ErrorCode::INVALID_JOB, e))?;
     state
         .blobs
         .get_to_file(&upload.blob, dest)
         .await
-        .map_err(|e| JobError::retry("storage_error", e))?
+        .map_err(|e| JobError::retry(ErrorCode::STORAGE, e))?
         .ok_or_else(gone)?;
     Ok(info)
 }
@@ -158,13 +168,13 @@ async fn remote_to_file(
         .get_to_file(url, cfg.max_bytes, dest, timeout)
         .await
         .map_err(|e| match e.is_transient() {
-            true => JobError::retry(e.code(), e),
-            false => JobError::abort(e.code(), format!("video_url: {e}")),
+            true => JobError::retry(ErrorCode::from_lower(e.code()), e),
+            false => JobError::abort(ErrorCode::from_lower(e.code()), format!("video_url: {e}")),
         })?;
     let (tools, path) = (cfg.tools(), dest.to_owned());
     let info = tokio::task::spawn_blocking(move || cutout_video::probe(&tools, &path))
         .await
-        .map_err(|e| JobError::abort("internal_error", e))?
+        .map_err(|e| JobError::abort(ErrorCode::INTERNAL, e))?
         .map_err(media_error)?;
     cutout_video::check_limits(&info, &cfg.limits()).map_err(media_error)?;
     let cost = cfg.credits(model, info.duration_secs);
@@ -172,14 +182,17 @@ async fn remote_to_file(
         .repo
         .charge_claimed(job.id, worker, cost)
         .await
-        .map_err(|e| JobError::retry("storage_error", e))?
+        .map_err(|e| JobError::retry(ErrorCode::STORAGE, e))?
     {
         Charged::Now | Charged::Already => Ok(info),
         Charged::InsufficientCredits { balance } => Err(JobError::abort(
-            "insufficient_credits",
+            ErrorCode::INSUFFICIENT_CREDITS,
             format!("the video costs {cost} credits; the balance is {balance}"),
         )),
-        Charged::NotClaimed => Err(JobError::abort("cancelled", "the job is no longer ours")),
+        Charged::NotClaimed => Err(JobError::abort(
+            ErrorCode::CANCELLED,
+            "the job is no longer ours",
+        )),
     }
 }
 

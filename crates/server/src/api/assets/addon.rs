@@ -20,6 +20,7 @@ use super::addon_output::{
 use super::addon_params::{self, AddonMode, Call, Disposition};
 use super::handlers::{owned, parse_id, read_form};
 use crate::error::ApiError;
+use crate::error::OrInternal;
 use crate::http::auth::Caller;
 use crate::http::form::check_image;
 use crate::http::idempotency::{remember, request_hash};
@@ -56,7 +57,7 @@ pub async fn on_upload(
     }
     let input = tokio::fs::read(&upload.temp)
         .await
-        .map_err(|e| ApiError::internal("reading an upload", &e))?;
+        .or_internal("reading an upload")?;
     let call = Call {
         req: parsed,
         hash: request_hash("bg_remove", &fields, Some(&upload.sha256)),
@@ -104,7 +105,7 @@ pub async fn on_asset(
         .blobs
         .get(&asset.blob)
         .await
-        .map_err(|e| ApiError::internal("reading an asset failed", &e))?
+        .or_internal("reading an asset failed")?
         .ok_or(ApiError::NotFound)?;
     let call = Call {
         req: parsed,
@@ -140,8 +141,7 @@ async fn run(state: &AppState, caller: &Caller, call: Call) -> Result<Response, 
             let mut resp = png_response(png.bytes);
             resp.headers_mut().insert(
                 "x-save-job-id",
-                HeaderValue::from_str(&job.to_string())
-                    .map_err(|e| ApiError::internal("job id header", &e))?,
+                HeaderValue::from_str(&job.to_string()).or_internal("job id header")?,
             );
             Ok(resp)
         }

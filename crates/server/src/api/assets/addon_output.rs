@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 
 use super::addon_params::{AddonMode, AddonRequest, Call, Disposition};
 use crate::error::ApiError;
+use crate::error::ErrorCode;
+use crate::error::OrInternal;
 use crate::http::auth::Caller;
 use crate::service::assets::SaveJob;
 use crate::service::assets::{Png, SaveError, SaveTarget, Saved};
@@ -29,7 +31,7 @@ pub(super) async fn charged_render(
         .inline_slots
         .acquire()
         .await
-        .map_err(|e| ApiError::internal("inline slots closed", &e))?;
+        .or_internal("inline slots closed")?;
     let cost = state.config.jobs.credits_per_image;
     let account = caller.0.account;
     if cost > 0 {
@@ -37,7 +39,7 @@ pub(super) async fn charged_render(
             .repo
             .credit(account, -cost, LedgerReason::Charge)
             .await
-            .map_err(|e| ApiError::internal("charging failed", &e))?;
+            .or_internal("charging failed")?;
         if charged.is_none() {
             return Err(ApiError::InsufficientCredits);
         }
@@ -62,12 +64,12 @@ pub(super) async fn charged_render(
 pub(super) fn render_error(e: JobError) -> ApiError {
     match e {
         JobError::Abort {
-            code: "internal_error",
+            code: ErrorCode::INTERNAL,
             message,
         } => ApiError::internal("add-on processing failed", &message),
         JobError::Abort { message, .. } => ApiError::BadRequest(message),
         JobError::Retry { code, message } => {
-            tracing::warn!(code, error = %message, "add-on processing failed; the client may retry");
+            tracing::warn!(%code, error = %message, "add-on processing failed; the client may retry");
             ApiError::Unavailable {
                 reason: "processing is temporarily unavailable, retry later",
                 retry_after_secs: 5,
@@ -113,7 +115,7 @@ pub(super) async fn stage(state: &AppState, blob: &BlobKey, png: &Png) -> Result
         .blobs
         .put_bytes(blob, png.bytes.clone())
         .await
-        .map_err(|e| ApiError::internal("staging a result failed", &e))
+        .or_internal("staging a result failed")
 }
 
 pub(super) fn png_record(
@@ -156,7 +158,7 @@ pub(super) async fn queue_save(
         key: caller.0.id,
         kind: JobKind::AssetSave,
         mode: AddonMode::GetImageAndSave.as_str().into(),
-        spec: serde_json::to_value(&spec).map_err(|e| ApiError::internal("save spec", &e))?,
+        spec: serde_json::to_value(&spec).or_internal("save spec")?,
         input_key: None,
         max_attempts: state.config.jobs.max_attempts,
         // Charged already; and a save must never be refused once the client has its PNG.
@@ -172,7 +174,7 @@ pub(super) async fn queue_save(
         .repo
         .create_job(job, rec)
         .await
-        .map_err(|e| ApiError::internal("queueing a save failed", &e))?;
+        .or_internal("queueing a save failed")?;
     match outcome {
         CreateOutcome::Created(_) => {
             tracing::info!(job_id = %id, "add-on save queued");
@@ -195,7 +197,7 @@ pub(super) async fn replay(
         .repo
         .get_idem(caller.0.id, key)
         .await
-        .map_err(|e| ApiError::internal("idempotency lookup failed", &e))?
+        .or_internal("idempotency lookup failed")?
     else {
         return Ok(None);
     };
@@ -212,7 +214,7 @@ pub(super) async fn replay(
         .blobs
         .get(&blob)
         .await
-        .map_err(|e| ApiError::internal("reading a stored result failed", &e))?
+        .or_internal("reading a stored result failed")?
         .ok_or_else(|| ApiError::internal("stored result missing", &blob))?;
     let mut resp = png_response(bytes);
     resp.headers_mut()

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::error::ApiError;
+use crate::error::OrInternal;
 use crate::http::auth::Caller;
 use crate::http::form::{check_image, multipart_error, stream_to_disk, text_field, Upload};
 use crate::http::idempotency::{remember, replay, request_hash};
@@ -32,7 +33,7 @@ pub async fn owned(state: &AppState, caller: &Caller, id: AssetId) -> Result<Ass
         .repo
         .get_asset(caller.0.account, id)
         .await
-        .map_err(|e| ApiError::internal("asset lookup failed", &e))?
+        .or_internal("asset lookup failed")?
         .ok_or(ApiError::NotFound)
 }
 
@@ -47,7 +48,7 @@ async fn full_json(state: &AppState, caller: &Caller, a: &Asset) -> Result<Value
         .repo
         .list_conversions(caller.0.account, a.id)
         .await
-        .map_err(|e| ApiError::internal("conversion lookup failed", &e))?;
+        .or_internal("conversion lookup failed")?;
     Ok(asset_json(state, a, &conversions))
 }
 
@@ -115,7 +116,7 @@ pub async fn create(
         .blobs
         .put_file(&asset.blob, &file.temp)
         .await
-        .map_err(|e| ApiError::internal("storing an asset failed", &e))?;
+        .or_internal("storing an asset failed")?;
     if let Err(e) = state.repo.create_asset(&asset).await {
         crate::service::assets::delete_quietly(&state, &asset.blob).await;
         return Err(ApiError::internal("recording an asset failed", &e));
@@ -185,7 +186,7 @@ pub async fn list(
         .repo
         .list_assets(caller.0.account, cursor, limit + 1)
         .await
-        .map_err(|e| ApiError::internal("listing assets failed", &e))?;
+        .or_internal("listing assets failed")?;
     let has_more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let mut data = Vec::with_capacity(rows.len());
@@ -226,7 +227,7 @@ pub async fn patch(
         .repo
         .patch_asset_custom(caller.0.account, id, &patch)
         .await
-        .map_err(|e| ApiError::internal("patching an asset failed", &e))?
+        .or_internal("patching an asset failed")?
         .ok_or(ApiError::NotFound)?;
     Ok(Json(full_json(&state, &caller, &a).await?))
 }
@@ -243,7 +244,7 @@ pub async fn delete(
         .repo
         .delete_asset(caller.0.account, parse_id(&id)?)
         .await
-        .map_err(|e| ApiError::internal("deleting an asset failed", &e))?
+        .or_internal("deleting an asset failed")?
         .ok_or(ApiError::NotFound)?;
     for b in &blobs {
         crate::service::assets::delete_quietly(&state, b).await;
@@ -290,7 +291,7 @@ pub async fn conversion(
             .repo
             .get_conversion(caller.0.account, id, &name)
             .await
-            .map_err(|e| ApiError::internal("conversion lookup failed", &e))?
+            .or_internal("conversion lookup failed")?
             .ok_or(ApiError::NotFound)?;
         if let Some(bytes) = read_blob(&state, &c.blob).await? {
             return Ok(file_response(bytes, &c.mime, &format!("{name}.png")));
@@ -304,7 +305,7 @@ async fn read_blob(state: &AppState, blob: &BlobKey) -> Result<Option<bytes::Byt
         .blobs
         .get(blob)
         .await
-        .map_err(|e| ApiError::internal("reading a blob failed", &e))
+        .or_internal("reading a blob failed")
 }
 
 fn file_response(bytes: bytes::Bytes, mime: &str, name: &str) -> Response {

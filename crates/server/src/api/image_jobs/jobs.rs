@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
+use crate::error::OrInternal;
 use crate::http::auth::Caller;
 use crate::service::results::ResultInfo;
 use crate::service::signing::SignatureError;
@@ -28,7 +29,7 @@ pub async fn owned_job(state: &AppState, caller: &Caller, id: &str) -> Result<Jo
         .repo
         .get_job(id)
         .await
-        .map_err(|e| ApiError::internal("job lookup failed", &e))?;
+        .or_internal("job lookup failed")?;
     job.filter(|j| j.account == caller.0.account && j.kind == JobKind::Image)
         .ok_or(ApiError::NotFound)
 }
@@ -56,7 +57,7 @@ pub async fn job_detail(
         .repo
         .events(job.id)
         .await
-        .map_err(|e| ApiError::internal("job events lookup failed", &e))?;
+        .or_internal("job events lookup failed")?;
     let mut body = image_status(&state, &job);
     let extra = json!({
         "options": job.spec,
@@ -114,7 +115,7 @@ pub async fn signed_result(
         .repo
         .get_job(id)
         .await
-        .map_err(|e| ApiError::internal("job lookup failed", &e))?
+        .or_internal("job lookup failed")?
         .ok_or(ApiError::NotFound)?;
     let info: ResultInfo = job
         .result
@@ -157,7 +158,7 @@ async fn serve_blob(
         .blobs
         .get(&key)
         .await
-        .map_err(|e| ApiError::internal("reading a result failed", &e))?
+        .or_internal("reading a result failed")?
         .ok_or(ApiError::NotFound)?;
     let mut resp = bytes.into_response();
     let h = resp.headers_mut();

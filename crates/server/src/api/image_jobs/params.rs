@@ -8,6 +8,7 @@ use cutout_store::{Preset, Scope};
 use serde_json::{json, Map, Value};
 
 use crate::error::ApiError;
+use crate::error::OrInternal;
 use crate::http::auth::Caller;
 use crate::http::idempotency::{remember, replay, request_hash};
 use crate::http::Idempotency;
@@ -75,7 +76,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
         .repo
         .list_presets(caller.0.account)
         .await
-        .map_err(|e| ApiError::internal("listing presets failed", &e))?;
+        .or_internal("listing presets failed")?;
     Ok(Json(
         json!({"params": presets.iter().map(view).collect::<Vec<_>>()}),
     ))
@@ -90,7 +91,7 @@ pub async fn get(
         .repo
         .get_preset(caller.0.account, &name)
         .await
-        .map_err(|e| ApiError::internal("reading a preset failed", &e))?
+        .or_internal("reading a preset failed")?
         .ok_or(ApiError::NotFound)?;
     Ok(Json(view(&p)))
 }
@@ -181,7 +182,7 @@ pub async fn delete(
         .repo
         .delete_preset(caller.0.account, &name)
         .await
-        .map_err(|e| ApiError::internal("deleting a preset failed", &e))?;
+        .or_internal("deleting a preset failed")?;
     if gone {
         Ok(StatusCode::NO_CONTENT)
     } else {

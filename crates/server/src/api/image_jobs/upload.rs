@@ -10,6 +10,7 @@ use cutout_store::{BlobKey, CreateOutcome, JobId, JobKind, NewJob, Scope};
 use serde_json::{json, Map, Value};
 
 use crate::error::ApiError;
+use crate::error::OrInternal;
 use crate::http::auth::Caller;
 use crate::http::form::{check_image, multipart_error, stream_to_disk, text_field, Upload};
 use crate::http::idempotency::{replay, request_hash};
@@ -66,7 +67,7 @@ pub async fn upload(
         key: caller.0.id,
         kind: JobKind::Image,
         mode: spec.mode.as_str().into(),
-        spec: serde_json::to_value(&spec).map_err(|e| ApiError::internal("spec encoding", &e))?,
+        spec: serde_json::to_value(&spec).or_internal("spec encoding")?,
         input_key: input_key.clone(),
         max_attempts: state.config.jobs.max_attempts,
         cost: state.config.jobs.credits_per_image,
@@ -77,7 +78,7 @@ pub async fn upload(
         .repo
         .create_job(new, record)
         .await
-        .map_err(|e| ApiError::internal("creating a job failed", &e))?;
+        .or_internal("creating a job failed")?;
     if !matches!(outcome, CreateOutcome::Created(_)) {
         if let Some(k) = &input_key {
             let _ = state.blobs.delete(k).await;
@@ -250,7 +251,7 @@ async fn merge_params(
                 .repo
                 .get_preset(caller.0.account, name.trim())
                 .await
-                .map_err(|e| ApiError::internal("preset lookup failed", &e))?;
+                .or_internal("preset lookup failed")?;
             match found {
                 Some(p) => {
                     merged.extend(p.params.as_object().cloned().unwrap_or_default());
@@ -290,6 +291,6 @@ async fn store_input(state: &AppState, job: JobId, f: &Upload) -> Result<BlobKey
         .blobs
         .put_file(&key, &path)
         .await
-        .map_err(|e| ApiError::internal("storing an upload failed", &e))?;
+        .or_internal("storing an upload failed")?;
     Ok(key)
 }

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::error::ApiError;
+use crate::error::OrInternal;
 use crate::http::auth::Caller;
 use crate::http::form::{multipart_error, stream_limited};
 use crate::http::idempotency::{replay, request_hash};
@@ -44,7 +45,7 @@ pub async fn upload(
     let path = file.temp.to_path_buf();
     let info = tokio::task::spawn_blocking(move || cutout_video::probe(&tools, &path))
         .await
-        .map_err(|e| ApiError::internal("probe task failed", &e))?
+        .or_internal("probe task failed")?
         .map_err(|e| match e {
             e @ cutout_video::MediaError::Invalid(_) => ApiError::BadRequest(format!("file: {e}")),
             e => ApiError::internal("probing a video failed", &e),
@@ -56,7 +57,7 @@ pub async fn upload(
         .blobs
         .put_file(&blob, &file.temp)
         .await
-        .map_err(|e| ApiError::internal("storing a video failed", &e))?;
+        .or_internal("storing a video failed")?;
     let filename = file.file_name.clone().unwrap_or_else(|| "video".into());
     let record = VideoUpload {
         id,
@@ -64,14 +65,14 @@ pub async fn upload(
         blob,
         filename: filename.chars().take(255).collect(),
         size: file.size,
-        info: serde_json::to_value(&info).map_err(|e| ApiError::internal("probe encoding", &e))?,
+        info: serde_json::to_value(&info).or_internal("probe encoding")?,
         created_at: now_ms(),
     };
     state
         .repo
         .create_upload(&record)
         .await
-        .map_err(|e| ApiError::internal("recording an upload failed", &e))?;
+        .or_internal("recording an upload failed")?;
     tracing::info!(video_id = %id, size = file.size, duration = info.duration_secs, "video uploaded");
     Ok(Json(json!({
         "success": true,
@@ -125,7 +126,7 @@ pub async fn create_job(
         key: caller.0.id,
         kind: JobKind::Video,
         mode: spec.output_format.as_str().into(),
-        spec: serde_json::to_value(&spec).map_err(|e| ApiError::internal("spec encoding", &e))?,
+        spec: serde_json::to_value(&spec).or_internal("spec encoding")?,
         input_key,
         max_attempts: state.config.jobs.max_attempts,
         cost,
@@ -149,7 +150,7 @@ pub async fn create_job(
         .repo
         .create_job(job, record)
         .await
-        .map_err(|e| ApiError::internal("creating a job failed", &e))?
+        .or_internal("creating a job failed")?
     {
         CreateOutcome::Created(_) => {
             tracing::info!(job_id = %id, draft, "video job created");
@@ -178,10 +179,10 @@ async fn resolve_source(
                 .repo
                 .get_upload(caller.0.account, video_id)
                 .await
-                .map_err(|e| ApiError::internal("upload lookup failed", &e))?
+                .or_internal("upload lookup failed")?
                 .ok_or(ApiError::NotFound)?;
             let info: VideoInfo = serde_json::from_value(upload.info.clone())
-                .map_err(|e| ApiError::internal("stored probe unreadable", &e))?;
+                .or_internal("stored probe unreadable")?;
             spec.video_id = Some(video_id);
             let cost = state.config.video.credits(&spec.model, info.duration_secs);
             (Some(upload.blob), cost)
@@ -209,7 +210,7 @@ async fn owned(state: &AppState, caller: &Caller, id: &str) -> Result<Job, ApiEr
         .repo
         .get_job(id)
         .await
-        .map_err(|e| ApiError::internal("job lookup failed", &e))?
+        .or_internal("job lookup failed")?
         .filter(|j| j.account == caller.0.account && j.kind == JobKind::Video)
         .ok_or(ApiError::NotFound)
 }
@@ -266,7 +267,7 @@ pub async fn list_jobs(
         .repo
         .list_jobs(caller.0.account, JobKind::Video, st, limit, offset)
         .await
-        .map_err(|e| ApiError::internal("listing jobs failed", &e))?;
+        .or_internal("listing jobs failed")?;
     let data: Vec<Value> = jobs.iter().map(|j| video_job(&state, j)).collect();
     Ok(Json(
         json!({"success": true, "jobs": data, "limit": limit, "offset": offset}),
@@ -288,7 +289,7 @@ pub async fn start_job(
         .repo
         .start_job(caller.0.account, job.id, &actor, max_pending)
         .await
-        .map_err(|e| ApiError::internal("starting a job failed", &e))?
+        .or_internal("starting a job failed")?
         .ok_or(ApiError::NotFound)?;
     let (id, status) = (job.id, video_status(&job));
     match started {
@@ -323,7 +324,7 @@ pub async fn cancel_job(
         .repo
         .cancel_job(caller.0.account, job.id, &actor)
         .await
-        .map_err(|e| ApiError::internal("cancel failed", &e))?
+        .or_internal("cancel failed")?
     {
         Some(Cancelled::Now) => Ok(Json(
             json!({"success": true, "id": job.id, "status": "cancelled"}),

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
+use crate::error::OrInternal;
 use crate::http::auth::Caller;
 use crate::service::state::AppState;
 
@@ -55,7 +56,7 @@ pub async fn summary(
         .repo
         .ledger(caller.0.account, since, SUMMARY_ROWS)
         .await
-        .map_err(|e| ApiError::internal("reading the ledger failed", &e))?;
+        .or_internal("reading the ledger failed")?;
     let sum = |reason: LedgerReason| -> i64 {
         entries
             .iter()
@@ -68,7 +69,7 @@ pub async fn summary(
         .repo
         .get_account(caller.0.account)
         .await
-        .map_err(|e| ApiError::internal("account lookup failed", &e))?
+        .or_internal("account lookup failed")?
         .map_or(0, |a| a.balance);
     Ok(Json(json!({
         "success": true,
@@ -94,7 +95,7 @@ pub async fn events(
         .repo
         .ledger(caller.0.account, 0, limit)
         .await
-        .map_err(|e| ApiError::internal("reading the ledger failed", &e))?;
+        .or_internal("reading the ledger failed")?;
     let events: Vec<Value> = entries.iter().map(event_json).collect();
     Ok(Json(
         json!({"success": true, "events": events, "limit": limit}),
