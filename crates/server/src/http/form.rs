@@ -56,6 +56,51 @@ pub async fn multipart(
         })
 }
 
+/// A multipart form read whole: its text fields, and at most one file streamed to disk.
+pub struct Form {
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    pub file: Option<Upload>,
+}
+
+/// What a route's form looks like.
+pub struct FormSpec {
+    /// The names the file may come under (`file`, or the add-on's `image`).
+    pub file_fields: &'static [&'static str],
+    /// Its byte limit, enforced while streaming.
+    pub max_bytes: u64,
+    /// The refusal of a second file, in the route's own words.
+    pub second_file: fn() -> ApiError,
+}
+
+impl Form {
+    /// Reads `req` as multipart form data: every text field (at most 64 KiB each), and the file
+    /// under one of `spec.file_fields`, streamed to the upload directory under its limit.
+    pub async fn read(
+        state: &AppState,
+        req: axum::extract::Request,
+        spec: &FormSpec,
+    ) -> Result<Self, ApiError> {
+        let mut mp = multipart(state, req, spec.file_fields[0]).await?;
+        let mut form = Form {
+            fields: serde_json::Map::new(),
+            file: None,
+        };
+        while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if spec.file_fields.contains(&name.as_str()) {
+                if form.file.is_some() {
+                    return Err((spec.second_file)());
+                }
+                form.file = Some(stream_limited(state, &mut field, spec.max_bytes).await?);
+            } else {
+                let text = text_field(&mut field).await?;
+                form.fields.insert(name, serde_json::Value::String(text));
+            }
+        }
+        Ok(form)
+    }
+}
+
 /// Streams one file field to a temp file, hashing it and enforcing the byte limit as it goes.
 pub async fn stream_to_disk(state: &AppState, field: &mut Field<'_>) -> Result<Upload, ApiError> {
     stream_limited(state, field, state.config.limits.max_input_bytes).await

@@ -23,6 +23,7 @@ use crate::error::ApiError;
 use crate::error::OrInternal;
 use crate::http::auth::Caller;
 use crate::http::form::check_image;
+use crate::http::form::Form;
 use crate::http::idempotency::{remember, request_hash};
 use crate::http::{Idempotency, RequestId};
 use crate::service::assets::{result_name, save_png, SaveTarget};
@@ -45,8 +46,10 @@ pub async fn on_upload(
     caller.require(Scope::AddonsBgRemove)?;
     let mut fields = query_map(q);
     let parsed = addon_params::parse(&fields, None).map_err(ApiError::BadRequest)?;
-    let mp = crate::http::form::multipart(&state, req, "image").await?;
-    let (form, upload) = read_form(&state, mp).await?;
+    let Form {
+        fields: form,
+        file: upload,
+    } = read_form(&state, req, &["image", "file"]).await?;
     let upload = upload
         .ok_or_else(|| ApiError::BadRequest("the multipart field image is required".into()))?;
     check_image(&state, &upload)

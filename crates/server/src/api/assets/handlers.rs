@@ -2,18 +2,18 @@
 //! conversions. Errors use the structured `{"error":{"code","message","request_id"}}` shape, and
 //! another account's asset is a 404, never a 403, so ids cannot be probed.
 
-use axum::extract::{Multipart, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cutout_store::{Asset, AssetId, BlobKey, Scope};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::error::OrInternal;
 use crate::http::auth::Caller;
-use crate::http::form::{check_image, multipart_error, stream_to_disk, text_field, Upload};
+use crate::http::form::{check_image, Form, FormSpec};
 use crate::http::idempotency::{remember, replay, request_hash};
 use crate::http::Idempotency;
 use crate::service::assets::{asset_json, new_asset, FileFacts};
@@ -61,8 +61,7 @@ pub async fn create(
     req: Request,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::AssetsWrite)?;
-    let mp = crate::http::form::multipart(&state, req, "file").await?;
-    let (fields, file) = read_form(&state, mp).await?;
+    let Form { fields, file } = read_form(&state, req, &["file", "image"]).await?;
     let file =
         file.ok_or_else(|| ApiError::BadRequest("the multipart field file is required".into()))?;
     let hash = request_hash("assets", &fields, Some(&file.sha256));
@@ -126,25 +125,19 @@ pub async fn create(
     remember(&state, &caller, idem, hash, StatusCode::CREATED, &body).await
 }
 
+/// An asset form: text fields and the file under one of `file_fields` (the first is the name
+/// a refusal mentions).
 pub(super) async fn read_form(
     state: &AppState,
-    mut mp: Multipart,
-) -> Result<(Map<String, Value>, Option<Upload>), ApiError> {
-    let mut fields = Map::new();
-    let mut file = None;
-    while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" || name == "image" {
-            if file.is_some() {
-                return Err(ApiError::BadRequest("send one file per asset".into()));
-            }
-            file = Some(stream_to_disk(state, &mut field).await?);
-        } else {
-            let text = text_field(&mut field).await?;
-            fields.insert(name, Value::String(text));
-        }
-    }
-    Ok((fields, file))
+    req: Request,
+    file_fields: &'static [&'static str],
+) -> Result<Form, ApiError> {
+    let spec = FormSpec {
+        file_fields,
+        max_bytes: state.config.limits.max_input_bytes,
+        second_file: || ApiError::BadRequest("send one file per asset".into()),
+    };
+    Form::read(state, req, &spec).await
 }
 
 /// `GET /api/v1/assets/{id}`.

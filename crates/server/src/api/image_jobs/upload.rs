@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cutout_store::{BlobKey, CreateOutcome, JobId, JobKind, NewJob, Scope};
@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use crate::error::ApiError;
 use crate::error::OrInternal;
 use crate::http::auth::Caller;
-use crate::http::form::{check_image, multipart_error, stream_to_disk, text_field, Upload};
+use crate::http::form::{check_image, Form, FormSpec, Upload};
 use crate::http::idempotency::{replay, request_hash};
 use crate::http::{Idempotency, RequestId};
 use crate::service::spec::{self, Mode, OPTION_FIELDS};
@@ -111,10 +111,7 @@ async fn read_request(
         .unwrap_or("")
         .to_ascii_lowercase();
     if ctype.starts_with("multipart/form-data") {
-        let mp = Multipart::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
-        read_multipart(state, mp).await
+        read_multipart(state, req).await
     } else if ctype.starts_with("application/json") || ctype.is_empty() {
         let limit = state.config.server.max_json_bytes;
         let bytes = axum::body::to_bytes(req.into_body(), limit)
@@ -136,25 +133,18 @@ async fn read_request(
     }
 }
 
-async fn read_multipart(state: &AppState, mut mp: Multipart) -> Result<Raw, ApiError> {
-    let mut fields = Map::new();
-    let mut file = None;
-    while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            if file.is_some() {
-                return Err(ApiError::field("file", "send one file per job"));
-            }
-            file = Some(stream_to_disk(state, &mut field).await?);
-            continue;
+/// The form's fields; `params` may be an inline JSON object there too, as in a JSON body.
+async fn read_multipart(state: &AppState, req: Request) -> Result<Raw, ApiError> {
+    let spec = FormSpec {
+        file_fields: &["file"],
+        max_bytes: state.config.limits.max_input_bytes,
+        second_file: || ApiError::field("file", "send one file per job"),
+    };
+    let Form { mut fields, file } = Form::read(state, req, &spec).await?;
+    if let Some(Value::String(text)) = fields.get("params") {
+        if let Ok(inline @ Value::Object(_)) = serde_json::from_str::<Value>(text) {
+            fields.insert("params".into(), inline);
         }
-        let text = text_field(&mut field).await?;
-        // `params` may be an inline JSON object in a form, like in a JSON body.
-        let value = match serde_json::from_str::<Value>(&text) {
-            Ok(v @ Value::Object(_)) if name == "params" => v,
-            _ => Value::String(text),
-        };
-        fields.insert(name, value);
     }
     Ok(Raw { fields, file })
 }

@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use crate::error::ApiError;
 use crate::error::OrInternal;
 use crate::http::auth::Caller;
-use crate::http::form::{multipart_error, stream_limited};
+use crate::http::form::{Form, FormSpec};
 use crate::http::idempotency::{replay, request_hash};
 use crate::http::{Idempotency, JsonBody, RequestId};
 use crate::service::results::result_url;
@@ -32,15 +32,15 @@ pub async fn upload(
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Scope::VideosWrite)?;
-    let mut mp = crate::http::form::multipart(&state, req, "file").await?;
-    let mut file = None;
-    while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
-        if field.name() == Some("file") && file.is_none() {
-            file = Some(stream_limited(&state, &mut field, state.config.video.max_bytes).await?);
-        }
-    }
-    let file =
-        file.ok_or_else(|| ApiError::BadRequest("the multipart field file is required".into()))?;
+    let spec = FormSpec {
+        file_fields: &["file"],
+        max_bytes: state.config.video.max_bytes,
+        second_file: || ApiError::BadRequest("send one video per upload".into()),
+    };
+    let file = Form::read(&state, req, &spec)
+        .await?
+        .file
+        .ok_or_else(|| ApiError::BadRequest("the multipart field file is required".into()))?;
     let tools = state.config.video.tools();
     let path = file.temp.to_path_buf();
     let info = tokio::task::spawn_blocking(move || cutout_video::probe(&tools, &path))
