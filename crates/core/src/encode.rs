@@ -48,6 +48,17 @@ impl OutputFormat {
     }
 }
 
+/// The name [`FromStr`](std::str::FromStr) reads back (`mask` for the mask, unlike
+/// [`OutputFormat::extension`]).
+impl std::fmt::Display for OutputFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Mask => "mask",
+            other => other.extension(),
+        })
+    }
+}
+
 impl std::str::FromStr for OutputFormat {
     type Err = OptionsError;
 

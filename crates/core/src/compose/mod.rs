@@ -32,6 +32,16 @@ impl Default for CropMargin {
     }
 }
 
+/// `30px` or `10%`, as [`FromStr`](std::str::FromStr) reads them.
+impl std::fmt::Display for CropMargin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Px(n) => write!(f, "{n}px"),
+            Self::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
 impl std::str::FromStr for CropMargin {
     type Err = OptionsError;
 

@@ -4,10 +4,9 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use cutout_core::compose::parse_color;
 use cutout_core::{
-    decode, Background, ComposeOptions, CropMargin, CutoutError, DecodeLimits, EncodeOptions,
-    ErrorKind, Options, OutputFormat, RefineOptions, SegmentError,
+    decode, Background, ComposeOptions, CutoutError, DecodeLimits, EncodeOptions, ErrorKind,
+    Options, OutputFormat, RefineOptions, SegmentError,
 };
 
 use super::spec::{Backdrop, JobSpec, Size};
@@ -102,9 +101,7 @@ fn options(
 ) -> Result<(Options, Vec<String>), JobError> {
     let mut warnings = Vec::new();
     let background = match (&spec.backdrop, backdrop) {
-        (Backdrop::Color(c), _) => Background::Color(
-            parse_color(c).map_err(|e| JobError::abort(ErrorCode::INVALID_OPTION, e))?,
-        ),
+        (Backdrop::Color(c), _) => Background::Color(c.0),
         (Backdrop::ImageUrl(_), Some(bytes)) => Background::Image(
             decode(bytes, &limits)
                 .map_err(|e| {
@@ -139,10 +136,7 @@ fn options(
     let compose = ComposeOptions {
         background,
         crop: spec.crop,
-        crop_margin: spec
-            .crop_margin
-            .parse::<CropMargin>()
-            .map_err(|e| JobError::abort(ErrorCode::INVALID_OPTION, e))?,
+        crop_margin: spec.crop_margin,
         scale,
         max_width,
         max_height,

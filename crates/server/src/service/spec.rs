@@ -3,7 +3,7 @@
 //! 422 `details` naming every bad field. Workers only ever see a valid `JobSpec`.
 
 use cutout_core::compose::parse_color;
-use cutout_core::{CropMargin, OutputFormat};
+use cutout_core::{CropMargin, OutputFormat, Rgba};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -54,9 +54,61 @@ pub enum Delivery {
 #[serde(rename_all = "snake_case", tag = "type", content = "value")]
 pub enum Backdrop {
     Transparent,
-    /// `#RRGGBB[AA]`, as given.
-    Color(String),
+    Color(Colour),
     ImageUrl(String),
+}
+
+/// A parsed colour, stored as `#rrggbbaa` (older jobs stored what the client sent, which
+/// parses the same way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Colour(pub Rgba<u8>);
+
+impl std::fmt::Display for Colour {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [r, g, b, a] = self.0 .0;
+        write!(f, "#{r:02x}{g:02x}{b:02x}{a:02x}")
+    }
+}
+
+impl std::str::FromStr for Colour {
+    type Err = cutout_core::OptionsError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_color(s).map(Self)
+    }
+}
+
+/// Serde as text: `Display` out, `FromStr` in. Core's option types are stored in a job's spec
+/// under the spelling a client would use, so the JSON stays readable and older jobs still load.
+mod as_text {
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<T: Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(v)
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        String::deserialize(d)?.parse().map_err(D::Error::custom)
+    }
+}
+
+impl Serialize for Colour {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        as_text::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Colour {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        as_text::deserialize(d)
+    }
 }
 
 /// The output size: the original, a preview (at most 0.25 MP, like the vendors' free tier), or a
@@ -76,11 +128,13 @@ pub struct JobSpec {
     /// `None` when the input was uploaded (its blob key is on the job).
     pub file_url: Option<String>,
     pub delivery: Delivery,
-    pub output_format: String,
+    #[serde(with = "as_text")]
+    pub output_format: OutputFormat,
     pub model: String,
     pub backdrop: Backdrop,
     pub crop: bool,
-    pub crop_margin: String,
+    #[serde(with = "as_text")]
+    pub crop_margin: CropMargin,
     pub size: Size,
     pub only_mask: bool,
     pub webhook_url: Option<String>,
@@ -214,12 +268,19 @@ pub fn parse_options(
         .text("output_format")
         .unwrap_or_else(|| "png".into())
         .to_ascii_lowercase();
-    if !["png", "jpg", "jpeg", "psd", "tiff", "webp"].contains(&output_format.as_str()) {
-        r.err(
-            "output_format",
-            "must be one of png, jpg, jpeg, psd, tiff, webp",
-        );
-    }
+    // The encoder knows more formats (`mask`, `tif`) than the contract offers.
+    let output_format = match output_format.as_str() {
+        "png" | "jpg" | "jpeg" | "psd" | "tiff" | "webp" => {
+            output_format.parse().unwrap_or_default()
+        }
+        _ => {
+            r.err(
+                "output_format",
+                "must be one of png, jpg, jpeg, psd, tiff, webp",
+            );
+            OutputFormat::Png
+        }
+    };
     let model = r
         .text("model")
         .unwrap_or_else(|| ctx.default_model.to_owned());
@@ -232,12 +293,13 @@ pub fn parse_options(
             ),
         );
     }
-    let bg_color = r.text("bg_color");
-    if let Some(c) = &bg_color {
-        if let Err(e) = parse_color(c) {
+    let bg_color = r.text("bg_color").and_then(|c| match c.parse::<Colour>() {
+        Ok(c) => Some(c),
+        Err(e) => {
             r.err("bg_color", e.to_string());
+            None
         }
-    }
+    });
     let bg_image = r.url("bg_image_url", ctx);
     let backdrop = match (bg_color, bg_image) {
         (Some(_), Some(_)) => {
@@ -246,17 +308,23 @@ pub fn parse_options(
         }
         (Some(c), None) => Backdrop::Color(c),
         (None, Some(u)) => Backdrop::ImageUrl(u),
-        (None, None) if mode == Mode::Background => Backdrop::Color("#ffffff".into()),
+        (None, None) if mode == Mode::Background => {
+            Backdrop::Color(Colour(Rgba([255, 255, 255, 255])))
+        }
         (None, None) => Backdrop::Transparent,
     };
     if mode == Mode::Clipping && backdrop != Backdrop::Transparent {
         r.err("mode", "clipping keeps the background transparent; use mode=background for bg_color or bg_image_url");
     }
     let crop = r.flag("crop");
-    let crop_margin = r.text("crop_margin").unwrap_or_else(|| "0".into());
-    if let Err(e) = crop_margin.parse::<CropMargin>() {
-        r.err("crop_margin", e.to_string());
-    }
+    let crop_margin = match r.text("crop_margin").map(|m| m.parse::<CropMargin>()) {
+        None => CropMargin::default(),
+        Some(Ok(m)) => m,
+        Some(Err(e)) => {
+            r.err("crop_margin", e.to_string());
+            CropMargin::default()
+        }
+    };
     let size = match r.text("size") {
         None => Size::Full,
         Some(s) => parse_size(&s).unwrap_or_else(|| {
@@ -292,7 +360,7 @@ impl JobSpec {
         if self.only_mask {
             return OutputFormat::Mask;
         }
-        self.output_format.parse().unwrap_or_default()
+        self.output_format
     }
 }
 
@@ -319,12 +387,41 @@ mod tests {
     fn defaults_follow_the_contract() {
         let s = parse(json!({}), Mode::Clipping).unwrap();
         assert_eq!(
-            (s.delivery, s.output_format.as_str(), s.model.as_str()),
-            (Delivery::Url, "png", "u2net")
+            (s.delivery, s.output_format, s.model.as_str()),
+            (Delivery::Url, OutputFormat::Png, "u2net")
         );
         assert_eq!(s.backdrop, Backdrop::Transparent);
         let s = parse(json!({}), Mode::Background).unwrap();
-        assert_eq!(s.backdrop, Backdrop::Color("#ffffff".into()));
+        assert_eq!(s.backdrop, Backdrop::Color("#ffffff".parse().unwrap()));
+    }
+
+    /// A spec goes into the job row as JSON and comes back the same, with core's types spelt
+    /// as a client would write them; an older job's spelling (`"jpeg"`, a named colour) loads.
+    #[test]
+    fn specs_round_trip_as_readable_json() {
+        let fields = json!({"output_format": "jpeg", "bg_color": "red", "crop_margin": "10%"});
+        let s = parse(fields, Mode::Background).unwrap();
+        let stored = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            (
+                &stored["output_format"],
+                &stored["crop_margin"],
+                &stored["backdrop"]["value"]
+            ),
+            (&json!("jpg"), &json!("10%"), &json!("#ff0000ff"))
+        );
+        assert_eq!(
+            serde_json::from_value::<JobSpec>(stored.clone()).unwrap(),
+            s
+        );
+        let mut old = stored;
+        old["output_format"] = json!("jpeg");
+        old["backdrop"]["value"] = json!("red");
+        old["crop_margin"] = json!("0");
+        let loaded: JobSpec = serde_json::from_value(old).unwrap();
+        assert_eq!(loaded.output_format, OutputFormat::Jpeg);
+        assert_eq!(loaded.crop_margin, CropMargin::Px(0));
+        assert_eq!(loaded.backdrop, s.backdrop);
     }
 
     #[test]

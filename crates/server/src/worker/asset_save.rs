@@ -11,10 +11,7 @@ use crate::service::assets::{delete_quietly, save_png, Png, SaveError, SaveJob, 
 use crate::service::state::AppState;
 use crate::service::JobError;
 
-pub async fn run(state: &AppState, job: &Job) -> Result<Value, JobError> {
-    let spec: SaveJob = serde_json::from_value(job.spec.clone()).map_err(|e| {
-        JobError::abort(ErrorCode::INVALID_JOB, format!("unreadable save spec: {e}"))
-    })?;
+pub async fn run(state: &AppState, job: &Job, spec: SaveJob) -> Result<Value, JobError> {
     let bytes: Bytes = state
         .blobs
         .get(&spec.staged)

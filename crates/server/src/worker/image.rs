@@ -12,10 +12,12 @@ use crate::service::spec::{Delivery, JobSpec};
 use crate::service::state::AppState;
 use crate::service::{JobError, Timings};
 
-pub async fn run(state: &AppState, job: &Job, worker: &str) -> Result<ResultInfo, JobError> {
-    let spec: JobSpec = serde_json::from_value(job.spec.clone()).map_err(|e| {
-        JobError::abort(ErrorCode::INVALID_JOB, format!("unreadable job spec: {e}"))
-    })?;
+pub async fn run(
+    state: &AppState,
+    job: &Job,
+    spec: JobSpec,
+    worker: &str,
+) -> Result<ResultInfo, JobError> {
     let mut timings = Timings::default();
     progress(state, job, worker, "fetching", 10).await;
     let t = Instant::now();

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::error::ErrorCode;
+use crate::service::payload::JobPayload;
 use crate::service::state::AppState;
 use crate::service::JobError;
 
@@ -106,16 +107,23 @@ async fn reaper_loop(state: AppState, stop: CancellationToken) {
 }
 
 async fn run_claimed(state: &AppState, job: Job, worker: &str, stop: &CancellationToken) {
-    let request_id = job
-        .spec
-        .get("request_id")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default();
+    let payload = JobPayload::of(&job);
+    let request_id = payload
+        .as_ref()
+        .ok()
+        .and_then(JobPayload::request_id)
+        .unwrap_or_default()
+        .to_owned();
     let span = tracing::info_span!("job", job_id = %job.id, request_id, kind = %job.kind, attempt = job.attempts);
     async {
         let started = Instant::now();
         let heartbeat = heartbeat(state.clone(), job.clone(), worker.to_owned());
-        let work = AssertUnwindSafe(dispatch(state, &job, worker)).catch_unwind();
+        let webhook = payload
+            .as_ref()
+            .ok()
+            .and_then(|p| p.webhook_url())
+            .map(str::to_owned);
+        let work = AssertUnwindSafe(dispatch(state, &job, payload, worker)).catch_unwind();
         let outcome = tokio::select! {
             r = work => Some(r),
             _ = shutdown_deadline(state, stop) => None,
@@ -142,7 +150,7 @@ async fn run_claimed(state: &AppState, job: Job, worker: &str, stop: &Cancellati
                 "processing failed unexpectedly",
             ))
         });
-        settle(state, &job, worker, result).await;
+        settle(state, &job, webhook, worker, result).await;
         crate::metrics::Metrics::observe(
             &state.metrics.job_seconds,
             job.kind.as_str(),
@@ -153,19 +161,24 @@ async fn run_claimed(state: &AppState, job: Job, worker: &str, stop: &Cancellati
     .await
 }
 
-/// Runs one attempt of a job by its kind; the result is what the job stores.
+/// Runs one attempt of a job by its kind; the result is what the job stores. A payload this
+/// version cannot read fails the job at once.
 async fn dispatch(
     state: &AppState,
     job: &Job,
+    payload: Result<JobPayload, serde_json::Error>,
     worker: &str,
 ) -> Result<serde_json::Value, JobError> {
-    match job.kind {
-        JobKind::Image => {
-            let info = image::run(state, job, worker).await?;
+    let payload = payload.map_err(|e| {
+        JobError::abort(ErrorCode::INVALID_JOB, format!("unreadable job spec: {e}"))
+    })?;
+    match payload {
+        JobPayload::Image(spec) => {
+            let info = image::run(state, job, spec, worker).await?;
             serde_json::to_value(&info).map_err(|e| JobError::abort(ErrorCode::INTERNAL, e))
         }
-        JobKind::AssetSave => asset_save::run(state, job).await,
-        JobKind::Video => video::run(state, job, worker).await,
+        JobPayload::AssetSave(spec) => asset_save::run(state, job, spec).await,
+        JobPayload::Video(spec) => video::run(state, job, spec, worker).await,
     }
 }
 
@@ -202,14 +215,10 @@ fn heartbeat(state: AppState, job: Job, worker: String) -> tokio::task::JoinHand
 async fn settle(
     state: &AppState,
     job: &Job,
+    webhook: Option<String>,
     worker: &str,
     result: Result<serde_json::Value, JobError>,
 ) {
-    let webhook = job
-        .spec
-        .get("webhook_url")
-        .and_then(|v| v.as_str())
-        .map(str::to_owned);
     let (finish, outcome) = match result {
         Ok(result) => (Finish::Completed { result }, "completed"),
         Err(JobError::Retry { code, message }) if job.attempts < job.max_attempts => {

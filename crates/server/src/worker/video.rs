@@ -29,13 +29,12 @@ fn media_error(e: MediaError) -> JobError {
     }
 }
 
-pub async fn run(state: &AppState, job: &Job, worker: &str) -> Result<Value, JobError> {
-    let spec: VideoJobSpec = serde_json::from_value(job.spec.clone()).map_err(|e| {
-        JobError::abort(
-            ErrorCode::INVALID_JOB,
-            format!("unreadable video spec: {e}"),
-        )
-    })?;
+pub async fn run(
+    state: &AppState,
+    job: &Job,
+    spec: VideoJobSpec,
+    worker: &str,
+) -> Result<Value, JobError> {
     let dir = tempfile::tempdir_in(state.upload_dir.path())
         .map_err(|e| JobError::retry(ErrorCode::IO, e))?;
     let input = dir.path().join("source");

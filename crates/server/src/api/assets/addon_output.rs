@@ -5,7 +5,7 @@
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use cutout_store::{BlobKey, CreateOutcome, IdemRecord, JobId, JobKind, LedgerReason, NewJob};
+use cutout_store::{BlobKey, CreateOutcome, IdemRecord, JobId, LedgerReason, NewJob};
 use serde_json::{json, Value};
 
 use super::addon_params::{AddonMode, AddonRequest, Call, Disposition};
@@ -15,6 +15,7 @@ use crate::error::OrInternal;
 use crate::http::auth::Caller;
 use crate::service::assets::SaveJob;
 use crate::service::assets::{Png, SaveError, SaveTarget, Saved};
+use crate::service::payload::JobPayload;
 use crate::service::spec::JobSpec;
 use crate::service::state::AppState;
 use crate::service::JobError;
@@ -152,13 +153,16 @@ pub(super) async fn queue_save(
         keep_staged: call.idem.is_some(),
         request_id: call.request_id.clone(),
     };
+    let (kind, spec_json) = JobPayload::AssetSave(spec.clone())
+        .into_parts()
+        .or_internal("save spec")?;
     let job = NewJob {
         id,
         account: caller.0.account,
         key: caller.0.id,
-        kind: JobKind::AssetSave,
+        kind,
         mode: AddonMode::GetImageAndSave.as_str().into(),
-        spec: serde_json::to_value(&spec).or_internal("save spec")?,
+        spec: spec_json,
         input_key: None,
         max_attempts: state.config.jobs.max_attempts,
         // Charged already; and a save must never be refused once the client has its PNG.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use cutout_store::{BlobKey, CreateOutcome, JobId, JobKind, NewJob, Scope};
+use cutout_store::{BlobKey, CreateOutcome, JobId, NewJob, Scope};
 use serde_json::{json, Map, Value};
 
 use crate::error::ApiError;
@@ -15,6 +15,7 @@ use crate::http::auth::Caller;
 use crate::http::form::{check_image, Form, FormSpec, Upload};
 use crate::http::idempotency::{replay, request_hash};
 use crate::http::{Idempotency, RequestId};
+use crate::service::payload::JobPayload;
 use crate::service::spec::{self, Mode, OPTION_FIELDS};
 use crate::service::state::AppState;
 
@@ -61,13 +62,16 @@ pub async fn upload(
         status: 202,
         body: body.to_string(),
     });
+    let (kind, spec_json) = JobPayload::Image(spec.clone())
+        .into_parts()
+        .or_internal("spec encoding")?;
     let new = NewJob {
         id: job_id,
         account: caller.0.account,
         key: caller.0.id,
-        kind: JobKind::Image,
+        kind,
         mode: spec.mode.as_str().into(),
-        spec: serde_json::to_value(&spec).or_internal("spec encoding")?,
+        spec: spec_json,
         input_key: input_key.clone(),
         max_attempts: state.config.jobs.max_attempts,
         cost: state.config.jobs.credits_per_image,

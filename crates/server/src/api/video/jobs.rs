@@ -19,6 +19,7 @@ use crate::http::auth::Caller;
 use crate::http::form::{Form, FormSpec};
 use crate::http::idempotency::{replay, request_hash};
 use crate::http::{Idempotency, JsonBody, RequestId};
+use crate::service::payload::JobPayload;
 use crate::service::results::result_url;
 use crate::service::state::AppState;
 use crate::service::video_spec::{self, Source, VideoJobSpec};
@@ -120,13 +121,16 @@ pub async fn create_job(
     let (input_key, cost) = resolve_source(&state, &caller, &body, &mut spec).await?;
     spec.request_id = request_id.0;
     let id = JobId::new();
+    let (kind, spec_json) = JobPayload::Video(spec.clone())
+        .into_parts()
+        .or_internal("spec encoding")?;
     let job = NewJob {
         id,
         account: caller.0.account,
         key: caller.0.id,
-        kind: JobKind::Video,
+        kind,
         mode: spec.output_format.as_str().into(),
-        spec: serde_json::to_value(&spec).or_internal("spec encoding")?,
+        spec: spec_json,
         input_key,
         max_attempts: state.config.jobs.max_attempts,
         cost,
