@@ -2,11 +2,12 @@
 //! dialect, composed into one router here. Families share `http` and `service`; they never
 //! import each other.
 //!
-//! A new family is a new module with a `router` and a `DIALECT`, plus one `family(..)` line
-//! below and its paths in the OpenAPI document.
+//! A new family is a new module with a `router`, a `DIALECT` and its `OPENAPI` fragment, plus
+//! one `family(..)` line below and one line in `openapi.rs`.
 
 pub mod assets;
 pub mod image_jobs;
+mod openapi;
 pub mod system;
 pub mod video;
 

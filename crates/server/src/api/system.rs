@@ -94,10 +94,13 @@ pub async fn models(State(state): State<AppState>) -> Json<Value> {
     Json(json!({"models": list}))
 }
 
+/// This module's part of `/openapi.json`.
+pub const OPENAPI: &str = include_str!("system.openapi.json");
+
 pub async fn openapi() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        include_str!("../../openapi.json"),
+        super::openapi::document(),
     )
         .into_response()
 }

@@ -13,6 +13,9 @@ use axum::Router;
 use crate::http::Dialect;
 use crate::service::state::AppState;
 
+/// This family's part of `/openapi.json`: its tags, paths and the components only it uses.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
 pub const DIALECT: Dialect = Dialect::ImageJobs;
 
 /// Routes that need an API key.
