@@ -56,23 +56,35 @@ pub fn conflict() -> ApiError {
     )
 }
 
-/// The stored response for this key, or `None` to go ahead.
-pub async fn replay(
+/// The record stored for this key and the same request, `None` to go ahead, or the 422 for a
+/// key reused with another request.
+pub async fn stored(
     state: &AppState,
     caller: &Caller,
     key: &str,
     hash: &str,
-) -> Result<Option<Response>, ApiError> {
+) -> Result<Option<IdemRecord>, ApiError> {
     let rec = state
         .repo
         .get_idem(caller.0.id, key)
         .await
         .or_internal("idempotency lookup failed")?;
     match rec {
-        None => Ok(None),
-        Some(r) if r.request_hash == hash => Ok(Some(response_of(&r))),
-        Some(_) => Err(conflict()),
+        Some(r) if r.request_hash != hash => Err(conflict()),
+        found => Ok(found),
     }
+}
+
+/// The stored JSON response for this key, or `None` to go ahead.
+pub async fn replay(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+    hash: &str,
+) -> Result<Option<Response>, ApiError> {
+    Ok(stored(state, caller, key, hash)
+        .await?
+        .map(|r| response_of(&r)))
 }
 
 /// Stores a successful response for later replays (for POSTs that create no job).

@@ -197,17 +197,9 @@ pub(super) async fn replay(
     key: &str,
     hash: &str,
 ) -> Result<Option<Response>, ApiError> {
-    let Some(rec) = state
-        .repo
-        .get_idem(caller.0.id, key)
-        .await
-        .or_internal("idempotency lookup failed")?
-    else {
+    let Some(rec) = crate::http::idempotency::stored(state, caller, key, hash).await? else {
         return Ok(None);
     };
-    if rec.request_hash != hash {
-        return Err(crate::http::idempotency::conflict());
-    }
     let blob = serde_json::from_str::<Value>(&rec.body)
         .ok()
         .and_then(|v| BlobKey::parse(v.get("png_blob")?.as_str()?).ok());
