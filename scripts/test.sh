@@ -18,10 +18,10 @@ ensure_models rvm
 cd "$ROOT"
 log "cargo fmt --check"
 cargo fmt --all --check
-log "cargo clippy"
-cargo clippy --release --locked --all-targets -q -- -D warnings
 log "module import cycles"
 python3 "$ROOT/scripts/check-module-cycles.py"
+log "cargo clippy"
+cargo clippy --release --locked --all-targets -q -- -D warnings
 log "cargo test"
 cargo test --release --locked --workspace
 log "cargo test (vendor/zune-jpeg, the patched decoder's own tests)"

@@ -45,11 +45,6 @@ impl MediaError {
             Self::Pipeline(e) => e.code(),
         }
     }
-
-    /// Whether the same input can never succeed (so a job should not be retried).
-    pub fn is_permanent(&self) -> bool {
-        matches!(self, Self::Invalid(_) | Self::Limit(_) | Self::Cancelled)
-    }
 }
 
 /// Where the tools are and how long one probe may take.

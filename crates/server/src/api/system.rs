@@ -25,13 +25,19 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready when the database answers and at least one model is installed.
+/// Ready when the database and the blob store answer and at least one model is installed.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let db = state.repo.pending_count().await;
+    let blobs = state.blobs.health().await;
+    if let Err(e) = &blobs {
+        tracing::warn!(error = %e, "the blob store is not healthy");
+    }
     let models = state.segmenters.image_models();
-    let ok = db.is_ok() && !models.is_empty();
+    let ok = db.is_ok() && blobs.is_ok() && !models.is_empty();
+    let word = |ok: bool| if ok { "ok" } else { "unavailable" };
     let body = json!({
-        "database": if db.is_ok() { "ok" } else { "unavailable" },
+        "database": word(db.is_ok()),
+        "blobs": word(blobs.is_ok()),
         "models": models,
     });
     let status = if ok {
@@ -93,9 +99,6 @@ pub async fn models(State(state): State<AppState>) -> Json<Value> {
         .collect();
     Json(json!({"models": list}))
 }
-
-/// This module's part of `/openapi.json`.
-pub const OPENAPI: &str = include_str!("system.openapi.json");
 
 pub async fn openapi() -> Response {
     (

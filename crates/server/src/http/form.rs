@@ -4,7 +4,7 @@
 
 use axum::extract::multipart::{Field, MultipartError};
 use axum::http::StatusCode;
-use cutout_core::{decode::probe, DecodeError, DecodeLimits};
+use cutout_core::{decode::probe, DecodeError};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -174,8 +174,12 @@ pub async fn check_image(state: &AppState, upload: &Upload) -> Result<Option<Ima
         .map_err(|e| e.to_string())?;
     match probe(&head) {
         Ok((format, width, height)) => {
-            cutout_core::decode::check_dimensions(width, height, &decode_limits(state))
-                .map_err(|e| e.to_string())?;
+            cutout_core::decode::check_dimensions(
+                width,
+                height,
+                &crate::service::render::decode_limits(state),
+            )
+            .map_err(|e| e.to_string())?;
             Ok(Some(ImageInfo {
                 mime: format.to_mime_type(),
                 width,
@@ -187,14 +191,5 @@ pub async fn check_image(state: &AppState, upload: &Upload) -> Result<Option<Ima
             Err("the file is empty".into())
         }
         Err(e) => Err(e.to_string()),
-    }
-}
-
-pub fn decode_limits(state: &AppState) -> DecodeLimits {
-    let l = &state.config.limits;
-    DecodeLimits {
-        max_bytes: l.max_input_bytes,
-        max_pixels: (l.max_megapixels * 1e6) as u64,
-        max_side: l.max_side,
     }
 }

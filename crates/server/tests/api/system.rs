@@ -19,7 +19,10 @@ async fn health_metrics_and_models() {
         200
     );
     let ready: Value = app.public_json("/readyz").await;
-    assert_eq!(ready["database"], "ok");
+    assert_eq!(
+        (ready["database"].as_str(), ready["blobs"].as_str()),
+        (Some("ok"), Some("ok"))
+    );
     let models: Value = app.public_json("/v1/models").await;
     let u2netp = models["models"]
         .as_array()
@@ -222,4 +225,19 @@ async fn openapi_and_the_router_agree() {
             "{method} {path}: the router has no handler ({status})"
         );
     }
+}
+
+/// A blob store that cannot take a write makes the node unready (503), saying which part.
+#[tokio::test]
+async fn readyz_reports_an_unwritable_blob_store() {
+    let app = spawn_app(|_| {}).await;
+    std::fs::remove_dir_all(app.blob_dir().join(".tmp")).unwrap();
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        (body["database"].as_str(), body["blobs"].as_str()),
+        (Some("ok"), Some("unavailable")),
+        "{body}"
+    );
 }

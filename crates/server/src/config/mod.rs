@@ -1,0 +1,143 @@
+//! Configuration: documented defaults, then an optional TOML file, then `CUTOUT_*` environment
+//! variables (`CUTOUT_LIMITS__MAX_INPUT_BYTES=...`: a double underscore separates the section).
+
+mod sections;
+#[cfg(test)]
+mod tests;
+mod video;
+
+use std::fmt;
+use std::path::Path;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize, Serializer};
+
+pub use sections::*;
+pub use video::VideoConfig;
+
+/// A value that must never be printed: `Debug` and `Serialize` show `***`.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if self.0.is_empty() { "" } else { "***" })
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub security: SecurityConfig,
+    pub limits: LimitsConfig,
+    pub jobs: JobsConfig,
+    pub inference: InferenceConfig,
+    pub fetch: FetchConfig,
+    pub webhooks: WebhookConfig,
+    pub log: LogConfig,
+    pub video: VideoConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Defaults, then `file` (if given), then `CUTOUT_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                return Err(ConfigError(format!(
+                    "config file {} not found",
+                    f.display()
+                )));
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        // `CUTOUT_DATA_DIR` belongs to the model installer; only sectioned names are ours.
+        let env = Env::prefixed("CUTOUT_")
+            .filter(|k| k.as_str().contains("__"))
+            .split("__");
+        let mut config = fig
+            .merge(env)
+            .extract::<Config>()
+            .map_err(|e| ConfigError(e.to_string()))?;
+        config.adopt_old_keys()?;
+        Ok(config)
+    }
+
+    /// Moves settings given under their old names to their sections now (`[storage]
+    /// database_url`, `blob_url`; `[jobs] inference_*`, `default_model`, `data_dir`), so configs
+    /// written for earlier versions keep working.
+    fn adopt_old_keys(&mut self) -> Result<(), ConfigError> {
+        let storage = &mut self.storage;
+        let connections = storage.database_max_connections.take();
+        if let Some(url) = storage.database_url.take() {
+            storage.database =
+                cutout_store::DatabaseConfig::from_url(&url, connections.unwrap_or(8))
+                    .map_err(|e| ConfigError(e.to_string()))?;
+        } else if let Some(n) = connections {
+            let cutout_store::DatabaseConfig::Sqlite {
+                max_connections, ..
+            } = &mut storage.database;
+            *max_connections = n;
+        }
+        if let Some(url) = storage.blob_url.take() {
+            storage.blobs = cutout_store::BlobsConfig::from_url(&url)
+                .map_err(|e| ConfigError(e.to_string()))?;
+        }
+        let (jobs, inf) = (&mut self.jobs, &mut self.inference);
+        if let Some(v) = jobs.inference_sessions.take() {
+            inf.sessions = v;
+        }
+        if let Some(v) = jobs.inference_threads.take() {
+            inf.threads = v;
+        }
+        if let Some(v) = jobs.inference_spinning.take() {
+            inf.spinning = v;
+        }
+        if let Some(v) = jobs.default_model.take() {
+            inf.default_model = v;
+        }
+        if let Some(v) = jobs.data_dir.take() {
+            inf.data_dir = Some(v);
+        }
+        Ok(())
+    }
+
+    /// The effective configuration as TOML, secrets masked.
+    pub fn to_masked_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}"))
+    }
+
+    /// Worker count with `0` resolved to the machine's cores.
+    pub fn worker_count(&self) -> usize {
+        match self.jobs.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+}
