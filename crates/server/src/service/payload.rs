@@ -6,12 +6,12 @@ use cutout_store::{Job, JobKind};
 use serde_json::Value;
 
 use super::assets::SaveJob;
-use super::spec::JobSpec;
+use super::spec::ProcessingRequest;
 use super::video_spec::VideoJobSpec;
 
 #[derive(Clone, Debug)]
 pub enum JobPayload {
-    Image(JobSpec),
+    Image(ProcessingRequest),
     AssetSave(SaveJob),
     Video(VideoJobSpec),
 }

@@ -9,7 +9,7 @@ use cutout_core::{
     Options, OutputFormat, RefineOptions, SegmentError,
 };
 
-use super::spec::{Backdrop, JobSpec, Size};
+use super::spec::{Backdrop, ProcessingRequest, Size};
 use super::JobError;
 use crate::error::ErrorCode;
 use crate::service::state::AppState;
@@ -38,7 +38,7 @@ pub async fn fetch(state: &AppState, url: &str) -> Result<Bytes, JobError> {
 /// add-on call share.
 pub async fn render(
     state: &AppState,
-    spec: &JobSpec,
+    spec: &ProcessingRequest,
     input: Bytes,
 ) -> Result<(cutout_core::Output, Vec<String>), JobError> {
     let backdrop = match &spec.backdrop {
@@ -57,7 +57,7 @@ pub async fn render(
 /// Runs the CPU-heavy part on the blocking pool: never on an async executor thread.
 async fn process(
     state: &AppState,
-    spec: JobSpec,
+    spec: ProcessingRequest,
     input: Bytes,
     backdrop: Option<Bytes>,
 ) -> Result<(cutout_core::Output, Vec<String>), JobError> {
@@ -94,7 +94,7 @@ pub fn segment_error(e: SegmentError) -> JobError {
 
 /// The pipeline options for a spec; the input's header gives the size for `size=preview`.
 fn options(
-    spec: &JobSpec,
+    spec: &ProcessingRequest,
     input: &[u8],
     backdrop: Option<&[u8]>,
     limits: cutout_core::DecodeLimits,

@@ -1,6 +1,7 @@
 //! The processing request, parsed once at the boundary. Raw fields come from a JSON body,
-//! multipart fields or a stored preset; [`parse_options`] turns them into a [`JobSpec`] or the
-//! 422 `details` naming every bad field. Workers only ever see a valid `JobSpec`.
+//! multipart fields or a stored preset; [`parse_options`] turns them into a
+//! [`ProcessingRequest`] or the 422 `details` naming every bad field. Workers only ever see a
+//! valid one.
 
 use cutout_core::compose::parse_color;
 use cutout_core::{CropMargin, OutputFormat, Rgba};
@@ -121,9 +122,10 @@ pub enum Size {
     Box { width: u32, height: u32 },
 }
 
-/// A validated image job.
+/// A validated processing request: what an image job (or an inline add-on call) asks for, in
+/// core's types, built once at the boundary by [`parse_options`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct JobSpec {
+pub struct ProcessingRequest {
     pub mode: Mode,
     /// `None` when the input was uploaded (its blob key is on the job).
     pub file_url: Option<String>,
@@ -254,7 +256,7 @@ pub fn parse_options(
     file_url: Option<String>,
     preset: Option<String>,
     ctx: &Context,
-) -> Result<JobSpec, FieldErrors> {
+) -> Result<ProcessingRequest, FieldErrors> {
     let mut r = Reader {
         fields,
         errors: FieldErrors::new(),
@@ -337,7 +339,7 @@ pub fn parse_options(
     if !r.errors.is_empty() {
         return Err(r.errors);
     }
-    Ok(JobSpec {
+    Ok(ProcessingRequest {
         mode,
         file_url,
         delivery,
@@ -354,7 +356,7 @@ pub fn parse_options(
     })
 }
 
-impl JobSpec {
+impl ProcessingRequest {
     /// The encoder's format (`only_mask` wins: a mask has no colour to put in a JPEG).
     pub fn format(&self) -> OutputFormat {
         if self.only_mask {
@@ -379,7 +381,7 @@ mod tests {
         }
     }
 
-    fn parse(v: Value, mode: Mode) -> Result<JobSpec, FieldErrors> {
+    fn parse(v: Value, mode: Mode) -> Result<ProcessingRequest, FieldErrors> {
         parse_options(v.as_object().unwrap(), mode, None, None, &ctx())
     }
 
@@ -411,14 +413,14 @@ mod tests {
             (&json!("jpg"), &json!("10%"), &json!("#ff0000ff"))
         );
         assert_eq!(
-            serde_json::from_value::<JobSpec>(stored.clone()).unwrap(),
+            serde_json::from_value::<ProcessingRequest>(stored.clone()).unwrap(),
             s
         );
         let mut old = stored;
         old["output_format"] = json!("jpeg");
         old["backdrop"]["value"] = json!("red");
         old["crop_margin"] = json!("0");
-        let loaded: JobSpec = serde_json::from_value(old).unwrap();
+        let loaded: ProcessingRequest = serde_json::from_value(old).unwrap();
         assert_eq!(loaded.output_format, OutputFormat::Jpeg);
         assert_eq!(loaded.crop_margin, CropMargin::Px(0));
         assert_eq!(loaded.backdrop, s.backdrop);

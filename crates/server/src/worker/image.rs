@@ -8,14 +8,14 @@ use cutout_store::Job;
 use crate::error::ErrorCode;
 use crate::service::render::{fetch, render};
 use crate::service::results::{result_key, ResultInfo};
-use crate::service::spec::{Delivery, JobSpec};
+use crate::service::spec::{Delivery, ProcessingRequest};
 use crate::service::state::AppState;
 use crate::service::{JobError, Timings};
 
 pub async fn run(
     state: &AppState,
     job: &Job,
-    spec: JobSpec,
+    spec: ProcessingRequest,
     worker: &str,
 ) -> Result<ResultInfo, JobError> {
     let mut timings = Timings::default();
@@ -58,7 +58,11 @@ async fn progress(state: &AppState, job: &Job, worker: &str, status: &str, pct: 
     }
 }
 
-async fn load_input(state: &AppState, job: &Job, spec: &JobSpec) -> Result<Bytes, JobError> {
+async fn load_input(
+    state: &AppState,
+    job: &Job,
+    spec: &ProcessingRequest,
+) -> Result<Bytes, JobError> {
     if let Some(key) = &job.input_key {
         return state
             .blobs

@@ -27,7 +27,7 @@ use crate::http::form::Form;
 use crate::http::idempotency::{remember, request_hash};
 use crate::http::{Idempotency, RequestId};
 use crate::service::assets::{result_name, save_png, SaveTarget};
-use crate::service::spec::{self, JobSpec, Mode, OPTION_FIELDS};
+use crate::service::spec::{self, Mode, ProcessingRequest, OPTION_FIELDS};
 use crate::service::state::AppState;
 
 fn query_map(q: HashMap<String, String>) -> Map<String, Value> {
@@ -210,7 +210,7 @@ async fn resolve_target(
 }
 
 /// The image-job options the add-on accepts, validated like an image job's; the result is PNG.
-fn job_spec(state: &AppState, fields: &Map<String, Value>) -> Result<JobSpec, ApiError> {
+fn job_spec(state: &AppState, fields: &Map<String, Value>) -> Result<ProcessingRequest, ApiError> {
     let mut opts: Map<String, Value> = fields
         .iter()
         .filter(|(k, _)| OPTION_FIELDS.contains(&k.as_str()) && *k != "webhook_url")

@@ -16,7 +16,7 @@ use crate::http::auth::Caller;
 use crate::service::assets::SaveJob;
 use crate::service::assets::{Png, SaveError, SaveTarget, Saved};
 use crate::service::payload::JobPayload;
-use crate::service::spec::JobSpec;
+use crate::service::spec::ProcessingRequest;
 use crate::service::state::AppState;
 use crate::service::JobError;
 
@@ -24,7 +24,7 @@ use crate::service::JobError;
 pub(super) async fn charged_render(
     state: &AppState,
     caller: &Caller,
-    spec: &JobSpec,
+    spec: &ProcessingRequest,
     input: Bytes,
 ) -> Result<Png, ApiError> {
     // The request deadline bounds the wait: a saturated server answers 503, not a pile-up.

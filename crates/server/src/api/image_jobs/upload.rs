@@ -154,7 +154,11 @@ async fn read_multipart(state: &AppState, req: Request) -> Result<Raw, ApiError>
 }
 
 /// Everything a 422 can be about, checked before anything is stored or charged.
-async fn validate(state: &AppState, caller: &Caller, raw: &Raw) -> Result<spec::JobSpec, ApiError> {
+async fn validate(
+    state: &AppState,
+    caller: &Caller,
+    raw: &Raw,
+) -> Result<spec::ProcessingRequest, ApiError> {
     let f = &raw.fields;
     let file_url = f
         .get("file_url")
