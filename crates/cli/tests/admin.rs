@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cutout_testkit::cli::Cli;
+use cutout_testkit::cli::{stdout_of, Cli};
 use cutout_testkit::require;
 
 fn cutout() -> Command {
@@ -64,12 +64,7 @@ fn keys_create_list_credit_revoke() {
         .arg(&cfg)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = String::from_utf8(stdout_of(out)).unwrap();
     let field = |name: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(name))

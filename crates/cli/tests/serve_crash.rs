@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use cutout_testkit::cli::Cli;
+use cutout_testkit::cli::{stdout_of, Cli};
 use cutout_testkit::fixtures::PERSON;
 use cutout_testkit::media::make_clip;
 use cutout_testkit::require;
@@ -107,12 +107,7 @@ fn create_key(config: &Path) -> String {
         .arg(config)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = String::from_utf8(stdout_of(out)).unwrap();
     text.lines()
         .find_map(|l| l.strip_prefix("key:"))
         .unwrap()

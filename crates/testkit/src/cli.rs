@@ -66,3 +66,15 @@ impl Cli {
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.bin.display()))
     }
 }
+
+/// The stdout of a finished command, after checking it succeeded (its stderr is the message
+/// when it did not).
+pub fn stdout_of(out: Output) -> Vec<u8> {
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}

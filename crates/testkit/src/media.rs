@@ -7,6 +7,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::cli::stdout_of;
+
 /// Writes `out` from the lavfi video source `pattern` (e.g.
 /// `testsrc=size=160x120:rate=15:duration=2`), a tone of `secs`, and extra output options.
 pub fn make_clip(out: &Path, pattern: &str, secs: u32, extra: &[&str]) {
@@ -45,12 +47,7 @@ pub fn ffprobe(path: &Path) -> Value {
         .arg(path)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_slice(&stdout_of(out)).unwrap()
 }
 
 /// The first frame decoded to RGBA by ffmpeg (with libvpx for VP9 alpha).
@@ -66,11 +63,7 @@ pub fn first_frame_alpha(path: &Path, vp9: bool) -> (u8, u8) {
         .args(["-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgba", "-"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let alphas = out.stdout.chunks(4).map(|p| p[3]);
+    let rgba = stdout_of(out);
+    let alphas = rgba.chunks(4).map(|p| p[3]);
     alphas.fold((255, 0), |(lo, hi), a| (lo.min(a), hi.max(a)))
 }
