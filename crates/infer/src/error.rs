@@ -31,13 +31,14 @@ impl From<InferError> for SegmentError {
     fn from(e: InferError) -> Self {
         let kind = match &e {
             InferError::Models(
-                ModelsError::UnknownModel(..)
-                | ModelsError::NotInstalled { .. }
-                | ModelsError::RuntimeMissing(_),
+                ModelsError::UnknownModel(..) | ModelsError::NotInstalled { .. },
             ) => SegmentErrorKind::NotInstalled,
-            InferError::Models(ModelsError::Io { .. }) => SegmentErrorKind::Unavailable,
-            InferError::Models(_) | InferError::Load { .. } => SegmentErrorKind::Internal,
-            InferError::Runtime { .. } => SegmentErrorKind::Unavailable,
+            // The engine's library missing or not loading, a session that could not be built
+            // (memory, a busy device), a read error: the next attempt may succeed.
+            InferError::Models(ModelsError::RuntimeMissing(_) | ModelsError::Io { .. })
+            | InferError::Runtime { .. }
+            | InferError::Load { .. } => SegmentErrorKind::Unavailable,
+            InferError::Models(_) => SegmentErrorKind::Internal,
             InferError::VideoOnly(_) => SegmentErrorKind::NotInstalled,
             InferError::Run { .. } => SegmentErrorKind::Internal,
         };

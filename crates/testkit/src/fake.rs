@@ -68,6 +68,7 @@ impl FrameSegmenter for FakeSequence {
 pub struct FakeProvider {
     image: Mutex<BTreeSet<String>>,
     video: Mutex<BTreeSet<String>>,
+    broken: Mutex<BTreeSet<String>>,
 }
 
 impl Default for FakeProvider {
@@ -82,11 +83,18 @@ impl FakeProvider {
         Self {
             image: Mutex::new(set(image)),
             video: Mutex::new(set(video)),
+            broken: Mutex::new(BTreeSet::new()),
         }
     }
 
     pub fn shared() -> Arc<Self> {
         Arc::new(Self::default())
+    }
+
+    /// Keeps a model listed as installed but makes loading it fail, as a corrupt model file
+    /// would.
+    pub fn break_model(&self, name: &str) {
+        lock(&self.broken).insert(name.to_owned());
     }
 
     /// Uninstalls a model (image or video), as an operator might while jobs are queued.
@@ -110,6 +118,11 @@ impl SegmenterProvider for FakeProvider {
     }
 
     fn get(&self, model: &str) -> Result<Arc<dyn Segmenter>, SegmentError> {
+        if lock(&self.broken).contains(model) {
+            return Err(SegmentError::internal(format!(
+                "cannot load /models/{model}.onnx: invalid protobuf"
+            )));
+        }
         if !lock(&self.image).contains(model) {
             return Err(SegmentError::not_installed(format!(
                 "model `{model}` is not installed"

@@ -91,38 +91,56 @@ impl Config {
 
     /// Moves settings given under their old names to their sections now (`[storage]
     /// database_url`, `blob_url`; `[jobs] inference_*`, `default_model`, `data_dir`), so configs
-    /// written for earlier versions keep working.
+    /// written for earlier versions keep working. A value set under the new name (in the file or
+    /// the environment) wins over an old one.
     fn adopt_old_keys(&mut self) -> Result<(), ConfigError> {
         let storage = &mut self.storage;
         let connections = storage.database_max_connections.take();
+        let default_db = cutout_store::DatabaseConfig::default();
         if let Some(url) = storage.database_url.take() {
-            storage.database =
-                cutout_store::DatabaseConfig::from_url(&url, connections.unwrap_or(8))
-                    .map_err(|e| ConfigError(e.to_string()))?;
-        } else if let Some(n) = connections {
+            if storage.database == default_db {
+                storage.database =
+                    cutout_store::DatabaseConfig::from_url(&url, connections.unwrap_or(8))
+                        .map_err(|e| ConfigError(e.to_string()))?;
+            }
+        } else if let (Some(n), true) = (connections, storage.database == default_db) {
             let cutout_store::DatabaseConfig::Sqlite {
                 max_connections, ..
             } = &mut storage.database;
             *max_connections = n;
         }
         if let Some(url) = storage.blob_url.take() {
-            storage.blobs = cutout_store::BlobsConfig::from_url(&url)
-                .map_err(|e| ConfigError(e.to_string()))?;
+            if storage.blobs == cutout_store::BlobsConfig::default() {
+                storage.blobs = cutout_store::BlobsConfig::from_url(&url)
+                    .map_err(|e| ConfigError(e.to_string()))?;
+            }
         }
-        let (jobs, inf) = (&mut self.jobs, &mut self.inference);
-        if let Some(v) = jobs.inference_sessions.take() {
-            inf.sessions = v;
-        }
-        if let Some(v) = jobs.inference_threads.take() {
-            inf.threads = v;
-        }
-        if let Some(v) = jobs.inference_spinning.take() {
-            inf.spinning = v;
-        }
-        if let Some(v) = jobs.default_model.take() {
-            inf.default_model = v;
-        }
-        if let Some(v) = jobs.data_dir.take() {
+        let (jobs, inf, default) = (
+            &mut self.jobs,
+            &mut self.inference,
+            InferenceConfig::default(),
+        );
+        adopt(
+            &mut jobs.inference_sessions,
+            &mut inf.sessions,
+            default.sessions,
+        );
+        adopt(
+            &mut jobs.inference_threads,
+            &mut inf.threads,
+            default.threads,
+        );
+        adopt(
+            &mut jobs.inference_spinning,
+            &mut inf.spinning,
+            default.spinning,
+        );
+        adopt(
+            &mut jobs.default_model,
+            &mut inf.default_model,
+            default.default_model,
+        );
+        if let (Some(v), None) = (jobs.data_dir.take(), &inf.data_dir) {
             inf.data_dir = Some(v);
         }
         Ok(())
@@ -138,6 +156,16 @@ impl Config {
         match self.jobs.workers {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
+        }
+    }
+}
+
+/// Takes an old key's value into its new place unless the new key was set (differs from its
+/// default).
+fn adopt<T: PartialEq>(old: &mut Option<T>, new: &mut T, default: T) {
+    if let Some(v) = old.take() {
+        if *new == default {
+            *new = v;
         }
     }
 }

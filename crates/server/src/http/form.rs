@@ -68,8 +68,10 @@ pub struct FormSpec {
     pub file_fields: &'static [&'static str],
     /// Its byte limit, enforced while streaming.
     pub max_bytes: u64,
-    /// The refusal of a second file, in the route's own words.
-    pub second_file: fn() -> ApiError,
+    /// The refusal of a second file, in the route's own words; `None` ignores later files.
+    pub second_file: Option<fn() -> ApiError>,
+    /// Read the other fields as text (at most 64 KiB each); `false` skips them unread.
+    pub text_fields: bool,
 }
 
 impl Form {
@@ -88,11 +90,14 @@ impl Form {
         while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
             let name = field.name().unwrap_or_default().to_owned();
             if spec.file_fields.contains(&name.as_str()) {
-                if form.file.is_some() {
-                    return Err((spec.second_file)());
+                match (&form.file, spec.second_file) {
+                    (None, _) => {
+                        form.file = Some(stream_limited(state, &mut field, spec.max_bytes).await?)
+                    }
+                    (Some(_), Some(refuse)) => return Err(refuse()),
+                    (Some(_), None) => {}
                 }
-                form.file = Some(stream_limited(state, &mut field, spec.max_bytes).await?);
-            } else {
+            } else if spec.text_fields {
                 let text = text_field(&mut field).await?;
                 form.fields.insert(name, serde_json::Value::String(text));
             }

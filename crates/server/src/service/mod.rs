@@ -19,13 +19,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorCode;
 
-/// How a job attempt failed: a corrupt image aborts at once, a flaky fetch or storage retries.
+/// How a job attempt failed: a flaky fetch or storage retries; a corrupt image aborts at once
+/// (the client's input); a model that is not installed is broken at once (this server's side,
+/// so an inline call answers 5xx, not 4xx).
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     #[error("{message}")]
     Retry { code: ErrorCode, message: String },
     #[error("{message}")]
     Abort { code: ErrorCode, message: String },
+    #[error("{message}")]
+    Broken { code: ErrorCode, message: String },
 }
 
 impl JobError {
@@ -37,6 +41,12 @@ impl JobError {
     }
     pub fn abort(code: ErrorCode, e: impl std::fmt::Display) -> Self {
         Self::Abort {
+            code,
+            message: e.to_string(),
+        }
+    }
+    pub fn broken(code: ErrorCode, e: impl std::fmt::Display) -> Self {
+        Self::Broken {
             code,
             message: e.to_string(),
         }

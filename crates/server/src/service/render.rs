@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use cutout_core::{
     decode, Background, ComposeOptions, CutoutError, DecodeLimits, EncodeOptions, ErrorKind,
-    Options, OutputFormat, RefineOptions, SegmentError,
+    Options, OutputFormat, RefineOptions, SegmentError, SegmentErrorKind,
 };
 
 use super::spec::{Backdrop, ProcessingRequest, Size};
@@ -76,19 +76,20 @@ async fn process(
 
 fn pipeline_error(e: CutoutError) -> JobError {
     match e.kind() {
-        ErrorKind::Input | ErrorKind::Limit | ErrorKind::Unavailable => {
-            JobError::abort(ErrorCode::from_lower(e.code()), e)
-        }
+        ErrorKind::Input | ErrorKind::Limit => JobError::abort(ErrorCode::from_lower(e.code()), e),
+        ErrorKind::Unavailable => JobError::broken(ErrorCode::from_lower(e.code()), e),
         ErrorKind::Internal => JobError::retry(ErrorCode::from_lower(e.code()), e),
     }
 }
 
-/// A model that is not installed fails the job at once; a runtime that could not load retries.
+/// A runtime that could not load retries; an image the model refuses is the input's fault; a
+/// model that is not installed or is broken fails the job at once, as this server's fault.
 pub fn segment_error(e: SegmentError) -> JobError {
-    if e.kind.is_transient() {
-        JobError::retry(ErrorCode::from_lower(e.kind.code()), e)
-    } else {
-        JobError::abort(ErrorCode::from_lower(e.kind.code()), e)
+    let code = ErrorCode::from_lower(e.kind.code());
+    match e.kind {
+        SegmentErrorKind::Unavailable => JobError::retry(code, e),
+        SegmentErrorKind::BadInput => JobError::abort(code, e),
+        SegmentErrorKind::NotInstalled | SegmentErrorKind::Internal => JobError::broken(code, e),
     }
 }
 

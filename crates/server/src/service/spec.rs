@@ -59,15 +59,17 @@ pub enum Backdrop {
     ImageUrl(String),
 }
 
-/// A parsed colour, stored as `#rrggbbaa` (older jobs stored what the client sent, which
-/// parses the same way).
+/// A parsed colour, stored as `#rrggbb` (`#rrggbbaa` when not opaque); older jobs stored what
+/// the client sent, which parses the same way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Colour(pub Rgba<u8>);
 
 impl std::fmt::Display for Colour {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let [r, g, b, a] = self.0 .0;
-        write!(f, "#{r:02x}{g:02x}{b:02x}{a:02x}")
+        match self.0 .0 {
+            [r, g, b, 255] => write!(f, "#{r:02x}{g:02x}{b:02x}"),
+            [r, g, b, a] => write!(f, "#{r:02x}{g:02x}{b:02x}{a:02x}"),
+        }
     }
 }
 
@@ -410,7 +412,7 @@ mod tests {
                 &stored["crop_margin"],
                 &stored["backdrop"]["value"]
             ),
-            (&json!("jpg"), &json!("10%"), &json!("#ff0000ff"))
+            (&json!("jpg"), &json!("10%"), &json!("#ff0000"))
         );
         assert_eq!(
             serde_json::from_value::<ProcessingRequest>(stored.clone()).unwrap(),

@@ -108,21 +108,26 @@ async fn reaper_loop(state: AppState, stop: CancellationToken) {
 
 async fn run_claimed(state: &AppState, job: Job, worker: &str, stop: &CancellationToken) {
     let payload = JobPayload::of(&job);
-    let request_id = payload
-        .as_ref()
-        .ok()
-        .and_then(JobPayload::request_id)
-        .unwrap_or_default()
-        .to_owned();
+    // From the raw spec when it cannot be read, so a job failing on it is still logged with its
+    // request and still announced to its webhook.
+    let raw = |field: &str| {
+        job.spec
+            .get(field)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let (request_id, webhook) = match &payload {
+        Ok(p) => (
+            p.request_id().map(str::to_owned),
+            p.webhook_url().map(str::to_owned),
+        ),
+        Err(_) => (raw("request_id"), raw("webhook_url")),
+    };
+    let request_id = request_id.unwrap_or_default();
     let span = tracing::info_span!("job", job_id = %job.id, request_id, kind = %job.kind, attempt = job.attempts);
     async {
         let started = Instant::now();
         let heartbeat = heartbeat(state.clone(), job.clone(), worker.to_owned());
-        let webhook = payload
-            .as_ref()
-            .ok()
-            .and_then(|p| p.webhook_url())
-            .map(str::to_owned);
         let work = AssertUnwindSafe(dispatch(state, &job, payload, worker)).catch_unwind();
         let outcome = tokio::select! {
             r = work => Some(r),
@@ -245,7 +250,11 @@ async fn settle(
                 .inc();
             return;
         }
-        Err(JobError::Retry { code, message } | JobError::Abort { code, message }) => {
+        Err(
+            JobError::Retry { code, message }
+            | JobError::Abort { code, message }
+            | JobError::Broken { code, message },
+        ) => {
             tracing::warn!(%code, error = %message, "job failed");
             (
                 Finish::Failed {

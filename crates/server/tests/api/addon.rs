@@ -480,3 +480,20 @@ async fn concurrent_writes_of_one_conversion_leave_one_whole_file() {
         .count();
     assert_eq!(files, 1, "replaced blobs are deleted");
 }
+
+/// A model that will not load is the server's problem: the inline add-on answers 503 in the
+/// structured shape, without the internal detail, and charges nothing.
+#[tokio::test]
+async fn a_broken_model_is_a_503_not_a_400() {
+    let provider = cutout_testkit::fake::FakeProvider::shared();
+    let app = spawn_app_with(provider.clone(), |_| {}).await;
+    provider.break_model("u2netp");
+    let before = app.balance().await;
+    let r = on_file(&app, &app.key, "mode=get_image", PERSON).await;
+    assert_eq!(r.status(), 503);
+    let b: Value = r.json().await.unwrap();
+    let msg = b["error"]["message"].as_str().unwrap_or_default();
+    assert_eq!(b["error"]["code"], "unavailable", "{b}");
+    assert!(!msg.contains("onnx") && !msg.contains("protobuf"), "{msg}");
+    assert_eq!(app.balance().await, before, "refunded");
+}

@@ -271,3 +271,47 @@ async fn a_job_whose_model_is_gone_fails_at_once_and_is_refunded() {
     assert_eq!(detail["attempts"], 1, "{detail}");
     assert_eq!(app.balance().await, 100, "refunded");
 }
+
+/// A job whose stored spec this version cannot read fails at once, refunded, and its webhook
+/// still hears about it (read from the raw spec).
+#[tokio::test]
+async fn an_unreadable_spec_fails_refunds_and_still_calls_the_webhook() {
+    let app = spawn_app(|_| {}).await;
+    let fx = fixture().await;
+    let hook = format!("{}/hook", fx.base);
+    let key = app
+        .state
+        .repo
+        .find_key(&cutout_server::keys::hash(&app.key))
+        .await
+        .unwrap()
+        .unwrap();
+    let job = cutout_store::NewJob {
+        id: cutout_store::JobId::new(),
+        account: app.account,
+        key: key.id,
+        kind: cutout_store::JobKind::Image,
+        mode: "clipping".into(),
+        spec: json!({"from_a_newer_version": true, "webhook_url": hook}),
+        input_key: None,
+        max_attempts: 3,
+        cost: 1,
+        max_pending: 100,
+        draft: false,
+    };
+    let id = job.id;
+    app.state.repo.create_job(job, None).await.unwrap();
+    assert_eq!(app.balance().await, 99);
+    assert_eq!(app.drain().await, 1);
+    let s = app.status(&id.to_string()).await;
+    assert_eq!(
+        (s["status"].as_str(), s["error"]["code"].as_str()),
+        (Some("failed"), Some("invalid_job")),
+        "{s}"
+    );
+    assert_eq!(app.balance().await, 100);
+    assert_eq!(cutout_server::deliver_due(&app.state).await, 1);
+    let hooks = fx.hooks.lock().unwrap().clone();
+    let body: Value = serde_json::from_str(&hooks[0].1).unwrap();
+    assert_eq!(hooks[0].0["x-webhook-event"], "job.failed", "{body}");
+}

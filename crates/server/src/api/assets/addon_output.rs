@@ -69,6 +69,14 @@ pub(super) fn render_error(e: JobError) -> ApiError {
             message,
         } => ApiError::internal("add-on processing failed", &message),
         JobError::Abort { message, .. } => ApiError::BadRequest(message),
+        // Not the request's fault, and not for the client to read about (paths, model files).
+        JobError::Broken { code, message } => {
+            tracing::error!(%code, error = %message, "add-on processing cannot run here");
+            ApiError::Unavailable {
+                reason: "processing is unavailable on this server",
+                retry_after_secs: 60,
+            }
+        }
         JobError::Retry { code, message } => {
             tracing::warn!(%code, error = %message, "add-on processing failed; the client may retry");
             ApiError::Unavailable {

@@ -135,7 +135,8 @@ pub(super) async fn read_form(
     let spec = FormSpec {
         file_fields,
         max_bytes: state.config.limits.max_input_bytes,
-        second_file: || ApiError::BadRequest("send one file per asset".into()),
+        second_file: Some(|| ApiError::BadRequest("send one file per asset".into())),
+        text_fields: true,
     };
     Form::read(state, req, &spec).await
 }

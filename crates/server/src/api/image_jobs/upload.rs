@@ -142,7 +142,8 @@ async fn read_multipart(state: &AppState, req: Request) -> Result<Raw, ApiError>
     let spec = FormSpec {
         file_fields: &["file"],
         max_bytes: state.config.limits.max_input_bytes,
-        second_file: || ApiError::field("file", "send one file per job"),
+        second_file: Some(|| ApiError::field("file", "send one file per job")),
+        text_fields: true,
     };
     let Form { mut fields, file } = Form::read(state, req, &spec).await?;
     if let Some(Value::String(text)) = fields.get("params") {

@@ -36,7 +36,9 @@ pub async fn upload(
     let spec = FormSpec {
         file_fields: &["file"],
         max_bytes: state.config.video.max_bytes,
-        second_file: || ApiError::BadRequest("send one video per upload".into()),
+        // As before: the first `file` counts, anything else is skipped unread.
+        second_file: None,
+        text_fields: false,
     };
     let file = Form::read(&state, req, &spec)
         .await?
