@@ -1,13 +1,12 @@
-//! The video API (`/v1/...` and legacy `/api/...`): uploads probed by content, jobs charged per
-//! second of video by model, live progress, cancel, and signed downloads. Errors use the
-//! structured `{"error":{"code","message","request_id"}}` shape.
+//! Video jobs: created on an upload or a remote URL and charged per second of video by model,
+//! listed, started (drafts), cancelled, and their outputs downloaded through signed links.
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cutout_store::{
-    now_ms, BlobKey, Cancelled, CreateOutcome, IdemRecord, Job, JobId, JobKind, JobState, NewJob,
-    Scope, Started, VideoId, VideoUpload,
+    BlobKey, Cancelled, CreateOutcome, IdemRecord, Job, JobId, JobKind, JobState, NewJob, Scope,
+    Started,
 };
 use cutout_video::VideoInfo;
 use serde::Deserialize;
@@ -16,7 +15,6 @@ use serde_json::{json, Map, Value};
 use crate::error::ApiError;
 use crate::error::OrInternal;
 use crate::http::auth::Caller;
-use crate::http::form::{Form, FormSpec};
 use crate::http::idempotency::{replay, request_hash};
 use crate::http::{Idempotency, JsonBody, RequestId};
 use crate::service::payload::JobPayload;
@@ -24,77 +22,6 @@ use crate::service::results::result_url;
 use crate::service::state::AppState;
 use crate::service::video_spec::{self, Source, VideoJobSpec};
 use crate::service::views::{video_job, video_status};
-
-/// `POST /v1/uploads` and `POST /api/upload`: multipart `file`, streamed to disk under
-/// `video.max_bytes`, probed with ffprobe (the declared type is not trusted).
-pub async fn upload(
-    State(state): State<AppState>,
-    caller: Caller,
-    req: Request,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(Scope::VideosWrite)?;
-    let spec = FormSpec {
-        file_fields: &["file"],
-        max_bytes: state.config.video.max_bytes,
-        // As before: the first `file` counts, anything else is skipped unread.
-        second_file: None,
-        text_fields: false,
-    };
-    let file = Form::read(&state, req, &spec)
-        .await?
-        .file
-        .ok_or_else(|| ApiError::BadRequest("the multipart field file is required".into()))?;
-    let tools = state.config.video.tools();
-    let path = file.temp.to_path_buf();
-    let info = tokio::task::spawn_blocking(move || cutout_video::probe(&tools, &path))
-        .await
-        .or_internal("probe task failed")?
-        .map_err(|e| match e {
-            e @ cutout_video::MediaError::Invalid(_) => ApiError::BadRequest(format!("file: {e}")),
-            e => ApiError::internal("probing a video failed", &e),
-        })?;
-    check_limits(&state, &info)?;
-    let id = VideoId::new();
-    let blob = BlobKey::video_source(id);
-    state
-        .blobs
-        .put_file(&blob, &file.temp)
-        .await
-        .or_internal("storing a video failed")?;
-    let filename = file.file_name.clone().unwrap_or_else(|| "video".into());
-    let record = VideoUpload {
-        id,
-        account: caller.0.account,
-        blob,
-        filename: filename.chars().take(255).collect(),
-        size: file.size,
-        info: serde_json::to_value(&info).or_internal("probe encoding")?,
-        created_at: now_ms(),
-    };
-    state
-        .repo
-        .create_upload(&record)
-        .await
-        .or_internal("recording an upload failed")?;
-    tracing::info!(video_id = %id, size = file.size, duration = info.duration_secs, "video uploaded");
-    Ok(Json(json!({
-        "success": true,
-        "video_id": id,
-        "video_url": format!("{}/v1/uploads/{id}", state.public_url),
-        "filename": record.filename,
-        "size": file.size,
-        "duration": info.duration_secs,
-        "fps": info.fps(),
-        "width": info.width,
-        "height": info.height,
-        "has_audio": info.has_audio,
-    })))
-}
-
-fn check_limits(state: &AppState, info: &VideoInfo) -> Result<(), ApiError> {
-    cutout_video::check_limits(info, &state.config.video.limits())
-        .map_err(|e| ApiError::BadRequest(format!("file: {e}")))
-}
 
 /// `POST /v1/jobs`: a job on an upload (charged now, or at `/start` for a draft) or on a remote
 /// `video_url` (fetched, probed and charged by the worker).

@@ -3,6 +3,7 @@
 //! Errors use the structured `{"error":{"code","message","request_id"}}` shape.
 
 mod jobs;
+mod uploads;
 mod usage;
 
 use axum::extract::DefaultBodyLimit;
@@ -20,8 +21,8 @@ pub const DIALECT: Dialect = Dialect::Structured;
 pub fn router(state: &AppState) -> Router<AppState> {
     let video_limit = DefaultBodyLimit::max(state.config.video.max_bytes as usize + (1 << 20));
     Router::new()
-        .route("/v1/uploads", post(jobs::upload).layer(video_limit))
-        .route("/api/upload", post(jobs::upload).layer(video_limit))
+        .route("/v1/uploads", post(uploads::upload).layer(video_limit))
+        .route("/api/upload", post(uploads::upload).layer(video_limit))
         .route("/v1/jobs", get(jobs::list_jobs).post(jobs::create_job))
         .route("/v1/jobs/{id}", get(jobs::get_job))
         .route("/v1/jobs/{id}/start", post(jobs::start_job))
