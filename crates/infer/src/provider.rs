@@ -32,11 +32,6 @@ impl EngineProvider {
         }
     }
 
-    /// The sessions and threads each model gets.
-    pub fn pool(&self) -> PoolConfig {
-        self.pool
-    }
-
     fn engine(&self) -> Result<Arc<dyn Engine>, InferError> {
         let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(e) = engine.as_ref() {

@@ -31,7 +31,7 @@ pub struct ImageInfo {
 }
 
 /// Maps a multipart error to 413 or 400.
-pub fn multipart_error(e: MultipartError) -> ApiError {
+fn multipart_error(e: MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::PayloadTooLarge(e.body_text())
     } else {
@@ -40,7 +40,7 @@ pub fn multipart_error(e: MultipartError) -> ApiError {
 }
 
 /// The request as multipart form data; a 400 that names the file field otherwise.
-pub async fn multipart(
+async fn multipart(
     state: &AppState,
     req: axum::extract::Request,
     file_field: &str,
@@ -107,12 +107,7 @@ impl Form {
 }
 
 /// Streams one file field to a temp file, hashing it and enforcing the byte limit as it goes.
-pub async fn stream_to_disk(state: &AppState, field: &mut Field<'_>) -> Result<Upload, ApiError> {
-    stream_limited(state, field, state.config.limits.max_input_bytes).await
-}
-
-/// [`stream_to_disk`] with another byte limit (videos).
-pub async fn stream_limited(
+async fn stream_limited(
     state: &AppState,
     field: &mut Field<'_>,
     max: u64,
@@ -148,7 +143,7 @@ pub async fn stream_limited(
 }
 
 /// A text field, at most 64 KiB of UTF-8.
-pub async fn text_field(field: &mut Field<'_>) -> Result<String, ApiError> {
+async fn text_field(field: &mut Field<'_>) -> Result<String, ApiError> {
     let name = field.name().unwrap_or_default().to_owned();
     let mut text = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use cutout_core::{
     decode, Background, ComposeOptions, CutoutError, DecodeLimits, EncodeOptions, ErrorKind,
-    Options, OutputFormat, RefineOptions, SegmentError, SegmentErrorKind,
+    Options, OutputFormat, RefineOptions, SegmentError,
 };
 
 use super::spec::{Backdrop, ProcessingRequest, Size};
@@ -82,15 +82,11 @@ fn pipeline_error(e: CutoutError) -> JobError {
     }
 }
 
-/// A runtime that could not load retries; an image the model refuses is the input's fault; a
-/// model that is not installed or is broken fails the job at once, as this server's fault.
+/// A segmenter that could not be had, sorted like one failing inside the pipeline (core's
+/// `CutoutError::kind` is the one table): a model that is not installed is broken at once, an
+/// image the model refuses is the input's fault, the rest retries.
 pub fn segment_error(e: SegmentError) -> JobError {
-    let code = ErrorCode::from_lower(e.kind.code());
-    match e.kind {
-        SegmentErrorKind::Unavailable => JobError::retry(code, e),
-        SegmentErrorKind::BadInput => JobError::abort(code, e),
-        SegmentErrorKind::NotInstalled | SegmentErrorKind::Internal => JobError::broken(code, e),
-    }
+    pipeline_error(CutoutError::Segment(e))
 }
 
 /// The pipeline options for a spec; the input's header gives the size for `size=preview`.
