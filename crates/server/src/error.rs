@@ -41,6 +41,19 @@ impl ErrorCode {
     /// A local file operation failed; retried.
     pub const IO: Self = Self("io_error");
 
+    /// The codes a refused request can carry (the structured dialect's `error.code`).
+    pub const REFUSALS: [Self; 9] = [
+        Self::INVALID_REQUEST,
+        Self::INVALID_API_KEY,
+        Self::FORBIDDEN,
+        Self::NOT_FOUND,
+        Self::INSUFFICIENT_CREDITS,
+        Self::PAYLOAD_TOO_LARGE,
+        Self::RATE_LIMITED,
+        Self::UNAVAILABLE,
+        Self::INTERNAL,
+    ];
+
     /// A code from a lower crate's own table (`CutoutError::code`, `MediaError::code`, ...).
     pub const fn from_lower(code: &'static str) -> Self {
         Self(code)

@@ -2,8 +2,9 @@
 //! dialect, composed into one router here. Families share `http` and `service`; they never
 //! import each other.
 //!
-//! A new family is a new module with a `router`, a `DIALECT` and its `OPENAPI` fragment, plus
-//! one `family(..)` line below and one line in `openapi.rs`.
+//! A new family is a new module with a `router`, a `DIALECT` and its `Doc` (the `OpenApi` derive
+//! over its handlers' `#[utoipa::path]` attributes), plus one `family(..)` line below and one
+//! line in `openapi.rs`.
 
 pub mod assets;
 pub mod image_jobs;
@@ -37,7 +38,9 @@ pub fn router(state: AppState) -> Router {
                 .level(tracing::Level::INFO)
                 .latency_unit(LatencyUnit::Millis),
         );
-    let public = image_jobs::public_router().merge(system::router());
+    let public = image_jobs::public_router()
+        .merge(system::router())
+        .merge(openapi::router());
     Router::new()
         .merge(family(
             &state,

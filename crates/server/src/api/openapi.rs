@@ -1,76 +1,255 @@
-//! The API description at `/openapi.json`, assembled once from each family's fragment (its tags,
-//! paths and the components only it uses) over the shared base (info, security schemes, the
-//! components several families use). A family edits its own fragment; the route/spec test
-//! (`tests/api/system.rs`) fails when the router and the document disagree.
+//! The API description at `/openapi.json`, generated once from each family's `Doc` (its
+//! handlers' `#[utoipa::path]` attributes and the types they answer with), over the shared
+//! parts: info, the security schemes, and the headers every response carries. The route/spec
+//! test (`tests/api/system.rs`) fails when the router and the document disagree.
 
 use std::sync::OnceLock;
 
-use serde_json::{Map, Value};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response as HttpResponse};
+use axum::routing::get;
+use axum::Router;
 
-const BASE: &str = include_str!("openapi.base.json");
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, Response,
+    SecurityRequirement, Server,
+};
+use utoipa::OpenApi as _;
 
-/// Every family's fragment, in the order the document lists them. The system routes' part sits
-/// beside this file, since `system` serves the document.
-const FRAGMENTS: [(&str, &str); 4] = [
-    ("image_jobs", super::image_jobs::OPENAPI),
-    ("system", include_str!("system.openapi.json")),
-    ("assets", super::assets::OPENAPI),
-    ("video", super::video::OPENAPI),
-];
+use crate::http::doc::{int_header, retry_after, text_header};
+use crate::http::Dialect;
+use crate::service::state::AppState;
+
+/// The description and the page that renders it; no key needed.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/docs", get(docs))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(openapi, docs))]
+struct Doc;
+
+/// This API description
+///
+/// The OpenAPI 3.1 document, generated from the handlers and the types they answer with.
+#[utoipa::path(get, path = "/openapi.json", tag = "System", operation_id = "openapi", security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document.", body = Object)))]
+async fn openapi() -> HttpResponse {
+    ([(header::CONTENT_TYPE, "application/json")], document()).into_response()
+}
+
+/// API reference page
+///
+/// A self-contained HTML page (no CDN) that renders `/openapi.json`.
+#[utoipa::path(get, path = "/docs", tag = "System", operation_id = "docs", security(()),
+    responses((status = 200, description = "The page.", content_type = "text/html", body = String)))]
+async fn docs() -> Html<&'static str> {
+    Html(include_str!("../../docs.html"))
+}
+
+const DESCRIPTION: &str = "\
+Cutout removes image and video backgrounds asynchronously: create a job with \
+`POST /api/v1/upload`, poll `GET /api/v1/status?job_id=...`, download `final_url`.\n\n\
+Authentication: send the API key as `X-API-Key: <key>` or `Authorization: Bearer <key>`.\n\n\
+Each family answers errors in its vendor's shape: the image jobs family \
+`{\"error\":\"<code>\",\"message\":\"...\"}` (or `{\"error\":\"validation\",\"details\":{...}}` \
+for 422); the assets and video families `{\"error\":{\"code\",\"message\",\"request_id\"}}`.\n\n\
+Every response carries `X-Request-Id` (the one sent, or a new UUID). Authenticated responses \
+carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` when rate limiting \
+is on; a 429 or 503 carries `Retry-After`.\n\n\
+POSTs that take an `Idempotency-Key` header: a retry with the same key and body returns the \
+first response (with `Idempotent-Replayed: true`) and creates or charges nothing again.";
 
 /// The whole document, as served.
 pub fn document() -> &'static str {
     static DOC: OnceLock<String> = OnceLock::new();
-    DOC.get_or_init(|| assemble().to_string())
+    DOC.get_or_init(|| {
+        // Built from compiled-in types: failing to serialise is a bug in this build.
+        build().to_json().expect("the OpenAPI document serialises")
+    })
 }
 
-fn assemble() -> Value {
-    // The fragments are compiled in and checked by the tests below: a parse error is a bug in
-    // this build, not an input.
-    let mut doc: Value = serde_json::from_str(BASE).expect("openapi.base.json parses");
-    for (family, text) in FRAGMENTS {
-        let fragment: Value = serde_json::from_str(text)
-            .unwrap_or_else(|e| panic!("the {family} OpenAPI fragment does not parse: {e}"));
-        merge(&mut doc, fragment);
+fn build() -> OpenApi {
+    let mut doc = base();
+    for (family, dialect) in [
+        (super::image_jobs::Doc::openapi(), Some(Dialect::ImageJobs)),
+        (super::system::Doc::openapi(), None),
+        (Doc::openapi(), None),
+        (super::assets::Doc::openapi(), Some(Dialect::Structured)),
+        (super::video::Doc::openapi(), Some(Dialect::Structured)),
+    ] {
+        doc.merge(decorate(family, dialect));
     }
     doc
 }
 
-/// Appends the fragment's tags and adds its paths and components.
-fn merge(doc: &mut Value, fragment: Value) {
-    let Value::Object(fragment) = fragment else {
-        return;
-    };
-    for (key, value) in fragment {
-        match (key.as_str(), value) {
-            ("tags", Value::Array(tags)) => {
-                if let Some(list) = doc["tags"].as_array_mut() {
-                    list.extend(tags);
-                }
+fn base() -> OpenApi {
+    let info = InfoBuilder::new()
+        .title("Cutout API")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(DESCRIPTION))
+        .build();
+    let components = ComponentsBuilder::new()
+        .security_scheme(
+            "ApiKeyHeader",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "The API key.",
+            ))),
+        )
+        .security_scheme(
+            "BearerAuth",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("`Authorization: Bearer <key>` (the same key)."))
+                    .build(),
+            ),
+        )
+        .schema_from::<crate::http::doc::StructuredError>()
+        .build();
+    let either_key = ["ApiKeyHeader", "BearerAuth"]
+        .map(|scheme| SecurityRequirement::new(scheme, Vec::<String>::new()));
+    OpenApiBuilder::new()
+        .info(info)
+        .servers(Some(vec![Server::new("/")]))
+        .security(Some(either_key.to_vec()))
+        .components(Some(components))
+        .build()
+}
+
+/// What the families' attributes leave to one place: the headers every response carries, the
+/// rate-limit headers and 429 of authenticated operations, `Retry-After` on 429 and 503, and
+/// `Idempotent-Replayed` where an `Idempotency-Key` is taken. Public operations (those that say
+/// `security(())`) get an explicit empty requirement.
+fn decorate(mut doc: OpenApi, dialect: Option<Dialect>) -> OpenApi {
+    for item in doc.paths.paths.values_mut() {
+        for op in operations(item) {
+            let public = op
+                .security
+                .as_ref()
+                .is_some_and(|s| s.iter().all(|r| *r == SecurityRequirement::default()));
+            if public {
+                op.security = Some(Vec::new());
             }
-            ("paths", Value::Object(paths)) => object(&mut doc["paths"]).extend(paths),
-            ("components", Value::Object(sections)) => {
-                for (section, items) in sections {
-                    if let Value::Object(items) = items {
-                        object(&mut doc["components"][&section]).extend(items);
-                    }
-                }
+            let idempotent = op
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| p.name == "Idempotency-Key");
+            if let (false, Some(d)) = (public, dialect) {
+                let r = &mut op.responses.responses;
+                r.entry("429".into()).or_insert_with(|| rate_limited(d));
+                r.entry("500".into()).or_insert_with(|| internal(d));
             }
-            _ => {}
+            for (status, response) in op.responses.responses.iter_mut() {
+                let RefOr::T(r) = response else { continue };
+                add_headers(r, status, !public, idempotent);
+            }
         }
+    }
+    if let Some(components) = doc.components.as_mut() {
+        for (name, response) in components.responses.iter_mut() {
+            if let RefOr::T(r) = response {
+                // `http::doc` already gave 429 and 503 their `Retry-After`.
+                let limited = name == "RateLimited";
+                add_headers(r, if limited { "429" } else { "4XX" }, limited, false);
+            }
+        }
+    }
+    doc
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.patch.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+fn add_headers(r: &mut Response, status: &str, rate_limited: bool, idempotent: bool) {
+    let h = &mut r.headers;
+    h.entry("X-Request-Id".into()).or_insert_with(|| {
+        text_header("The request's id: the one sent in `X-Request-Id`, or a generated UUID.")
+    });
+    if matches!(status, "429" | "503") {
+        h.entry("Retry-After".into()).or_insert_with(retry_after);
+    }
+    if rate_limited && (status.starts_with('2') || status == "429") {
+        h.insert(
+            "X-RateLimit-Limit".into(),
+            int_header("The key's burst size (requests).", None),
+        );
+        h.insert(
+            "X-RateLimit-Remaining".into(),
+            int_header("Requests left in the bucket now.", None),
+        );
+        h.insert(
+            "X-RateLimit-Reset".into(),
+            int_header("Seconds until the bucket is full again.", None),
+        );
+    }
+    if idempotent && status.starts_with('2') {
+        h.insert(
+            "Idempotent-Replayed".into(),
+            text_header(
+                "`true` when this is the stored response to an earlier request with the same \
+                 Idempotency-Key.",
+            ),
+        );
     }
 }
 
-fn object(v: &mut Value) -> &mut Map<String, Value> {
-    if !v.is_object() {
-        *v = Value::Object(Map::new());
+/// The 429 every authenticated operation can answer, in `dialect`'s shape.
+fn rate_limited(dialect: Dialect) -> RefOr<Response> {
+    shared(
+        dialect,
+        "RateLimited",
+        "Too many requests for this API key; retry after `Retry-After` seconds.",
+    )
+}
+
+/// The opaque 500 any operation can answer, in `dialect`'s shape.
+fn internal(dialect: Dialect) -> RefOr<Response> {
+    shared(
+        dialect,
+        "InternalError",
+        "An unexpected failure; the body is opaque and the cause is logged under the request id.",
+    )
+}
+
+/// The image family's shared response `name`, or the structured shape with `description`.
+fn shared(dialect: Dialect, name: &str, description: &str) -> RefOr<Response> {
+    match dialect {
+        Dialect::ImageJobs => Ref::from_response_name(name).into(),
+        Dialect::Structured => ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("StructuredError")))
+                    .build(),
+            )
+            .build()
+            .into(),
     }
-    v.as_object_mut().expect("made an object above")
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
+
+    use serde_json::Value;
 
     use super::*;
 
@@ -91,34 +270,78 @@ mod tests {
         }
     }
 
+    fn doc() -> Value {
+        serde_json::from_str(document()).unwrap()
+    }
+
     #[test]
-    fn fragments_do_not_overlap_and_every_reference_resolves() {
-        let mut seen_paths = BTreeSet::new();
-        let mut seen_components = BTreeSet::new();
-        let base: Value = serde_json::from_str(BASE).unwrap();
-        for (section, items) in base["components"].as_object().unwrap() {
-            for name in items.as_object().unwrap().keys() {
-                seen_components.insert(format!("#/components/{section}/{name}"));
-            }
+    fn every_reference_resolves() {
+        let doc = doc();
+        let mut used = BTreeSet::new();
+        refs(&doc, &mut used);
+        assert!(used.len() > 20, "too few references: {used:?}");
+        for r in used {
+            let path = r.strip_prefix("#/").unwrap();
+            let found = path.split('/').try_fold(&doc, |v, part| v.get(part));
+            assert!(found.is_some(), "{r} does not resolve");
         }
-        for (family, text) in FRAGMENTS {
-            let f: Value = serde_json::from_str(text).unwrap();
-            for p in f["paths"].as_object().unwrap().keys() {
-                assert!(seen_paths.insert(p.clone()), "{family}: {p} twice");
-            }
-            for (section, items) in f["components"].as_object().into_iter().flatten() {
-                for name in items.as_object().unwrap().keys() {
-                    let r = format!("#/components/{section}/{name}");
-                    assert!(seen_components.insert(r.clone()), "{family}: {r} twice");
+        assert_eq!(doc["openapi"], "3.1.0");
+    }
+
+    /// Every operation is tagged, has a summary and a unique id, documents a success and, unless
+    /// public, the 401 and 429 a key can get.
+    #[test]
+    fn every_operation_is_complete() {
+        let doc = doc();
+        let mut ids = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let name = format!("{method} {path}");
+                let id = op["operationId"].as_str().unwrap_or_default();
+                assert!(
+                    ids.insert(id.to_owned()),
+                    "{name}: operationId {id:?} twice"
+                );
+                assert!(
+                    op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                    "{name}"
+                );
+                assert!(
+                    op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                    "{name}"
+                );
+                let responses = op["responses"].as_object().unwrap();
+                assert!(responses.keys().any(|s| s.starts_with('2')), "{name}");
+                let public = op["security"] == Value::Array(vec![]);
+                if !public {
+                    for status in ["401", "429", "500"] {
+                        assert!(responses.contains_key(status), "{name}: no {status}");
+                    }
+                }
+                for (status, r) in responses {
+                    if let Some(h) = r.get("headers") {
+                        assert!(h.get("X-Request-Id").is_some(), "{name} {status}");
+                    }
                 }
             }
         }
-        let doc = assemble();
-        let mut used = BTreeSet::new();
-        refs(&doc, &mut used);
-        let missing: Vec<_> = used.difference(&seen_components).collect();
-        assert!(missing.is_empty(), "unresolved: {missing:?}");
-        assert_eq!(doc["paths"].as_object().unwrap().len(), seen_paths.len());
-        assert_eq!(doc["openapi"], "3.1.0");
+    }
+
+    /// The image family's shared error responses carry examples rendered by the renderer.
+    #[test]
+    fn error_examples_are_what_the_renderer_sends() {
+        let doc = doc();
+        let r = &doc["components"]["responses"];
+        let example = |name: &str| r[name]["content"]["application/json"]["example"].clone();
+        assert_eq!(
+            example("NotFound"),
+            serde_json::json!({"error": "not_found"})
+        );
+        assert_eq!(
+            example("ValidationError")["details"]["mode"][0],
+            "must be one of background, clipping, params"
+        );
+        assert_eq!(example("InternalError")["request_id"], "6f1c0d1e-example");
+        assert!(r["RateLimited"]["headers"]["Retry-After"].is_object());
     }
 }

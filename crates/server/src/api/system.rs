@@ -1,14 +1,23 @@
-//! Health, readiness, metrics, models and the API description.
+//! Health, readiness, metrics and models.
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Json;
 use axum::Router;
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::service::state::AppState;
+
+/// The routes below, described for `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(models, healthz, readyz, metrics),
+    tags((name = "System", description = "Models, health, metrics and this description (no API key).")),
+)]
+pub struct Doc;
 
 /// Health, readiness, metrics, models and the API description: no key needed.
 pub fn router() -> Router<AppState> {
@@ -17,15 +26,26 @@ pub fn router() -> Router<AppState> {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .route("/openapi.json", get(openapi))
-        .route("/docs", get(docs))
 }
 
+/// Liveness
+///
+/// Answers while the process serves HTTP.
+#[utoipa::path(get, path = "/healthz", tag = "System", operation_id = "healthz", security(()),
+    responses((status = 200, description = "Alive.", content_type = "text/plain", body = String,
+        example = "ok")))]
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Readiness
+///
 /// Ready when the database and the blob store answer and at least one model is installed.
+#[utoipa::path(get, path = "/readyz", tag = "System", operation_id = "readyz", security(()),
+    responses(
+        (status = 200, description = "Ready.", body = Readiness),
+        (status = 503, description = "Not ready: the body says which part.", body = Readiness),
+    ))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let db = state.repo.pending_count().await;
     let blobs = state.blobs.health().await;
@@ -34,12 +54,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
     let models = state.segmenters.image_models();
     let ok = db.is_ok() && blobs.is_ok() && !models.is_empty();
-    let word = |ok: bool| if ok { "ok" } else { "unavailable" };
-    let body = json!({
-        "database": word(db.is_ok()),
-        "blobs": word(blobs.is_ok()),
-        "models": models,
-    });
+    let body = Readiness {
+        database: Health::of(db.is_ok()),
+        blobs: Health::of(blobs.is_ok()),
+        models,
+    };
     let status = if ok {
         StatusCode::OK
     } else {
@@ -48,6 +67,12 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// Prometheus metrics
+///
+/// Metrics in the OpenMetrics text format (requests, jobs, queue depth, inference time).
+#[utoipa::path(get, path = "/metrics", tag = "System", operation_id = "metrics", security(()),
+    responses((status = 200, description = "The metrics.",
+        content_type = "application/openmetrics-text", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     // Queue figures are read at scrape time, so every API node reports the shared truth.
     if let Ok(n) = state.repo.pending_count().await {
@@ -75,40 +100,88 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// `GET /v1/models`: installed models with their licences; `media` says whether a model serves
-/// still images (and video frame by frame) or only video (a recurrent model such as `rvm`).
-pub async fn models(State(state): State<AppState>) -> Json<Value> {
+/// List installed models
+///
+/// The installed models with their licences; `media` says whether a model serves still images
+/// (and video frame by frame) or only video (a recurrent model such as `rvm`).
+#[utoipa::path(get, path = "/v1/models", tag = "System", operation_id = "listModels", security(()),
+    responses((status = 200, description = "The models.", body = ModelList)))]
+pub async fn models(State(state): State<AppState>) -> Json<ModelList> {
     let manifest = cutout_models::manifest();
     let seg = &state.segmenters;
     let image = seg.image_models().into_iter().map(|n| (n, "image"));
     let video = seg.video_models().into_iter().map(|n| (n, "video"));
-    let list: Vec<Value> = image
+    let models = image
         .chain(video)
-        .map(|(name, media)| match manifest.get(&name) {
-            Ok(m) => json!({
-                "name": name,
-                "media": media,
-                "licence": m.license,
-                "commercial_use": m.commercial_use,
-                "input": m.input,
-                "summary": m.summary,
-                "default": name == state.config.inference.default_model,
-            }),
-            Err(_) => json!({"name": name, "media": media}),
+        .map(|(name, media)| {
+            let m = manifest.get(&name).ok();
+            ModelInfo {
+                default: m.map(|_| name == state.config.inference.default_model),
+                licence: m.map(|m| m.license.clone()),
+                commercial_use: m.map(|m| m.commercial_use),
+                input: m.map(|m| m.input.clone()),
+                summary: m.map(|m| m.summary.clone()),
+                name,
+                media,
+            }
         })
         .collect();
-    Json(json!({"models": list}))
+    Json(ModelList { models })
 }
 
-pub async fn openapi() -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        super::openapi::document(),
-    )
-        .into_response()
+#[derive(Serialize, ToSchema)]
+pub struct ModelList {
+    pub models: Vec<ModelInfo>,
 }
 
-/// A self-contained page (no CDN) that renders `/openapi.json`.
-pub async fn docs() -> Html<&'static str> {
-    Html(include_str!("../../docs.html"))
+/// An installed model: still-image models (usable for video frame by frame too) and video-only
+/// recurrent ones such as `rvm`. Only `name` and `media` are present when the model is not in
+/// the manifest.
+#[derive(Serialize, ToSchema)]
+pub struct ModelInfo {
+    #[schema(examples("u2net"))]
+    pub name: String,
+    /// `image`: a still-image model (also usable for video, frame by frame); `video`: a
+    /// recurrent model that only runs on video jobs.
+    #[schema(value_type = String, pattern = "^(image|video)$")]
+    pub media: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub licence: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commercial_use: Option<bool>,
+    /// The input the model was trained at, e.g. `320x320`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// The model used when a request names none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<bool>,
+}
+
+/// Which parts of the node answer.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    pub database: Health,
+    /// Whether the blob store takes a write.
+    pub blobs: Health,
+    /// The installed image models; none makes the node unready.
+    pub models: Vec<String>,
+}
+
+#[derive(Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    Ok,
+    Unavailable,
+}
+
+impl Health {
+    fn of(ok: bool) -> Self {
+        if ok {
+            Self::Ok
+        } else {
+            Self::Unavailable
+        }
+    }
 }

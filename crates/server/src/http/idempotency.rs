@@ -39,13 +39,16 @@ pub fn request_hash(route: &str, fields: &Map<String, Value>, file_sha256: Optio
     hex::encode(h.finalize())
 }
 
-pub fn response_of(rec: &IdemRecord) -> Response {
+/// A stored response; `replayed` marks it `Idempotent-Replayed: true`.
+pub fn response_of(rec: &IdemRecord, replayed: bool) -> Response {
     let status = StatusCode::from_u16(rec.status).unwrap_or(StatusCode::OK);
     let mut resp = (status, rec.body.clone()).into_response();
     resp.headers_mut()
         .insert("content-type", HeaderValue::from_static("application/json"));
-    resp.headers_mut()
-        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    if replayed {
+        resp.headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
     resp
 }
 
@@ -84,7 +87,7 @@ pub async fn replay(
 ) -> Result<Option<Response>, ApiError> {
     Ok(stored(state, caller, key, hash)
         .await?
-        .map(|r| response_of(&r)))
+        .map(|r| response_of(&r, true)))
 }
 
 /// Stores a successful response for later replays (for POSTs that create no job).
@@ -94,14 +97,15 @@ pub async fn remember(
     key: Option<String>,
     hash: String,
     status: StatusCode,
-    body: &Value,
+    body: &impl serde::Serialize,
 ) -> Result<Response, ApiError> {
+    let body = serde_json::to_string(body).or_internal("encoding a response")?;
     let mut rec = IdemRecord {
         key: caller.0.id,
         idem_key: String::new(),
         request_hash: hash,
         status: status.as_u16(),
-        body: body.to_string(),
+        body,
     };
     if let Some(k) = key {
         rec.idem_key = k;
@@ -112,8 +116,8 @@ pub async fn remember(
             .or_internal("storing an idempotency record failed")?;
         // A concurrent twin got there first: answer as it did.
         if stored != rec {
-            return Ok(response_of(&stored));
+            return Ok(response_of(&stored, true));
         }
     }
-    Ok((status, axum::Json(body.clone())).into_response())
+    Ok(response_of(&rec, false))
 }

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod deadline;
+pub mod doc;
 pub mod extract;
 pub mod form;
 pub mod idempotency;

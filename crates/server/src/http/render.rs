@@ -1,14 +1,13 @@
 //! The one place an [`ApiError`] becomes a response: its status, and the JSON shape of the API
 //! family (dialect) that answers, with the request id and `Retry-After` where they apply.
 
+use super::doc::{ImageErrorBody, StructuredError, StructuredErrorDetail};
+use super::request_id::RequestId;
+use crate::error::ApiError;
 use axum::extract::Request;
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
-
-use super::request_id::RequestId;
-use crate::error::ApiError;
 
 /// Which vendor's error shape a route answers in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,35 +19,47 @@ pub enum Dialect {
 }
 
 impl ApiError {
-    fn image_body(&self) -> serde_json::Value {
-        match self {
-            Self::Unauthorized(m) => json!({"error": "unauthorized", "message": m}),
-            Self::Validation(details) => json!({"error": "validation", "details": details}),
-            Self::InsufficientCredits => json!({"error": "insufficient_credits"}),
-            Self::NotFound => json!({"error": "not_found"}),
-            Self::BadRequest(_) => json!({"error": "bad_request", "message": self.message()}),
-            Self::Internal => json!({"error": "internal_error", "message": "internal error"}),
-            other => json!({"error": other.code().as_str(), "message": other.message()}),
+    /// The image family's body; `request_id` is shown only for the opaque 500.
+    pub(crate) fn image_body(&self, request_id: Option<&str>) -> ImageErrorBody {
+        let (error, message, details) = match self {
+            Self::Validation(details) => ("validation", None, Some(details.clone())),
+            Self::InsufficientCredits => ("insufficient_credits", None, None),
+            Self::NotFound => ("not_found", None, None),
+            Self::Unauthorized(_) => ("unauthorized", Some(self.message()), None),
+            Self::BadRequest(_) => ("bad_request", Some(self.message()), None),
+            Self::Internal => ("internal_error", Some("internal error".into()), None),
+            other => (other.code().as_str(), Some(other.message()), None),
+        };
+        let request_id = match self {
+            Self::Internal => request_id.map(str::to_owned),
+            _ => None,
+        };
+        ImageErrorBody {
+            error,
+            message,
+            details,
+            request_id,
+        }
+    }
+
+    /// The assets and video families' body.
+    pub(crate) fn structured_body(&self, request_id: Option<&str>) -> StructuredError {
+        StructuredError {
+            error: StructuredErrorDetail {
+                code: self.code(),
+                message: self.message(),
+                request_id: request_id.map(str::to_owned),
+            },
         }
     }
 
     /// The response in `dialect`'s shape, with `Retry-After` where it applies.
     pub fn into_response_for(self, dialect: Dialect, request_id: Option<&str>) -> Response {
         let body = match dialect {
-            Dialect::ImageJobs => {
-                let mut b = self.image_body();
-                if let (Some(id), Self::Internal) = (request_id, &self) {
-                    b["request_id"] = json!(id);
-                }
-                b
-            }
-            Dialect::Structured => json!({"error": {
-                "code": self.code().as_str(),
-                "message": self.message(),
-                "request_id": request_id,
-            }}),
+            Dialect::ImageJobs => axum::Json(self.image_body(request_id)).into_response(),
+            Dialect::Structured => axum::Json(self.structured_body(request_id)).into_response(),
         };
-        let mut resp = (self.status(), axum::Json(body)).into_response();
+        let mut resp = (self.status(), body).into_response();
         let retry = match self {
             Self::RateLimited { retry_after_secs } => Some(retry_after_secs),
             Self::Unavailable {
@@ -95,6 +106,8 @@ pub async fn render_errors(dialect: Dialect, req: Request, next: Next) -> Respon
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     async fn body(r: Response) -> serde_json::Value {

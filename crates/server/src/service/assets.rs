@@ -9,7 +9,7 @@ use cutout_store::{
     now_ms, AccountId, Asset, AssetId, BlobKey, Conversion, PutConversion, StoreError,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::service::state::AppState;
 
@@ -198,41 +198,6 @@ pub fn result_name(source: Option<&str>) -> String {
         .filter(|s| !s.is_empty())
         .unwrap_or("image");
     format!("{stem}-bg_removed.png")
-}
-
-/// An asset as the API shows it.
-pub fn asset_json(state: &AppState, a: &Asset, conversions: &[Conversion]) -> Value {
-    let base = format!("{}/api/v1/assets/{}", state.public_url, a.id);
-    let conversions: Vec<Value> = conversions
-        .iter()
-        .map(|c| {
-            json!({
-                "name": c.name,
-                "content_type": c.mime,
-                "size": c.size,
-                "width": c.width,
-                "height": c.height,
-                "url": format!("{base}/conversions/{}", c.name),
-                "created_at": crate::time::rfc3339(c.created_at),
-                "updated_at": crate::time::rfc3339(c.updated_at),
-            })
-        })
-        .collect();
-    json!({
-        "id": a.id,
-        "name": a.name,
-        "content_type": a.mime,
-        "size": a.size,
-        "width": a.width,
-        "height": a.height,
-        "sha256": a.sha256,
-        "custom_data": a.custom,
-        "source_asset_id": a.source,
-        "file_url": format!("{base}/file"),
-        "conversions": conversions,
-        "created_at": crate::time::rfc3339(a.created_at),
-        "updated_at": crate::time::rfc3339(a.updated_at),
-    })
 }
 
 /// The spec of an `asset_save` job.

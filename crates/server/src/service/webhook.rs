@@ -7,7 +7,7 @@ use cutout_store::{now_ms, Delivery, Finish, Job, JobKind, JobState, NewDelivery
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::views::{image_status, video_job};
+use super::views::{JobStatus, VideoJob};
 use crate::service::signing::webhook_signature;
 use crate::service::state::AppState;
 
@@ -41,10 +41,11 @@ pub fn started(state: &AppState, job: &Job, url: String) -> NewDelivery {
 /// The signed body carries the job as its status endpoint shows it (per API family).
 fn delivery(state: &AppState, job: &Job, event: &str, url: String) -> NewDelivery {
     let data = if job.kind == JobKind::Video {
-        video_job(state, job)
+        serde_json::to_value(VideoJob::of(state, job))
     } else {
-        image_status(state, job)
-    };
+        serde_json::to_value(JobStatus::of(state, job))
+    }
+    .unwrap_or_default();
     let body = json!({
         "event": event,
         "created_at": crate::time::rfc3339(now_ms()),

@@ -30,11 +30,36 @@ use crate::service::assets::{result_name, save_png, SaveTarget};
 use crate::service::spec::{self, Mode, ProcessingRequest, OPTION_FIELDS};
 use crate::service::state::AppState;
 
+use super::types::{AddonForm, AddonQuery, BgRemoveSaved};
+use crate::http::doc::StructuredError;
+
 fn query_map(q: HashMap<String, String>) -> Map<String, Value> {
     q.into_iter().map(|(k, v)| (k, Value::String(v))).collect()
 }
 
-/// `POST /api/v1/assets/file/addons/bg_remove`.
+/// Remove the background of an uploaded image (the bg_remove add-on)
+///
+/// Multipart field `image`. Needs `addons:bg_remove` (and `assets:write` to save). One credit
+/// per call, refunded if processing fails.
+#[utoipa::path(post, path = "/api/v1/assets/file/addons/bg_remove", tag = "Assets",
+    operation_id = "bgRemoveUpload",
+    params(AddonQuery, Idempotency),
+    request_body(content = AddonForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "`get_image` and `get_image_and_save`: the PNG (a save runs in the \
+            background; `X-Save-Job-Id` names it). `save_image`: JSON.",
+            content(
+                (Vec<u8> = "image/png"),
+                (BgRemoveSaved = "application/json"),
+            )),
+        (status = 400, description = "Bad request: the message names the broken rule.", body = StructuredError),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 402, description = "Not enough credits (one per call, refunded if processing fails).", body = StructuredError),
+        (status = 403, description = "The key lacks `addons:bg_remove` (or `assets:write` to save).", body = StructuredError),
+        (status = 404, description = "No such asset for this account.", body = StructuredError),
+        (status = 413, description = "The image is over the configured limit.", body = StructuredError),
+        (status = 503, description = "Processing is busy or temporarily unavailable; retry after `Retry-After`.", body = StructuredError),
+    ))]
 pub async fn on_upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -73,8 +98,28 @@ pub async fn on_upload(
     run(&state, &caller, call).await
 }
 
-/// `GET|POST /api/v1/assets/{asset_id}/addons/bg_remove`; a POST may carry the processing
-/// options as a JSON object.
+/// Remove the background of a stored asset
+///
+/// Needs `addons:bg_remove` and `assets:read` (and `assets:write` to save). One credit per
+/// call, refunded if processing fails.
+#[utoipa::path(get, path = "/api/v1/assets/{id}/addons/bg_remove", tag = "Assets",
+    operation_id = "bgRemoveAsset",
+    params(("id" = String, Path, format = Uuid, description = "The asset's id."), AddonQuery, Idempotency),
+    responses(
+        (status = 200, description = "`get_image` and `get_image_and_save`: the PNG (a save runs in the \
+            background; `X-Save-Job-Id` names it). `save_image`: JSON.",
+            content(
+                (Vec<u8> = "image/png"),
+                (BgRemoveSaved = "application/json"),
+            )),
+        (status = 400, description = "Bad request: the message names the broken rule.", body = StructuredError),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 402, description = "Not enough credits (one per call, refunded if processing fails).", body = StructuredError),
+        (status = 403, description = "The key lacks `addons:bg_remove` (or `assets:write` to save).", body = StructuredError),
+        (status = 404, description = "No such asset for this account.", body = StructuredError),
+        (status = 413, description = "The image is over the configured limit.", body = StructuredError),
+        (status = 503, description = "Processing is busy or temporarily unavailable; retry after `Retry-After`.", body = StructuredError),
+    ))]
 pub async fn on_asset(
     State(state): State<AppState>,
     caller: Caller,
@@ -120,6 +165,42 @@ pub async fn on_asset(
         request_id: request_id.0,
     };
     run(&state, &caller, call).await
+}
+
+/// Remove the background of a stored asset (options may be a JSON body)
+///
+/// As the GET; the body, when not empty, is a JSON object of processing options (query
+/// parameters win).
+#[utoipa::path(post, path = "/api/v1/assets/{id}/addons/bg_remove", tag = "Assets",
+    operation_id = "bgRemoveAssetPost",
+    params(("id" = String, Path, format = Uuid, description = "The asset's id."), AddonQuery, Idempotency),
+    request_body(content = Option<Object>, content_type = "application/json",
+        description = "Processing options, as for image jobs."),
+    responses(
+        (status = 200, description = "`get_image` and `get_image_and_save`: the PNG (a save runs in the \
+            background; `X-Save-Job-Id` names it). `save_image`: JSON.",
+            content(
+                (Vec<u8> = "image/png"),
+                (BgRemoveSaved = "application/json"),
+            )),
+        (status = 400, description = "Bad request: the message names the broken rule.", body = StructuredError),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 402, description = "Not enough credits (one per call, refunded if processing fails).", body = StructuredError),
+        (status = 403, description = "The key lacks `addons:bg_remove` (or `assets:write` to save).", body = StructuredError),
+        (status = 404, description = "No such asset for this account.", body = StructuredError),
+        (status = 413, description = "The image is over the configured limit.", body = StructuredError),
+        (status = 503, description = "Processing is busy or temporarily unavailable; retry after `Retry-After`.", body = StructuredError),
+    ))]
+pub async fn on_asset_post(
+    state: State<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    q: Query<HashMap<String, String>>,
+    idem: Idempotency,
+    request_id: RequestId,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    on_asset(state, caller, id, q, idem, request_id, body).await
 }
 
 async fn run(state: &AppState, caller: &Caller, call: Call) -> Result<Response, ApiError> {

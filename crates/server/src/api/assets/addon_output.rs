@@ -9,6 +9,7 @@ use cutout_store::{BlobKey, CreateOutcome, IdemRecord, JobId, LedgerReason, NewJ
 use serde_json::{json, Value};
 
 use super::addon_params::{AddonMode, AddonRequest, Call, Disposition};
+use super::types::{BgRemoveSaved, DispositionWord};
 use crate::error::ApiError;
 use crate::error::ErrorCode;
 use crate::error::OrInternal;
@@ -95,28 +96,32 @@ pub(super) fn save_error(e: SaveError) -> ApiError {
 }
 
 /// The contract's `save_image` body.
-pub(super) fn save_body(req: &AddonRequest, saved: &Saved) -> Value {
+pub(super) fn save_body(req: &AddonRequest, saved: &Saved) -> BgRemoveSaved {
+    let mut body = BgRemoveSaved {
+        status: "ok",
+        mode: "save_image",
+        disposition: DispositionWord::AddConversion,
+        asset_id: None,
+        conversion_name: None,
+        new_asset_id: None,
+        source_asset_id: None,
+        metadata: None,
+    };
     match saved {
-        Saved::Conversion { asset_id, name } => json!({
-            "status": "ok", "mode": "save_image", "disposition": "add_conversion",
-            "asset_id": asset_id, "conversion_name": name,
-        }),
+        Saved::Conversion { asset_id, name } => {
+            body.asset_id = Some(*asset_id);
+            body.conversion_name = Some(name.clone());
+        }
         Saved::NewAsset { id } => {
-            let mut b = json!({
-                "status": "ok", "mode": "save_image", "disposition": "add_new_asset",
-                "new_asset_id": id,
-            });
+            body.disposition = DispositionWord::AddNewAsset;
+            body.new_asset_id = Some(*id);
             if let Some(Disposition::AddNewAsset { source, inherit }) = &req.save {
-                if let (Some(src), true) = (source, req.asset_id_given) {
-                    b["source_asset_id"] = json!(src);
-                }
-                if *inherit {
-                    b["metadata"] = json!("inherit");
-                }
+                body.source_asset_id = source.filter(|_| req.asset_id_given);
+                body.metadata = inherit.then_some("inherit");
             }
-            b
         }
     }
+    body
 }
 
 pub(super) async fn stage(state: &AppState, blob: &BlobKey, png: &Png) -> Result<(), ApiError> {
@@ -212,7 +217,7 @@ pub(super) async fn replay(
         .ok()
         .and_then(|v| BlobKey::parse(v.get("png_blob")?.as_str()?).ok());
     let Some(blob) = blob else {
-        return Ok(Some(crate::http::idempotency::response_of(&rec)));
+        return Ok(Some(crate::http::idempotency::response_of(&rec, true)));
     };
     let bytes = state
         .blobs

@@ -7,17 +7,19 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cutout_store::{Asset, AssetId, BlobKey, Scope};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::error::OrInternal;
 use crate::http::auth::Caller;
+use crate::http::doc::StructuredError;
 use crate::http::form::{check_image, Form, FormSpec};
 use crate::http::idempotency::{remember, replay, request_hash};
 use crate::http::Idempotency;
-use crate::service::assets::{asset_json, new_asset, FileFacts};
+use crate::service::assets::{new_asset, FileFacts};
 use crate::service::state::AppState;
+
+use super::types::{AssetForm, AssetList, AssetPatch, AssetView, ConversionList, ListQuery};
 
 /// Largest page of `GET /api/v1/assets`.
 const MAX_PAGE: u32 = 100;
@@ -43,17 +45,29 @@ async fn readable(state: &AppState, caller: &Caller, id: &str) -> Result<Asset, 
     owned(state, caller, parse_id(id)?).await
 }
 
-async fn full_json(state: &AppState, caller: &Caller, a: &Asset) -> Result<Value, ApiError> {
+async fn full_view(state: &AppState, caller: &Caller, a: &Asset) -> Result<AssetView, ApiError> {
     let conversions = state
         .repo
         .list_conversions(caller.0.account, a.id)
         .await
         .or_internal("conversion lookup failed")?;
-    Ok(asset_json(state, a, &conversions))
+    Ok(AssetView::of(state, a, &conversions))
 }
 
-/// `POST /api/v1/assets`: multipart `file` (or `image`), optional `name` and `custom_data` (or
-/// `metadata`), a JSON object.
+/// Upload an asset
+///
+/// Multipart `file` (or `image`), optional `name` and `custom_data` (or `metadata`), a JSON
+/// object. Needs `assets:write`.
+#[utoipa::path(post, path = "/api/v1/assets", tag = "Assets", operation_id = "createAsset",
+    params(Idempotency),
+    request_body(content = AssetForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Stored.", body = AssetView),
+        (status = 400, description = "Bad request: the message names the broken rule.", body = StructuredError),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 403, description = "The key lacks the scope.", body = StructuredError),
+        (status = 413, description = "The file is over the configured limit.", body = StructuredError),
+    ))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -121,7 +135,7 @@ pub async fn create(
         return Err(ApiError::internal("recording an asset failed", &e));
     }
     tracing::info!(asset_id = %asset.id, size = asset.size, "asset stored");
-    let body = asset_json(&state, &asset, &[]);
+    let body = AssetView::of(&state, &asset, &[]);
     remember(&state, &caller, idem, hash, StatusCode::CREATED, &body).await
 }
 
@@ -141,28 +155,40 @@ pub(super) async fn read_form(
     Form::read(state, req, &spec).await
 }
 
-/// `GET /api/v1/assets/{id}`.
+/// An asset's metadata, conversions and lineage
+#[utoipa::path(get, path = "/api/v1/assets/{id}", tag = "Assets", operation_id = "getAsset",
+    params(("id" = String, Path, format = Uuid, description = "The asset's id.")),
+    responses(
+        (status = 200, description = "The asset.", body = AssetView),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 403, description = "The key lacks the scope.", body = StructuredError),
+        (status = 404, description = "No such asset for this account.", body = StructuredError),
+    ))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AssetView>, ApiError> {
     let a = readable(&state, &caller, &id).await?;
-    Ok(Json(full_json(&state, &caller, &a).await?))
+    Ok(Json(full_view(&state, &caller, &a).await?))
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    limit: Option<String>,
-    cursor: Option<String>,
-}
-
-/// `GET /api/v1/assets?limit=&cursor=`: newest first; `next_cursor` fetches the next page.
+/// List assets, newest first
+///
+/// `next_cursor` fetches the next page.
+#[utoipa::path(get, path = "/api/v1/assets", tag = "Assets", operation_id = "listAssets",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page.", body = AssetList),
+        (status = 400, description = "`limit` or `cursor` is not valid.", body = StructuredError),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 403, description = "The key lacks the scope.", body = StructuredError),
+    ))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AssetList>, ApiError> {
     caller.require(Scope::AssetsRead)?;
     let limit = match q.limit.as_deref().map(str::parse::<u32>) {
         None => 20,
@@ -185,22 +211,35 @@ pub async fn list(
     rows.truncate(limit as usize);
     let mut data = Vec::with_capacity(rows.len());
     for a in &rows {
-        data.push(full_json(&state, &caller, a).await?);
+        data.push(full_view(&state, &caller, a).await?);
     }
     let next = has_more.then(|| rows.last().map(|a| a.id)).flatten();
-    Ok(Json(
-        json!({"data": data, "has_more": has_more, "next_cursor": next}),
-    ))
+    Ok(Json(AssetList {
+        data,
+        has_more,
+        next_cursor: next.map(|id| id.to_string()),
+    }))
 }
 
-/// `PATCH /api/v1/assets/{id}` with `{"custom_data": {...}}`: a JSON merge patch (RFC 7396) of the
-/// custom metadata (`null` removes a key).
+/// Merge-patch custom metadata
+///
+/// `{"custom_data": {...}}`, applied as a JSON merge patch (RFC 7396): `null` removes a key.
+#[utoipa::path(patch, path = "/api/v1/assets/{id}", tag = "Assets", operation_id = "patchAsset",
+    params(("id" = String, Path, format = Uuid, description = "The asset's id.")),
+    request_body = AssetPatch,
+    responses(
+        (status = 200, description = "The asset.", body = AssetView),
+        (status = 400, description = "Bad request: the message names the broken rule.", body = StructuredError),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 403, description = "The key lacks the scope.", body = StructuredError),
+        (status = 404, description = "No such asset for this account.", body = StructuredError),
+    ))]
 pub async fn patch(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AssetView>, ApiError> {
     caller.require(Scope::AssetsWrite)?;
     let id = parse_id(&id)?;
     let patch = match serde_json::from_slice::<Value>(&body) {
@@ -223,11 +262,20 @@ pub async fn patch(
         .await
         .or_internal("patching an asset failed")?
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(full_json(&state, &caller, &a).await?))
+    Ok(Json(full_view(&state, &caller, &a).await?))
 }
 
-/// `DELETE /api/v1/assets/{id}`: the asset, its original and its conversions. Assets made from
-/// it keep their `source_asset_id` as a record of lineage.
+/// Delete an asset, its file and its conversions
+///
+/// Assets made from it keep their `source_asset_id` as a record of lineage.
+#[utoipa::path(delete, path = "/api/v1/assets/{id}", tag = "Assets", operation_id = "deleteAsset",
+    params(("id" = String, Path, format = Uuid, description = "The asset's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 403, description = "The key lacks the scope.", body = StructuredError),
+        (status = 404, description = "No such asset for this account.", body = StructuredError),
+    ))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -246,7 +294,15 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/v1/assets/{id}/file`: the original.
+/// Download the original
+#[utoipa::path(get, path = "/api/v1/assets/{id}/file", tag = "Assets", operation_id = "getAssetFile",
+    params(("id" = String, Path, format = Uuid, description = "The asset's id.")),
+    responses(
+        (status = 200, description = "The file, with its sniffed type.", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 403, description = "The key lacks the scope.", body = StructuredError),
+        (status = 404, description = "No such asset for this account.", body = StructuredError),
+    ))]
 pub async fn file(
     State(state): State<AppState>,
     caller: Caller,
@@ -259,18 +315,38 @@ pub async fn file(
     Ok(file_response(bytes, &a.mime, &a.name))
 }
 
-/// `GET /api/v1/assets/{id}/conversions`.
+/// List an asset's conversions
+#[utoipa::path(get, path = "/api/v1/assets/{id}/conversions", tag = "Assets",
+    operation_id = "listConversions",
+    params(("id" = String, Path, format = Uuid, description = "The asset's id.")),
+    responses(
+        (status = 200, description = "The conversions.", body = ConversionList),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 403, description = "The key lacks the scope.", body = StructuredError),
+        (status = 404, description = "No such asset for this account.", body = StructuredError),
+    ))]
 pub async fn conversions(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ConversionList>, ApiError> {
     let a = readable(&state, &caller, &id).await?;
-    let full = full_json(&state, &caller, &a).await?;
-    Ok(Json(json!({"data": full["conversions"]})))
+    let full = full_view(&state, &caller, &a).await?;
+    Ok(Json(ConversionList {
+        data: full.conversions,
+    }))
 }
 
-/// `GET /api/v1/assets/{id}/conversions/{name}`: the conversion's file.
+/// Download a conversion
+#[utoipa::path(get, path = "/api/v1/assets/{id}/conversions/{name}", tag = "Assets",
+    operation_id = "getConversion",
+    params(("id" = String, Path, format = Uuid, description = "The asset's id."), ("name" = String, Path, description = "The conversion's name.")),
+    responses(
+        (status = 200, description = "The file.", content_type = "image/png", body = Vec<u8>),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 403, description = "The key lacks the scope.", body = StructuredError),
+        (status = 404, description = "No such asset for this account.", body = StructuredError),
+    ))]
 pub async fn conversion(
     State(state): State<AppState>,
     caller: Caller,

@@ -6,6 +6,7 @@ mod addon;
 mod addon_output;
 mod addon_params;
 mod handlers;
+mod types;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -14,8 +15,27 @@ use axum::Router;
 use crate::http::Dialect;
 use crate::service::state::AppState;
 
-/// This family's part of `/openapi.json`: its tags, paths and the components only it uses.
-pub const OPENAPI: &str = include_str!("openapi.json");
+/// This family's part of `/openapi.json`, generated from its handlers' `#[utoipa::path]`
+/// attributes and the types they answer with.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        handlers::list,
+        handlers::create,
+        handlers::get,
+        handlers::patch,
+        handlers::delete,
+        handlers::file,
+        handlers::conversions,
+        handlers::conversion,
+        addon::on_upload,
+        addon::on_asset,
+        addon::on_asset_post,
+    ),
+    tags((name = "Assets", description = "The asset store and its bg_remove add-on. Errors: \
+        `{\"error\":{\"code\",\"message\",\"request_id\"}}`. Another account's asset is always 404.")),
+)]
+pub struct Doc;
 
 pub const DIALECT: Dialect = Dialect::Structured;
 
@@ -50,6 +70,6 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route(
             "/api/v1/assets/{id}/addons/bg_remove",
-            get(addon::on_asset).post(addon::on_asset),
+            get(addon::on_asset).post(addon::on_asset_post),
         )
 }

@@ -6,18 +6,26 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cutout_store::{now_ms, BlobKey, Job, JobId, JobKind};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa::IntoParams;
 
 use crate::error::ApiError;
 use crate::error::OrInternal;
 use crate::http::auth::Caller;
+use crate::http::doc::{
+    Forbidden, InternalError, NotFound, RateLimited, Unauthorized, ValidationError,
+};
 use crate::service::results::ResultInfo;
 use crate::service::signing::SignatureError;
 use crate::service::state::AppState;
-use crate::service::views::image_status;
+use crate::service::views::JobStatus;
 
-#[derive(Deserialize)]
+use super::types::{Account, ApiKeyInfo, JobDetail, JobEventView, ResultSummary};
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatusQuery {
+    /// The job id. Missing: 422 (`details.job_id`); unknown or malformed: 404.
+    #[param(required, value_type = String, format = Uuid)]
     job_id: Option<String>,
 }
 
@@ -34,58 +42,97 @@ pub async fn owned_job(state: &AppState, caller: &Caller, id: &str) -> Result<Jo
         .ok_or(ApiError::NotFound)
 }
 
+/// Get a job's status
+///
+/// The contract's polling payload. `state` is `pending` until the job is `completed` or
+/// `failed`; then `done`. Poll from 2 s, backing off to 5-10 s. Needs `images:read`.
+#[utoipa::path(get, path = "/api/v1/status", tag = "Image jobs", operation_id = "getStatus",
+    params(StatusQuery),
+    responses(
+        (status = 200, description = "The job's status.", body = JobStatus),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = ValidationError),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+    ))]
 pub async fn status(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<StatusQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<JobStatus>, ApiError> {
     let id = q
         .job_id
         .ok_or_else(|| ApiError::field("job_id", "job_id is required"))?;
     let job = owned_job(&state, &caller, &id).await?;
-    Ok(Json(image_status(&state, &job)))
+    Ok(Json(JobStatus::of(&state, &job)))
 }
 
-/// The status plus the request, timestamps and the audit trail of state transitions.
+/// Get a job's detail
+///
+/// The status plus the validated request, timestamps and the audit trail of state transitions.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "Image jobs", operation_id = "getJob",
+    params(("id" = String, Path, format = Uuid, description = "The job id returned by `POST /api/v1/upload`.")),
+    responses(
+        (status = 200, description = "The job.", body = JobDetail),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+    ))]
 pub async fn job_detail(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<JobDetail>, ApiError> {
     let job = owned_job(&state, &caller, &id).await?;
     let events = state
         .repo
         .events(job.id)
         .await
         .or_internal("job events lookup failed")?;
-    let mut body = image_status(&state, &job);
-    let extra = json!({
-        "options": job.spec,
-        "attempts": job.attempts,
-        "credits": job.cost,
-        "created_at": crate::time::rfc3339(job.created_at),
-        "updated_at": crate::time::rfc3339(job.updated_at),
-        "finished_at": job.finished_at.map(crate::time::rfc3339),
-        "result": job.result.as_ref().map(|r| json!({
-            "format": r.get("format"), "width": r.get("width"), "height": r.get("height"), "bytes": r.get("bytes"),
-        })),
-        "events": events.iter().map(|e| json!({
-            "at": crate::time::rfc3339(e.at), "from": e.from, "to": e.to, "actor": e.actor, "cause": e.cause,
-        })).collect::<Vec<_>>(),
-    });
-    if let (Some(b), Some(x)) = (body.as_object_mut(), extra.as_object()) {
-        b.extend(x.clone());
-    }
-    Ok(Json(body))
+    Ok(Json(JobDetail {
+        status: JobStatus::of(&state, &job),
+        options: job.spec.clone(),
+        attempts: job.attempts,
+        credits: job.cost,
+        created_at: crate::time::rfc3339(job.created_at),
+        updated_at: crate::time::rfc3339(job.updated_at),
+        finished_at: job.finished_at.map(crate::time::rfc3339),
+        result: job.result.as_ref().map(ResultSummary::of),
+        events: events.iter().map(JobEventView::from).collect(),
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SignedQuery {
+    /// Unix seconds after which the link is refused.
+    #[param(required, value_type = i64)]
     expires: Option<String>,
+    /// HMAC-SHA256 over the job id and `expires`, hex.
+    #[param(required, value_type = String)]
     signature: Option<String>,
 }
 
-/// `GET /api/v1/results/{id}?expires&signature`: the signature is the credential.
+/// Download a result (signed link)
+///
+/// The `final_url` of a `delivery_mode=url` job. The signature is the credential: no API key.
+#[utoipa::path(get, path = "/api/v1/results/{id}", tag = "Results", operation_id = "getSignedResult",
+    security(()),
+    params(("id" = String, Path, format = Uuid, description = "The job id."), SignedQuery),
+    responses(
+        (status = 200, description = "The result, in the job's output format.",
+            content(
+                (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/webp"),
+                (Vec<u8> = "image/tiff"), (Vec<u8> = "image/vnd.adobe.photoshop"),
+            )),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+    ))]
 pub async fn signed_result(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -124,7 +171,21 @@ pub async fn signed_result(
     serve_blob(&state, &info.blob, &info.mime, "private, max-age=60").await
 }
 
-/// `GET /files/{key}`: published results (`delivery_mode=final_url`), public by design.
+/// Download a published result
+///
+/// The `final_url` of a `delivery_mode=final_url` job: public by design, cached for a year.
+#[utoipa::path(get, path = "/files/{key}", tag = "Results", operation_id = "getPublicFile",
+    security(()),
+    params(("key" = String, Path, description = "The published key, `public/...`.")),
+    responses(
+        (status = 200, description = "The result, in the job's output format.",
+            content(
+                (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/webp"),
+                (Vec<u8> = "image/tiff"), (Vec<u8> = "image/vnd.adobe.photoshop"),
+            )),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+    ))]
 pub async fn public_file(
     State(state): State<AppState>,
     Path(key): Path<String>,
@@ -174,11 +235,21 @@ async fn serve_blob(
     Ok(resp)
 }
 
-/// `GET /api/v1/account`: balance and usage of the caller's account.
+/// Get the account
+///
+/// Balance and usage of the caller's account, and the key used.
+#[utoipa::path(get, path = "/api/v1/account", tag = "Account", operation_id = "getAccount",
+    responses(
+        (status = 200, description = "The account.", body = Account),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+    ))]
 pub async fn account(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Account>, ApiError> {
     let fail = |e: cutout_store::StoreError| ApiError::internal("account lookup failed", &e);
     let acc = state
         .repo
@@ -187,13 +258,18 @@ pub async fn account(
         .map_err(fail)?
         .ok_or(ApiError::NotFound)?;
     let usage = state.repo.usage(acc.id).await.map_err(fail)?;
-    Ok(Json(json!({
-        "account_id": acc.id,
-        "name": acc.name,
-        "balance": acc.balance,
-        "credits": acc.balance,
-        "usage": usage,
-        "key": {"id": caller.0.id, "name": caller.0.name, "prefix": caller.0.prefix, "scopes": caller.0.scopes},
-        "credits_per_image": state.config.jobs.credits_per_image,
-    })))
+    Ok(Json(Account {
+        account_id: acc.id,
+        name: acc.name,
+        balance: acc.balance,
+        credits: acc.balance,
+        usage,
+        key: ApiKeyInfo {
+            id: caller.0.id,
+            name: caller.0.name.clone(),
+            prefix: caller.0.prefix.clone(),
+            scopes: caller.0.scopes.clone(),
+        },
+        credits_per_image: state.config.jobs.credits_per_image,
+    }))
 }

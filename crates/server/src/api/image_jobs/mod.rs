@@ -4,6 +4,7 @@
 
 mod jobs;
 mod params;
+mod types;
 mod upload;
 
 use axum::extract::DefaultBodyLimit;
@@ -13,8 +14,46 @@ use axum::Router;
 use crate::http::Dialect;
 use crate::service::state::AppState;
 
-/// This family's part of `/openapi.json`: its tags, paths and the components only it uses.
-pub const OPENAPI: &str = include_str!("openapi.json");
+/// This family's part of `/openapi.json`, generated from its handlers' `#[utoipa::path]`
+/// attributes and the types they answer with.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        upload::upload,
+        jobs::status,
+        jobs::job_detail,
+        params::list,
+        params::create,
+        params::get,
+        params::put,
+        params::delete,
+        jobs::account,
+        jobs::signed_result,
+        jobs::public_file,
+    ),
+    components(
+        schemas(crate::http::doc::ImageErrorBody),
+        responses(
+            crate::http::doc::BadRequest,
+            crate::http::doc::Unauthorized,
+            crate::http::doc::InsufficientCredits,
+            crate::http::doc::Forbidden,
+            crate::http::doc::NotFound,
+            crate::http::doc::PayloadTooLarge,
+            crate::http::doc::ValidationError,
+            crate::http::doc::RateLimited,
+            crate::http::doc::InternalError,
+            crate::http::doc::Unavailable,
+        ),
+    ),
+    tags(
+        (name = "Image jobs", description = "Create image jobs and follow them."),
+        (name = "Parameter sets", description = "Named option presets per account, used by mode=params."),
+        (name = "Account", description = "Balance and usage."),
+        (name = "Results", description = "Result downloads (no API key)."),
+    ),
+)]
+pub struct Doc;
 
 pub const DIALECT: Dialect = Dialect::ImageJobs;
 

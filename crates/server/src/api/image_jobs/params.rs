@@ -4,8 +4,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use cutout_store::{Preset, Scope};
-use serde_json::{json, Map, Value};
+use cutout_store::Scope;
+use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::error::OrInternal;
@@ -15,14 +15,10 @@ use crate::http::Idempotency;
 use crate::service::spec::{self, Mode, OPTION_FIELDS};
 use crate::service::state::AppState;
 
-fn view(p: &Preset) -> Value {
-    json!({
-        "name": p.name,
-        "params": p.params,
-        "created_at": crate::time::rfc3339(p.created_at),
-        "updated_at": crate::time::rfc3339(p.updated_at),
-    })
-}
+use super::types::{PresetCreate, PresetList, PresetPut, PresetView};
+use crate::http::doc::{
+    BadRequest, Forbidden, InternalError, NotFound, RateLimited, Unauthorized, ValidationError,
+};
 
 fn check_name(name: &str) -> Result<(), ApiError> {
     let ok = (1..=64).contains(&name.len())
@@ -71,32 +67,69 @@ fn parse_body(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     }
 }
 
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+/// List parameter sets
+#[utoipa::path(get, path = "/api/v1/params", tag = "Parameter sets", operation_id = "listParams",
+    responses(
+        (status = 200, description = "The account's parameter sets.", body = PresetList),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<PresetList>, ApiError> {
     let presets = state
         .repo
         .list_presets(caller.0.account)
         .await
         .or_internal("listing presets failed")?;
-    Ok(Json(
-        json!({"params": presets.iter().map(view).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(PresetList {
+        params: presets.iter().map(PresetView::from).collect(),
+    }))
 }
 
+/// Get a parameter set
+#[utoipa::path(get, path = "/api/v1/params/{name}", tag = "Parameter sets", operation_id = "getParams",
+    params(("name" = String, Path, description = "The preset's name: 1-64 characters of A-Z a-z 0-9 _ - .")),
+    responses(
+        (status = 200, description = "The parameter set.", body = PresetView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+    ))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PresetView>, ApiError> {
     let p = state
         .repo
         .get_preset(caller.0.account, &name)
         .await
         .or_internal("reading a preset failed")?
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(view(&p)))
+    Ok(Json(PresetView::from(&p)))
 }
 
-/// `POST /api/v1/params` with `{"name": ..., "params": {...}}`.
+/// Create or replace a parameter set
+///
+/// `{"name": ..., "params": {...}}`. The options are validated like a request's, so a stored
+/// set always works. Needs `params:write`.
+#[utoipa::path(post, path = "/api/v1/params", tag = "Parameter sets", operation_id = "createParams",
+    params(Idempotency),
+    request_body = PresetCreate,
+    responses(
+        (status = 201, description = "Created.", body = PresetView),
+        (status = 200, description = "Replaced.", body = PresetView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = ValidationError),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+    ))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -128,7 +161,22 @@ pub async fn create(
     remember(&state, &caller, idem, hash, status, &body).await
 }
 
-/// `PUT /api/v1/params/{name}` with the options object (or `{"params": {...}}`).
+/// Create or replace a named parameter set
+///
+/// The body is the options object (or `{"params": {...}}`). Needs `params:write`.
+#[utoipa::path(put, path = "/api/v1/params/{name}", tag = "Parameter sets", operation_id = "putParams",
+    params(("name" = String, Path, description = "The preset's name: 1-64 characters of A-Z a-z 0-9 _ - .")),
+    request_body = PresetPut,
+    responses(
+        (status = 201, description = "Created.", body = PresetView),
+        (status = 200, description = "Replaced.", body = PresetView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = ValidationError),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+    ))]
 pub async fn put(
     State(state): State<AppState>,
     caller: Caller,
@@ -149,7 +197,7 @@ async fn save(
     caller: &Caller,
     name: &str,
     opts: &Map<String, Value>,
-) -> Result<(StatusCode, Value), ApiError> {
+) -> Result<(StatusCode, PresetView), ApiError> {
     check_name(name)?;
     check_options(state, opts)?;
     let fail = |e: cutout_store::StoreError| ApiError::internal("saving a preset failed", &e);
@@ -169,9 +217,20 @@ async fn save(
     } else {
         StatusCode::OK
     };
-    Ok((status, view(&stored)))
+    Ok((status, PresetView::from(&stored)))
 }
 
+/// Delete a parameter set
+#[utoipa::path(delete, path = "/api/v1/params/{name}", tag = "Parameter sets", operation_id = "deleteParams",
+    params(("name" = String, Path, description = "The preset's name: 1-64 characters of A-Z a-z 0-9 _ - .")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+    ))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,

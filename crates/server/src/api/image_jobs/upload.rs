@@ -7,7 +7,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cutout_store::{BlobKey, CreateOutcome, JobId, NewJob, Scope};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::error::OrInternal;
@@ -19,12 +19,42 @@ use crate::service::payload::JobPayload;
 use crate::service::spec::{self, Mode, OPTION_FIELDS};
 use crate::service::state::AppState;
 
+use super::types::{UploadAccepted, UploadJsonRequest, UploadMultipartRequest};
+use crate::http::doc::{
+    BadRequest, Forbidden, InsufficientCredits, InternalError, PayloadTooLarge, RateLimited,
+    Unauthorized, Unavailable, ValidationError,
+};
+
 /// The raw request: fields as JSON values, and the uploaded file if any.
 struct Raw {
     fields: Map<String, Value>,
     file: Option<Upload>,
 }
 
+/// Create an image job
+///
+/// Creates an asynchronous background-removal job from a remote `file_url` (JSON or form) or an
+/// uploaded `file` (multipart/form-data), charges its credits and queues it. Poll
+/// `GET /api/v1/status?job_id=...` for the result. Needs the `images:write` scope. A body
+/// without Content-Type is read as JSON.
+#[utoipa::path(post, path = "/api/v1/upload", tag = "Image jobs", operation_id = "createUpload",
+    params(Idempotency),
+    request_body(content(
+        (UploadJsonRequest = "application/json"),
+        (UploadMultipartRequest = "multipart/form-data"),
+    )),
+    responses(
+        (status = 202, description = "The job was accepted and queued.", body = UploadAccepted),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 402, response = InsufficientCredits),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = ValidationError),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+        (status = 503, response = Unavailable),
+    ))]
 pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -54,7 +84,12 @@ pub async fn upload(
         Some(f) => Some(store_input(&state, job_id, f).await?),
         None => None,
     };
-    let body = json!({"job_id": job_id, "status": "queued", "mode": spec.mode.as_str()});
+    let body = serde_json::to_value(UploadAccepted {
+        job_id,
+        status: "queued",
+        mode: spec.mode,
+    })
+    .or_internal("answer encoding")?;
     let record = idem.map(|k| cutout_store::IdemRecord {
         key: caller.0.id,
         idem_key: k,
@@ -94,7 +129,7 @@ pub async fn upload(
             state.wake.notify_waiters();
             Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
         }
-        CreateOutcome::Replay(rec) => Ok(crate::http::idempotency::response_of(&rec)),
+        CreateOutcome::Replay(rec) => Ok(crate::http::idempotency::response_of(&rec, true)),
         CreateOutcome::IdemConflict => Err(crate::http::idempotency::conflict()),
         CreateOutcome::InsufficientCredits { .. } => Err(ApiError::InsufficientCredits),
         CreateOutcome::QueueFull => Err(ApiError::Unavailable {

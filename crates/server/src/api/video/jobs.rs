@@ -9,22 +9,38 @@ use cutout_store::{
     Started,
 };
 use cutout_video::VideoInfo;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::error::OrInternal;
 use crate::http::auth::Caller;
+use crate::http::doc::StructuredError;
 use crate::http::idempotency::{replay, request_hash};
 use crate::http::{Idempotency, JsonBody, RequestId};
 use crate::service::payload::JobPayload;
 use crate::service::results::result_url;
 use crate::service::state::AppState;
 use crate::service::video_spec::{self, Source, VideoJobSpec};
-use crate::service::views::{video_job, video_status};
+use crate::service::views::{VideoJob, VideoStatus};
 
-/// `POST /v1/jobs`: a job on an upload (charged now, or at `/start` for a draft) or on a remote
-/// `video_url` (fetched, probed and charged by the worker).
+use super::types::{Download, JobAnswer, JobList, ListQuery, VideoJobCreate};
+
+/// Create a video job (started at once, or a draft with `auto_start: false`)
+///
+/// On an upload (charged now for its duration and model, or at `/start` for a draft) or on a
+/// remote `video_url` (fetched, probed and charged by the worker).
+#[utoipa::path(post, path = "/v1/jobs", tag = "Video", operation_id = "createVideoJob",
+    params(Idempotency),
+    request_body = VideoJobCreate,
+    responses(
+        (status = 200, description = "Created: `pending`, or `created` for a draft.", body = JobAnswer),
+        (status = 400, description = "Invalid request (the message names the field or rule).", body = StructuredError),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 403, description = "The key lacks the scope.", body = StructuredError),
+        (status = 402, description = "Not enough credits.", body = StructuredError),
+        (status = 404, description = "No such upload for this account.", body = StructuredError),
+        (status = 503, description = "The job queue is full; retry after `Retry-After`.", body = StructuredError),
+    ))]
 pub async fn create_job(
     State(state): State<AppState>,
     caller: Caller,
@@ -68,10 +84,11 @@ pub async fn create_job(
     };
     let answer = if draft {
         let message = format!("the job is a draft; POST /v1/jobs/{id}/start starts it");
-        json!({"success": true, "id": id, "status": "created", "message": message})
+        JobAnswer::new(id, VideoStatus::Created, Some(&message))
     } else {
-        json!({"success": true, "id": id, "status": "pending", "message": "the job is queued"})
+        JobAnswer::new(id, VideoStatus::Pending, Some("the job is queued"))
     };
+    let answer = serde_json::to_value(answer).or_internal("answer encoding")?;
     let record = idem.map(|k| IdemRecord {
         key: caller.0.id,
         idem_key: k,
@@ -90,7 +107,7 @@ pub async fn create_job(
             state.wake.notify_waiters();
             Ok(Json(answer).into_response())
         }
-        CreateOutcome::Replay(rec) => Ok(crate::http::idempotency::response_of(&rec)),
+        CreateOutcome::Replay(rec) => Ok(crate::http::idempotency::response_of(&rec, true)),
         CreateOutcome::IdemConflict => Err(crate::http::idempotency::conflict()),
         CreateOutcome::InsufficientCredits { .. } => Err(ApiError::InsufficientCredits),
         CreateOutcome::QueueFull => Err(queue_full()),
@@ -154,29 +171,37 @@ async fn readable(state: &AppState, caller: &Caller, id: &str) -> Result<Job, Ap
     owned(state, caller, id).await
 }
 
-/// `GET /v1/jobs/{id}`.
+/// A video job with live progress
+#[utoipa::path(get, path = "/v1/jobs/{id}", tag = "Video", operation_id = "getVideoJob",
+    params(("id" = String, Path, format = Uuid, description = "The job's id.")),
+    responses(
+        (status = 200, description = "The job.", body = VideoJob),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 403, description = "The key lacks the scope.", body = StructuredError),        (status = 404, description = "No such job for this account.", body = StructuredError),
+    ))]
 pub async fn get_job(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<VideoJob>, ApiError> {
     let job = readable(&state, &caller, &id).await?;
-    Ok(Json(video_job(&state, &job)))
+    Ok(Json(VideoJob::of(&state, &job)))
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    limit: Option<u32>,
-    offset: Option<u32>,
-    status: Option<String>,
-}
-
-/// `GET /v1/jobs?limit&offset&status`.
+/// List video jobs, newest first
+#[utoipa::path(get, path = "/v1/jobs", tag = "Video", operation_id = "listVideoJobs",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of jobs.", body = JobList),
+        (status = 400, description = "`limit` or `status` out of range.", body = StructuredError),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 403, description = "The key lacks the scope.", body = StructuredError),
+    ))]
 pub async fn list_jobs(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<JobList>, ApiError> {
     caller.require_video_read()?;
     let limit = q.limit.unwrap_or(20);
     if !(1..=100).contains(&limit) {
@@ -201,19 +226,34 @@ pub async fn list_jobs(
         .list_jobs(caller.0.account, JobKind::Video, st, limit, offset)
         .await
         .or_internal("listing jobs failed")?;
-    let data: Vec<Value> = jobs.iter().map(|j| video_job(&state, j)).collect();
-    Ok(Json(
-        json!({"success": true, "jobs": data, "limit": limit, "offset": offset}),
-    ))
+    Ok(Json(JobList {
+        success: true,
+        jobs: jobs.iter().map(|j| VideoJob::of(&state, j)).collect(),
+        limit,
+        offset,
+    }))
 }
 
-/// `POST /v1/jobs/{id}/start`: charges a draft and queues it. Starting a job that is already
-/// queued or running answers its state (a retried start is harmless); a finished one is a 400.
+/// Start a draft: reserves its credits and queues it
+///
+/// Starting a job that is already queued or running answers its state (a retried start is
+/// harmless); a finished one is a 400.
+#[utoipa::path(post, path = "/v1/jobs/{id}/start", tag = "Video", operation_id = "startVideoJob",
+    params(("id" = String, Path, format = Uuid, description = "The job's id.")),
+    responses(
+        (status = 200, description = "Queued (or already started).", body = JobAnswer),
+        (status = 400, description = "The job has already finished.", body = StructuredError),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 403, description = "The key lacks the scope.", body = StructuredError),
+        (status = 402, description = "Not enough credits.", body = StructuredError),
+        (status = 404, description = "No such job for this account.", body = StructuredError),
+        (status = 503, description = "The job queue is full; retry after `Retry-After`.", body = StructuredError),
+    ))]
 pub async fn start_job(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<JobAnswer>, ApiError> {
     caller.require(Scope::VideosWrite)?;
     let job = owned(&state, &caller, &id).await?;
     let actor = format!("key:{}", caller.0.id);
@@ -224,32 +264,45 @@ pub async fn start_job(
         .await
         .or_internal("starting a job failed")?
         .ok_or(ApiError::NotFound)?;
-    let (id, status) = (job.id, video_status(&job));
+    let (id, status) = (job.id, VideoStatus::of(&job));
     match started {
         Started::Now(job) => {
             tracing::info!(job_id = %id, "draft started");
             state.wake.notify_waiters();
-            let status = video_status(&job);
-            Ok(Json(
-                json!({"success": true, "id": id, "status": status, "message": "the job is queued"}),
-            ))
+            let status = VideoStatus::of(&job);
+            Ok(Json(JobAnswer::new(id, status, Some("the job is queued"))))
         }
-        Started::NotDraft(st) if !st.is_final() => Ok(Json(json!({
-            "success": true, "id": id, "status": status, "message": "the job was already started"
-        }))),
-        Started::NotDraft(_) => Err(ApiError::BadRequest(format!("the job is already {status}"))),
+        Started::NotDraft(st) if !st.is_final() => Ok(Json(JobAnswer::new(
+            id,
+            status,
+            Some("the job was already started"),
+        ))),
+        Started::NotDraft(_) => Err(ApiError::BadRequest(format!(
+            "the job is already {}",
+            status.as_str()
+        ))),
         Started::InsufficientCredits { .. } => Err(ApiError::InsufficientCredits),
         Started::QueueFull => Err(queue_full()),
     }
 }
 
-/// `POST /v1/jobs/{id}/cancel`: the job fails as `cancelled` and is refunded; a worker running it
-/// loses its claim, stops its ffmpeg processes and moves on.
+/// Cancel a queued or running job (refunded; ffmpeg stopped)
+///
+/// The job fails as `cancelled` and is refunded; a worker running it loses its claim, stops its
+/// ffmpeg processes and moves on.
+#[utoipa::path(post, path = "/v1/jobs/{id}/cancel", tag = "Video", operation_id = "cancelVideoJob",
+    params(("id" = String, Path, format = Uuid, description = "The job's id.")),
+    responses(
+        (status = 200, description = "Cancelled.", body = JobAnswer),
+        (status = 400, description = "The job has already finished.", body = StructuredError),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 403, description = "The key lacks the scope.", body = StructuredError),        (status = 404, description = "No such job for this account.", body = StructuredError),
+    ))]
 pub async fn cancel_job(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<JobAnswer>, ApiError> {
     caller.require(Scope::VideosWrite)?;
     let job = owned(&state, &caller, &id).await?;
     let actor = format!("key:{}", caller.0.id);
@@ -259,33 +312,42 @@ pub async fn cancel_job(
         .await
         .or_internal("cancel failed")?
     {
-        Some(Cancelled::Now) => Ok(Json(
-            json!({"success": true, "id": job.id, "status": "cancelled"}),
-        )),
+        Some(Cancelled::Now) => Ok(Json(JobAnswer::new(job.id, VideoStatus::Cancelled, None))),
         Some(Cancelled::AlreadyFinal(_)) => Err(ApiError::BadRequest(format!(
             "the job is already {}",
-            video_status(&job)
+            VideoStatus::of(&job).as_str()
         ))),
         None => Err(ApiError::NotFound),
     }
 }
 
-/// `GET /api/download/{id}`: a signed link to the output, or 400 until the job completed.
+/// A signed link to a completed job's output
+///
+/// 400 until the job completed.
+#[utoipa::path(get, path = "/api/download/{id}", tag = "Video", operation_id = "downloadVideo",
+    params(("id" = String, Path, format = Uuid, description = "The job's id.")),
+    responses(
+        (status = 200, description = "The link.", body = Download),
+        (status = 400, description = "The job has not completed.", body = StructuredError),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 403, description = "The key lacks the scope.", body = StructuredError),        (status = 404, description = "No such job for this account.", body = StructuredError),
+    ))]
 pub async fn download(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Download>, ApiError> {
     let job = readable(&state, &caller, &id).await?;
     if job.state != JobState::Completed {
         return Err(ApiError::BadRequest(format!(
             "the job is {}, not completed",
-            video_status(&job)
+            VideoStatus::of(&job).as_str()
         )));
     }
-    let url = result_url(&state, &job).ok_or(ApiError::Internal)?;
-    let format = job.mode.clone();
-    Ok(Json(
-        json!({"success": true, "download_url": url, "output_format": format}),
-    ))
+    let download_url = result_url(&state, &job).ok_or(ApiError::Internal)?;
+    Ok(Json(Download {
+        success: true,
+        download_url,
+        output_format: job.mode.clone(),
+    }))
 }

@@ -3,6 +3,7 @@
 //! Errors use the structured `{"error":{"code","message","request_id"}}` shape.
 
 mod jobs;
+mod types;
 mod uploads;
 mod usage;
 
@@ -13,8 +14,26 @@ use axum::Router;
 use crate::http::Dialect;
 use crate::service::state::AppState;
 
-/// This family's part of `/openapi.json`: its tags, paths and the components only it uses.
-pub const OPENAPI: &str = include_str!("openapi.json");
+/// This family's part of `/openapi.json`, generated from its handlers' `#[utoipa::path]`
+/// attributes and the types they answer with.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        uploads::upload,
+        uploads::upload_legacy,
+        jobs::list_jobs,
+        jobs::create_job,
+        jobs::get_job,
+        jobs::start_job,
+        jobs::cancel_job,
+        jobs::download,
+        usage::summary,
+        usage::events,
+    ),
+    tags((name = "Video", description = "Video background removal (`/v1/...`, legacy `/api/...`). \
+        Errors: `{\"error\":{\"code\",\"message\",\"request_id\"}}`.")),
+)]
+pub struct Doc;
 
 pub const DIALECT: Dialect = Dialect::Structured;
 
@@ -22,7 +41,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let video_limit = DefaultBodyLimit::max(state.config.video.max_bytes as usize + (1 << 20));
     Router::new()
         .route("/v1/uploads", post(uploads::upload).layer(video_limit))
-        .route("/api/upload", post(uploads::upload).layer(video_limit))
+        .route(
+            "/api/upload",
+            post(uploads::upload_legacy).layer(video_limit),
+        )
         .route("/v1/jobs", get(jobs::list_jobs).post(jobs::create_job))
         .route("/v1/jobs/{id}", get(jobs::get_job))
         .route("/v1/jobs/{id}/start", post(jobs::start_job))

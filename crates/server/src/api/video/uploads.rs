@@ -6,20 +6,33 @@ use axum::extract::{Request, State};
 use axum::Json;
 use cutout_store::{now_ms, BlobKey, Scope, VideoId, VideoUpload};
 use cutout_video::VideoInfo;
-use serde_json::{json, Value};
 
 use crate::error::{ApiError, OrInternal};
 use crate::http::auth::Caller;
+use crate::http::doc::StructuredError;
 use crate::http::form::{Form, FormSpec};
 use crate::service::state::AppState;
 
-/// `POST /v1/uploads` and `POST /api/upload`: multipart `file`, streamed to disk under
-/// `video.max_bytes`, probed with ffprobe (the declared type is not trusted).
+use super::types::{UploadAnswer, UploadForm};
+
+/// Upload a video
+///
+/// Multipart `file`, streamed to disk under `video.max_bytes` and probed with ffprobe (the
+/// declared type is not trusted: mp4, mov, webm and avi are recognised by content).
+#[utoipa::path(post, path = "/v1/uploads", tag = "Video", operation_id = "uploadVideo",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "Stored.", body = UploadAnswer),
+        (status = 400, description = "Invalid request (not a video, over a duration or size limit).", body = StructuredError),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 403, description = "The key lacks the scope.", body = StructuredError),
+        (status = 413, description = "Over `video.max_bytes`.", body = StructuredError),
+    ))]
 pub async fn upload(
     State(state): State<AppState>,
     caller: Caller,
     req: Request,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UploadAnswer>, ApiError> {
     caller.require(Scope::VideosWrite)?;
     let spec = FormSpec {
         file_fields: &["file"],
@@ -65,18 +78,38 @@ pub async fn upload(
         .await
         .or_internal("recording an upload failed")?;
     tracing::info!(video_id = %id, size = file.size, duration = info.duration_secs, "video uploaded");
-    Ok(Json(json!({
-        "success": true,
-        "video_id": id,
-        "video_url": format!("{}/v1/uploads/{id}", state.public_url),
-        "filename": record.filename,
-        "size": file.size,
-        "duration": info.duration_secs,
-        "fps": info.fps(),
-        "width": info.width,
-        "height": info.height,
-        "has_audio": info.has_audio,
-    })))
+    Ok(Json(UploadAnswer {
+        success: true,
+        video_id: id,
+        video_url: format!("{}/v1/uploads/{id}", state.public_url),
+        filename: record.filename,
+        size: file.size,
+        duration: info.duration_secs,
+        fps: info.fps(),
+        width: info.width,
+        height: info.height,
+        has_audio: info.has_audio,
+    }))
+}
+
+/// Upload a video (the legacy path)
+///
+/// The same as `POST /v1/uploads`.
+#[utoipa::path(post, path = "/api/upload", tag = "Video", operation_id = "uploadVideoLegacy",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "Stored.", body = UploadAnswer),
+        (status = 400, description = "Invalid request (not a video, over a duration or size limit).", body = StructuredError),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 403, description = "The key lacks the scope.", body = StructuredError),
+        (status = 413, description = "Over `video.max_bytes`.", body = StructuredError),
+    ))]
+pub async fn upload_legacy(
+    state: State<AppState>,
+    caller: Caller,
+    req: Request,
+) -> Result<Json<UploadAnswer>, ApiError> {
+    upload(state, caller, req).await
 }
 
 fn check_limits(state: &AppState, info: &VideoInfo) -> Result<(), ApiError> {

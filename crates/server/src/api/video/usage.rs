@@ -4,26 +4,17 @@
 use axum::extract::{Query, State};
 use axum::Json;
 use cutout_store::{now_ms, LedgerEntry, LedgerReason};
-use serde::Deserialize;
-use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::error::OrInternal;
 use crate::http::auth::Caller;
+use crate::http::doc::StructuredError;
 use crate::service::state::AppState;
+
+use super::types::{EventsQuery, SummaryQuery, UsageEvent, UsageEvents, UsageSummary};
 
 /// Most ledger entries a summary adds up (90 days of heavy use fits).
 const SUMMARY_ROWS: u32 = 100_000;
-
-#[derive(Deserialize)]
-pub struct SummaryQuery {
-    days: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct EventsQuery {
-    limit: Option<String>,
-}
 
 fn bounded(v: Option<&str>, default: u32, max: u32, name: &str) -> Result<u32, ApiError> {
     match v.map(str::parse::<u32>) {
@@ -33,22 +24,30 @@ fn bounded(v: Option<&str>, default: u32, max: u32, name: &str) -> Result<u32, A
     }
 }
 
-fn event_json(e: &LedgerEntry) -> Value {
-    json!({
-        "id": e.id,
-        "type": e.reason,
-        "credits": e.delta,
-        "job_id": e.job,
-        "created_at": crate::time::rfc3339(e.at),
-    })
+fn event(e: &LedgerEntry) -> UsageEvent {
+    UsageEvent {
+        id: e.id,
+        r#type: e.reason,
+        credits: e.delta,
+        job_id: e.job,
+        created_at: crate::time::rfc3339(e.at),
+    }
 }
 
-/// `GET /v1/usage/summary?days=1..90` (default 30).
+/// Credits charged, refunded and used over the last days
+#[utoipa::path(get, path = "/v1/usage/summary", tag = "Video", operation_id = "usageSummary",
+    params(SummaryQuery),
+    responses(
+        (status = 200, description = "The summary.", body = UsageSummary),
+        (status = 400, description = "`days` out of range.", body = StructuredError),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 403, description = "The key lacks the scope.", body = StructuredError),
+    ))]
 pub async fn summary(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<SummaryQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UsageSummary>, ApiError> {
     caller.require_video_read()?;
     let days = bounded(q.days.as_deref(), 30, 90, "days")?;
     let since = now_ms() - days as i64 * 86_400_000;
@@ -71,24 +70,35 @@ pub async fn summary(
         .await
         .or_internal("account lookup failed")?
         .map_or(0, |a| a.balance);
-    Ok(Json(json!({
-        "success": true,
-        "days": days,
-        "period_start": crate::time::rfc3339(since),
-        "credits_charged": charged,
-        "credits_refunded": refunded,
-        "credits_used": charged - refunded,
-        "charges": entries.iter().filter(|e| e.reason == LedgerReason::Charge).count(),
-        "balance": balance,
-    })))
+    Ok(Json(UsageSummary {
+        success: true,
+        days,
+        period_start: crate::time::rfc3339(since),
+        credits_charged: charged,
+        credits_refunded: refunded,
+        credits_used: charged - refunded,
+        charges: entries
+            .iter()
+            .filter(|e| e.reason == LedgerReason::Charge)
+            .count(),
+        balance,
+    }))
 }
 
-/// `GET /v1/usage/events?limit=1..100` (default 20), newest first.
+/// Ledger lines, newest first
+#[utoipa::path(get, path = "/v1/usage/events", tag = "Video", operation_id = "usageEvents",
+    params(EventsQuery),
+    responses(
+        (status = 200, description = "The latest lines.", body = UsageEvents),
+        (status = 400, description = "`limit` out of range.", body = StructuredError),
+        (status = 401, description = "Missing or invalid key.", body = StructuredError),
+        (status = 403, description = "The key lacks the scope.", body = StructuredError),
+    ))]
 pub async fn events(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<EventsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UsageEvents>, ApiError> {
     caller.require_video_read()?;
     let limit = bounded(q.limit.as_deref(), 20, 100, "limit")?;
     let entries = state
@@ -96,8 +106,9 @@ pub async fn events(
         .ledger(caller.0.account, 0, limit)
         .await
         .or_internal("reading the ledger failed")?;
-    let events: Vec<Value> = entries.iter().map(event_json).collect();
-    Ok(Json(
-        json!({"success": true, "events": events, "limit": limit}),
-    ))
+    Ok(Json(UsageEvents {
+        success: true,
+        events: entries.iter().map(event).collect(),
+        limit,
+    }))
 }

@@ -7,6 +7,7 @@ use cutout_core::compose::parse_color;
 use cutout_core::{CropMargin, OutputFormat, Rgba};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::error::FieldErrors;
 use crate::net::fetch::check_url;
@@ -24,8 +25,12 @@ pub const OPTION_FIELDS: &[&str] = &[
     "webhook_url",
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `clipping`: the subject on transparency (no bg_color / bg_image_url allowed). `background`:
+/// the subject on a new background (bg_color or bg_image_url; white by default). `params`: apply
+/// a parameter set (`params`: a stored preset name or an inline object).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(default = "clipping")]
 pub enum Mode {
     Clipping,
     Background,
@@ -42,8 +47,13 @@ impl Mode {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `url`: the result is served by Cutout under a signed, expiring URL
+/// (`/api/v1/results/{id}?expires&signature`). `final_url`: the result is published under the
+/// blob store's public base URL (default `/files/public/...`) and never expires.
+/// Case-insensitive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = DeliveryMode, default = "url")]
 pub enum Delivery {
     /// A signed, expiring URL served by Cutout.
     Url,
@@ -51,7 +61,8 @@ pub enum Delivery {
     FinalUrl,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// What the subject is put on: nothing, a colour, or an image.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case", tag = "type", content = "value")]
 pub enum Backdrop {
     Transparent,
@@ -72,6 +83,19 @@ impl std::fmt::Display for Colour {
         }
     }
 }
+
+/// Described as the text it is stored as.
+impl utoipa::PartialSchema for Colour {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("`#rrggbb`, or `#rrggbbaa` when not opaque."))
+            .examples(["#ffffff"])
+            .into()
+    }
+}
+
+impl ToSchema for Colour {}
 
 impl std::str::FromStr for Colour {
     type Err = cutout_core::OptionsError;
@@ -116,7 +140,7 @@ impl<'de> Deserialize<'de> for Colour {
 
 /// The output size: the original, a preview (at most 0.25 MP, like the vendors' free tier), or a
 /// bounding box.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Size {
     Full,
@@ -126,18 +150,20 @@ pub enum Size {
 
 /// A validated processing request: what an image job (or an inline add-on call) asks for, in
 /// core's types, built once at the boundary by [`parse_options`].
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ProcessingRequest {
     pub mode: Mode,
     /// `None` when the input was uploaded (its blob key is on the job).
     pub file_url: Option<String>,
     pub delivery: Delivery,
     #[serde(with = "as_text")]
+    #[schema(value_type = String, examples("png"))]
     pub output_format: OutputFormat,
     pub model: String,
     pub backdrop: Backdrop,
     pub crop: bool,
     #[serde(with = "as_text")]
+    #[schema(value_type = String, examples("0", "30px", "10%"))]
     pub crop_margin: CropMargin,
     pub size: Size,
     pub only_mask: bool,
