@@ -6,8 +6,9 @@ source "$(dirname "$0")/lib.sh"
 # cjpeg/jpegtran (libjpeg-turbo-progs) make the progressive/baseline twins for the patched decoder.
 ensure_apt imagemagick ffmpeg libjpeg-turbo-progs
 ensure_rust
-# psd-tools reads back our PSD output in the encode tests; numpy/Pillow run the eval scorer.
-ensure_venv psd-tools numpy pillow
+# psd-tools reads back our PSD output in the encode tests; numpy/Pillow run the eval scorer;
+# openapi-spec-validator checks the generated /openapi.json against the OpenAPI 3.1 schema.
+ensure_venv psd-tools numpy pillow openapi-spec-validator
 export CUTOUT_TEST_PYTHON="$VENV/bin/python"
 # Every test must run here: a test that finds a tool or model missing fails instead of skipping.
 export CUTOUT_FULL_TESTS=1

@@ -18,6 +18,8 @@ pub enum Need {
     Ffmpeg,
     /// Python with psd-tools (`CUTOUT_TEST_PYTHON`), to read PSD outputs back.
     PsdTools,
+    /// Python with openapi-spec-validator (`CUTOUT_TEST_PYTHON`), to check `/openapi.json`.
+    OpenApiValidator,
     /// ImageMagick's `identify`.
     ImageMagick,
     /// libjpeg-turbo's `cjpeg` and `jpegtran`.
@@ -31,6 +33,7 @@ impl Need {
             Self::RvmModel => "the rvm model",
             Self::Ffmpeg => "ffmpeg and ffprobe",
             Self::PsdTools => "Python with psd-tools",
+            Self::OpenApiValidator => "Python with openapi-spec-validator",
             Self::ImageMagick => "ImageMagick",
             Self::Cjpeg => "cjpeg and jpegtran",
         }
@@ -42,6 +45,7 @@ impl Need {
             Self::RvmModel => models_installed(&["rvm"]),
             Self::Ffmpeg => runs("ffmpeg", &["-version"]) && runs("ffprobe", &["-version"]),
             Self::PsdTools => runs(&python(), &["-c", "import psd_tools"]),
+            Self::OpenApiValidator => runs(&python(), &["-c", "import openapi_spec_validator"]),
             Self::ImageMagick => runs("identify", &["-version"]),
             Self::Cjpeg => runs("cjpeg", &["-version"]) && runs("jpegtran", &["-version"]),
         }

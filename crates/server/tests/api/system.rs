@@ -241,3 +241,36 @@ async fn readyz_reports_an_unwritable_blob_store() {
         "{body}"
     );
 }
+
+/// The generated document is valid OpenAPI 3.1, as a client generator would read it.
+#[tokio::test]
+async fn openapi_is_a_valid_document() {
+    cutout_testkit::require!(OpenApiValidator);
+    let app = spawn_app(|_| {}).await;
+    let text = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("openapi.json");
+    std::fs::write(&path, text).unwrap();
+    let out = std::process::Command::new(cutout_testkit::tier::python())
+        .args([
+            "-c",
+            "import json, sys\nfrom openapi_spec_validator import validate\n\
+             validate(json.load(open(sys.argv[1])))",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the validator refused /openapi.json: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
