@@ -76,3 +76,59 @@ ensure_rembg_venv() {
         "$REMBG_VENV/bin/pip" install -q --disable-pip-version-check "rembg[cpu,cli]==2.0.86"
     fi
 }
+
+# PostgreSQL for the scale-out tests: the machine's server when one answers on 127.0.0.1:5432,
+# otherwise a private cluster (Debian's `postgresql`, initdb in a temp directory, a free port,
+# fsync off), stopped when the script exits. Exports CUTOUT_TEST_PG_URL, an admin URL: every
+# test creates its own database there (named cutout_test_*; leftovers are dropped here).
+ensure_postgres() {
+    local url="postgres://postgres@127.0.0.1:5432/postgres"
+    if pg_answers "$url"; then
+        export CUTOUT_TEST_PG_URL="$url"
+    else
+        start_private_postgres
+    fi
+    log "PostgreSQL for the tests: ${CUTOUT_TEST_PG_URL}"
+    drop_test_databases
+}
+
+# True when `url` takes a trusted connection (psql from postgresql-client, installed if missing).
+pg_answers() {
+    command -v psql >/dev/null || ensure_apt postgresql-client
+    psql "$1" -Atqc 'SELECT 1' >/dev/null 2>&1
+}
+
+start_private_postgres() {
+    ensure_apt postgresql
+    local bin port
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+    PG_TMP=$(mktemp -d /tmp/cutout-pg.XXXXXX)
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    # initdb refuses to run as root: the cluster belongs to the postgres user the package made.
+    local as=()
+    if [ "$(id -u)" = 0 ]; then
+        chown postgres "$PG_TMP"
+        as=(runuser -u postgres --)
+    fi
+    log "starting a private PostgreSQL on 127.0.0.1:$port ($PG_TMP)"
+    "${as[@]}" "$bin/initdb" -D "$PG_TMP/data" -U postgres --auth=trust -E UTF8 >/dev/null
+    "${as[@]}" "$bin/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/log" -w \
+        -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" \
+        start >/dev/null
+    PG_STOP=("${as[@]}" "$bin/pg_ctl" -D "$PG_TMP/data" -m fast stop)
+    trap 'stop_private_postgres' EXIT
+    export CUTOUT_TEST_PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
+}
+
+stop_private_postgres() {
+    "${PG_STOP[@]}" >/dev/null 2>&1 || true
+    rm -rf "$PG_TMP"
+}
+
+drop_test_databases() {
+    local db
+    for db in $(psql "$CUTOUT_TEST_PG_URL" -Atqc \
+        "SELECT datname FROM pg_database WHERE datname LIKE 'cutout\_test\_%'"); do
+        psql "$CUTOUT_TEST_PG_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
+    done
+}

@@ -10,6 +10,8 @@ ensure_rust
 # openapi-spec-validator checks the generated /openapi.json against the OpenAPI 3.1 schema.
 ensure_venv psd-tools numpy pillow openapi-spec-validator
 export CUTOUT_TEST_PYTHON="$VENV/bin/python"
+# The scale-out backend's tests run against a real PostgreSQL (this machine's, or a private one).
+ensure_postgres
 # Every test must run here: a test that finds a tool or model missing fails instead of skipping.
 export CUTOUT_FULL_TESTS=1
 build_release

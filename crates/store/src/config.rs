@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{BlobStore, LocalBlobs, Repo, StoreError};
 
-/// The database: `type = "sqlite"` with its `path`.
+/// The database: `type = "sqlite"` with its `path` (embedded, one node), or
+/// `type = "postgres"` with its `url` (shared by many API nodes and worker processes).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum DatabaseConfig {
@@ -19,6 +20,52 @@ pub enum DatabaseConfig {
         #[serde(default = "default_connections")]
         max_connections: u32,
     },
+    Postgres {
+        /// `postgres://user:password@host:port/database`; the password never appears in logs.
+        url: DatabaseUrl,
+        /// Connections in this process's pool. Default: 8.
+        #[serde(default = "default_connections")]
+        max_connections: u32,
+    },
+}
+
+/// A connection URL whose `Debug` and `Display` hide the password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    /// The URL with its password, for the driver only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // scheme://user:password@rest → scheme://user:***@rest
+        let Some((scheme, rest)) = self.0.split_once("://") else {
+            return f.write_str("***");
+        };
+        match rest.rsplit_once('@') {
+            Some((creds, host)) => {
+                let user = creds.split(':').next().unwrap_or_default();
+                let hidden = if creds.contains(':') { ":***" } else { "" };
+                write!(f, "{scheme}://{user}{hidden}@{host}")
+            }
+            None => write!(f, "{scheme}://{rest}"),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
 }
 
 /// The blob store: `type = "local"` with its `root` directory.
@@ -53,8 +100,14 @@ impl Default for BlobsConfig {
 }
 
 impl DatabaseConfig {
-    /// The older spelling: `sqlite://PATH` or a bare path.
+    /// The URL spelling: `postgres://...`, `sqlite://PATH` or a bare path.
     pub fn from_url(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres {
+                url: DatabaseUrl::new(url),
+                max_connections,
+            });
+        }
         let path = match url.split_once("://") {
             Some(("sqlite", path)) => path,
             None => url,
@@ -62,7 +115,8 @@ impl DatabaseConfig {
         };
         match path {
             "" => Err(StoreError::Config(format!(
-                "database URL {url:?} is not supported (use [storage.database] type = \"sqlite\")"
+                "database URL {url:?} is not supported (use [storage.database] type = \"sqlite\" \
+                 or \"postgres\")"
             ))),
             path => Ok(Self::Sqlite {
                 path: PathBuf::from(path),
@@ -85,9 +139,21 @@ impl BlobsConfig {
     }
 }
 
-/// Opens (and migrates) the configured database.
+/// Opens the configured database. The embedded SQLite file is migrated on open (one node owns
+/// it); a shared PostgreSQL database must already be at this build's schema (`cutout migrate`).
 pub async fn open_repo(config: &DatabaseConfig) -> Result<Arc<dyn Repo>, StoreError> {
     match config {
+        #[cfg(feature = "postgres")]
+        DatabaseConfig::Postgres {
+            url,
+            max_connections,
+        } => Ok(Arc::new(
+            crate::PgRepo::open(url.expose(), *max_connections, crate::Schema::Require).await?,
+        )),
+        #[cfg(not(feature = "postgres"))]
+        DatabaseConfig::Postgres { .. } => Err(StoreError::Config(
+            "this build has no PostgreSQL backend (cargo feature `postgres`)".into(),
+        )),
         #[cfg(feature = "sqlite")]
         DatabaseConfig::Sqlite {
             path,
@@ -99,6 +165,22 @@ pub async fn open_repo(config: &DatabaseConfig) -> Result<Arc<dyn Repo>, StoreEr
         DatabaseConfig::Sqlite { .. } => Err(StoreError::Config(
             "this build has no SQLite backend (cargo feature `sqlite`)".into(),
         )),
+    }
+}
+
+/// Brings the configured database to this build's schema (`cutout migrate`): run once per
+/// upgrade, before the new nodes start.
+pub async fn migrate(config: &DatabaseConfig) -> Result<(), StoreError> {
+    match config {
+        #[cfg(feature = "postgres")]
+        DatabaseConfig::Postgres {
+            url,
+            max_connections,
+        } => {
+            crate::PgRepo::open(url.expose(), *max_connections, crate::Schema::Migrate).await?;
+            Ok(())
+        }
+        _ => open_repo(config).await.map(drop),
     }
 }
 
@@ -122,7 +204,14 @@ mod tests {
                 max_connections: 4
             }
         );
-        assert!(DatabaseConfig::from_url("postgres://x/y", 4).is_err());
+        assert_eq!(
+            DatabaseConfig::from_url("postgres://u:pw@db:5432/c", 4).unwrap(),
+            DatabaseConfig::Postgres {
+                url: DatabaseUrl::new("postgres://u:pw@db:5432/c"),
+                max_connections: 4
+            }
+        );
+        assert!(DatabaseConfig::from_url("mysql://x/y", 4).is_err());
         assert_eq!(
             BlobsConfig::from_url("file:///srv/b").unwrap(),
             BlobsConfig::Local {
@@ -143,5 +232,22 @@ mod tests {
             }
         );
         assert!(toml::from_str::<DatabaseConfig>("type = \"oracle\"\npath = \"x\"\n").is_err());
+    }
+
+    #[test]
+    fn passwords_stay_out_of_debug_and_display() {
+        let url = DatabaseUrl::new("postgres://cutout:s3cret@db.internal:5432/cutout");
+        let config = DatabaseConfig::Postgres {
+            url: url.clone(),
+            max_connections: 8,
+        };
+        for shown in [format!("{config:?}"), url.to_string()] {
+            assert!(!shown.contains("s3cret"), "{shown}");
+            assert!(
+                shown.contains("cutout:***@db.internal:5432/cutout"),
+                "{shown}"
+            );
+        }
+        assert!(url.expose().contains("s3cret"));
     }
 }

@@ -80,6 +80,20 @@ pub trait QueueRepo: Send + Sync {
     /// Jobs queued or running: the bounded queue's depth.
     async fn pending_count(&self) -> R<u64>;
     async fn count_by_state(&self) -> R<Vec<(JobState, u64)>>;
+    /// Notices that another process queued work (PostgreSQL's LISTEN/NOTIFY), for idle workers
+    /// to wake at once. `None`: this backend has none, and workers rely on their poll (and on
+    /// the in-process wake-up of an embedded install).
+    async fn work_notices(&self) -> R<Option<Box<dyn WorkNotices>>> {
+        Ok(None)
+    }
+}
+
+/// A stream of "work was queued" notices from other processes.
+#[async_trait]
+pub trait WorkNotices: Send {
+    /// Waits for the next notice; an error means the channel broke (the caller backs off and
+    /// opens a new one).
+    async fn next(&mut self) -> R<()>;
 }
 
 /// Accounts, keys and the credit ledger.

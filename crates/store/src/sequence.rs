@@ -58,7 +58,8 @@ pub(crate) trait Tx {
     async fn insert_deliveries(&mut self, job: &Job, deliveries: Vec<NewDelivery>) -> R<()>;
 }
 
-/// A queued job (or a draft), charged, with its idempotency record; or why not.
+/// A queued job (or a draft), charged, with its idempotency record; or why not. The caller
+/// commits only a `Created` outcome.
 pub(crate) async fn create_job(
     tx: &mut impl Tx,
     job: NewJob,
@@ -88,7 +89,18 @@ pub(crate) async fn create_job(
     tx.insert_job(&job, state, crate::now_ms()).await?;
     tx.event(job.id, None, state, "api", "created").await?;
     if let Some(rec) = idem {
-        tx.idem_insert(&rec).await?;
+        // A twin request on another node got its record in while this one ran (the insert
+        // waited for it): answer as it did. Only `Created` is committed, so nothing of this
+        // attempt stays.
+        if !tx.idem_insert(&rec).await? {
+            let prev = tx.idem_get(rec.key, &rec.idem_key).await?;
+            let prev = prev.ok_or_else(vanished)?;
+            return Ok(if prev.request_hash == rec.request_hash {
+                CreateOutcome::Replay(prev)
+            } else {
+                CreateOutcome::IdemConflict
+            });
+        }
     }
     let created = tx.load(job.id).await?.ok_or_else(vanished)?;
     Ok(CreateOutcome::Created(Box::new(created)))

@@ -104,10 +104,13 @@ impl Config {
                         .map_err(|e| ConfigError(e.to_string()))?;
             }
         } else if let (Some(n), true) = (connections, storage.database == default_db) {
-            let cutout_store::DatabaseConfig::Sqlite {
+            // The default is SQLite; the old key only ever tuned its pool.
+            if let cutout_store::DatabaseConfig::Sqlite {
                 max_connections, ..
-            } = &mut storage.database;
-            *max_connections = n;
+            } = &mut storage.database
+            {
+                *max_connections = n;
+            }
         }
         if let Some(url) = storage.blob_url.take() {
             if storage.blobs == cutout_store::BlobsConfig::default() {

@@ -68,11 +68,15 @@ fn storage_takes_the_tagged_form_and_the_old_urls() {
         );
         jail.set_env("CUTOUT_STORAGE__DATABASE__PATH", "/e/c.db");
         let c = Config::load(Some(&new)).unwrap();
-        let cutout_store::DatabaseConfig::Sqlite { path, .. } = &c.storage.database;
+        let cutout_store::DatabaseConfig::Sqlite { path, .. } = &c.storage.database else {
+            panic!("not sqlite: {:?}", c.storage.database);
+        };
         assert_eq!(path, Path::new("/e/c.db"));
         // A value under the new name wins over an old key, whichever source sets it.
         let d = Config::load(Some(&old)).unwrap();
-        let cutout_store::DatabaseConfig::Sqlite { path, .. } = &d.storage.database;
+        let cutout_store::DatabaseConfig::Sqlite { path, .. } = &d.storage.database else {
+            panic!("not sqlite: {:?}", d.storage.database);
+        };
         assert_eq!(path, Path::new("/e/c.db"));
         jail.clear_env();
         std::fs::write(&old, "[storage]\ndatabase_url = \"mysql://x\"\n").unwrap();

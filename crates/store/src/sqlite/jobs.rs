@@ -20,7 +20,10 @@ impl JobRepo for SqliteRepo {
     async fn create_job(&self, job: NewJob, idem: Option<IdemRecord>) -> R<CreateOutcome> {
         let mut tx = self.write().await?;
         let out = sequence::create_job(&mut SqliteTx(&mut tx), job, idem).await?;
-        tx.commit().await?;
+        // Anything else wrote nothing that should stay; dropping the transaction rolls it back.
+        if matches!(out, CreateOutcome::Created(_)) {
+            tx.commit().await?;
+        }
         Ok(out)
     }
 

@@ -16,6 +16,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{SqlitePool, Transaction};
 
+pub(crate) use crate::rows::{parse_id, parse_json, parse_name};
 use crate::{BlobKey, StoreError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -54,22 +55,6 @@ impl SqliteRepo {
     async fn write(&self) -> Result<Transaction<'static, sqlx::Sqlite>, StoreError> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
-}
-
-fn parse_id<T: FromStr>(s: &str, what: &str) -> Result<T, StoreError> {
-    s.parse()
-        .map_err(|_| StoreError::Corrupt(format!("bad {what} id {s:?}")))
-}
-
-/// A stored name (job kind, scope, ledger reason) back into its enum.
-fn parse_name<T: FromStr>(s: &str, what: &str) -> Result<T, StoreError> {
-    s.parse()
-        .map_err(|_| StoreError::Corrupt(format!("unknown {what} {s:?}")))
-}
-
-fn parse_json(s: Option<String>) -> Result<Option<serde_json::Value>, StoreError> {
-    s.map(|s| serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(e.to_string())))
-        .transpose()
 }
 
 /// Blob keys are stored as text and parsed on the way out, so a corrupt row is an error here
