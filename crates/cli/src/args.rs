@@ -27,6 +27,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run job workers only, against the configured shared database and blob store.
     Worker(ServeArgs),
+    /// Bring the configured database to this version's schema: run once per upgrade, before
+    /// starting the new nodes (they refuse an older PostgreSQL schema).
+    Migrate(ServeArgs),
     /// Create, list, revoke and credit API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -40,6 +43,9 @@ pub struct ServeArgs {
     /// Configuration file (TOML); `CUTOUT_SECTION__KEY` variables override it.
     #[arg(short, long, env = "CUTOUT_CONFIG")]
     pub config: Option<PathBuf>,
+    /// `serve` only: the API alone, for a scale-out API node (`cutout worker` runs the jobs).
+    #[arg(long)]
+    pub no_workers: bool,
 }
 
 #[derive(Debug, Subcommand)]

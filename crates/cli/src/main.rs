@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         }
         args::Command::Serve(a) => serve::run(&data, &a, true),
         args::Command::Worker(a) => serve::run(&data, &a, false),
+        args::Command::Migrate(a) => serve::migrate(&a),
         args::Command::Keys(k) => keys_cmd::run(k),
         args::Command::Config(args::ConfigCommand::Print(a)) => keys_cmd::print_config(&a),
     };

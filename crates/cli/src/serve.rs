@@ -13,7 +13,10 @@ use crate::args::ServeArgs;
 use crate::BoxError;
 
 pub fn run(data: &DataDir, args: &ServeArgs, http: bool) -> Result<ExitCode, BoxError> {
-    let config = Config::load(args.config.as_deref())?;
+    let mut config = Config::load(args.config.as_deref())?;
+    if args.no_workers {
+        config.jobs.run_workers = false;
+    }
     cutout_server::logging::init(&config.log);
     let data = config
         .inference
@@ -42,6 +45,25 @@ pub fn run(data: &DataDir, args: &ServeArgs, http: bool) -> Result<ExitCode, Box
         app.run_until_stopped(shutdown_signal()).await?;
         Ok::<_, BoxError>(ExitCode::SUCCESS)
     })
+}
+
+/// `cutout migrate`: applies the schema this build needs to the configured database.
+pub fn migrate(args: &ServeArgs) -> Result<ExitCode, BoxError> {
+    let config = Config::load(args.config.as_deref())?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(cutout_store::migrate(&config.storage.database))?;
+    println!("schema up to date: {}", describe(&config.storage.database));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The database as an operator would name it (never with its password).
+fn describe(db: &cutout_store::DatabaseConfig) -> String {
+    match db {
+        cutout_store::DatabaseConfig::Sqlite { path, .. } => path.display().to_string(),
+        cutout_store::DatabaseConfig::Postgres { url, .. } => url.to_string(),
+    }
 }
 
 /// `[inference]` as the engine takes it (the session and thread policy lives in the engine).

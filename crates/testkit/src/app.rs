@@ -1,7 +1,11 @@
 //! The application as a value under test (zero2prod's `spawn_app`): each test gets its own
-//! server on port 0 with its own SQLite file, blob directory and key, workers off (tests drain
+//! server on port 0 with its own database, blob directory and key, workers off (tests drain
 //! the queue when they choose), and typed helpers for the endpoints it calls. The fake provider
 //! is the default, so none of this needs ONNX Runtime.
+//!
+//! The database is a SQLite file, or with `CUTOUT_TEST_DATABASE=postgres` a fresh database on
+//! the tests' PostgreSQL server (`CUTOUT_TEST_PG_URL`): the same black-box suites run on both
+//! backends.
 
 use std::sync::{Arc, Mutex};
 
@@ -30,6 +34,43 @@ pub struct TestApp {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     dir: tempfile::TempDir,
+    /// Keeps a PostgreSQL test database until the app is dropped.
+    _database: Option<Arc<cutout_store::postgres::testing::TestDatabase>>,
+}
+
+/// The database a test app runs on: `CUTOUT_TEST_DATABASE` (`sqlite`, the default, or
+/// `postgres`).
+async fn test_database(
+    dir: &std::path::Path,
+) -> (
+    cutout_store::DatabaseConfig,
+    Option<Arc<cutout_store::postgres::testing::TestDatabase>>,
+) {
+    let backend = std::env::var("CUTOUT_TEST_DATABASE").unwrap_or_default();
+    match backend.as_str() {
+        "" | "sqlite" => {
+            let path = dir.join("cutout.db");
+            let config = cutout_store::DatabaseConfig::Sqlite {
+                path,
+                max_connections: 8,
+            };
+            (config, None)
+        }
+        "postgres" => {
+            let admin = cutout_store::postgres::testing::server_url()
+                .expect("CUTOUT_TEST_DATABASE=postgres needs CUTOUT_TEST_PG_URL (scripts/test.sh)");
+            let db = cutout_store::postgres::testing::fresh_database(&admin)
+                .await
+                .unwrap();
+            let config = cutout_store::DatabaseConfig::Postgres {
+                url: db.url.clone(),
+                max_connections: 8,
+            };
+            cutout_store::migrate(&config).await.unwrap();
+            (config, Some(Arc::new(db)))
+        }
+        other => panic!("CUTOUT_TEST_DATABASE={other:?}: use sqlite or postgres"),
+    }
 }
 
 /// Spawns a server on the fake provider with workers off and one key with 100 credits.
@@ -46,10 +87,8 @@ pub async fn spawn_app_with(
     let dir = tempfile::tempdir().unwrap();
     let mut c = Config::default();
     c.server.bind = "127.0.0.1:0".parse().unwrap();
-    c.storage.database = cutout_store::DatabaseConfig::Sqlite {
-        path: dir.path().join("cutout.db"),
-        max_connections: 8,
-    };
+    let (database, guard) = test_database(dir.path()).await;
+    c.storage.database = database;
     c.storage.blobs = cutout_store::BlobsConfig::Local {
         root: dir.path().join("blobs"),
     };
@@ -59,7 +98,7 @@ pub async fn spawn_app_with(
     c.jobs.retry_backoff_secs = 0;
     c.fetch.allow_hosts = vec!["127.0.0.1".into()];
     tweak(&mut c);
-    let mut app = start(c, dir, provider).await;
+    let mut app = start(c, dir, provider, guard).await;
     let (key, account, webhook_secret) = create_key(&app.state, 100, &[Scope::All]).await;
     (app.key, app.account, app.webhook_secret) = (key, account, webhook_secret);
     app
@@ -69,6 +108,7 @@ async fn start(
     config: Config,
     dir: tempfile::TempDir,
     provider: Arc<dyn SegmenterProvider>,
+    database: Option<Arc<cutout_store::postgres::testing::TestDatabase>>,
 ) -> TestApp {
     let app = Application::build(config.clone(), provider.clone(), true)
         .await
@@ -91,6 +131,7 @@ async fn start(
         stop: Some(stop),
         server,
         dir,
+        _database: database,
     }
 }
 
@@ -103,9 +144,21 @@ impl TestApp {
         }
         (&mut self.server).await.unwrap().unwrap();
         let (key, account, secret) = (self.key.clone(), self.account, self.webhook_secret.clone());
-        let mut app = start(self.config.clone(), self.dir, self.provider.clone()).await;
+        let database = self._database.clone();
+        let mut app = start(
+            self.config.clone(),
+            self.dir,
+            self.provider.clone(),
+            database,
+        )
+        .await;
         (app.key, app.account, app.webhook_secret) = (key, account, secret);
         app
+    }
+
+    /// The configuration the app runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// The blob store's directory.

@@ -35,6 +35,7 @@ pub fn spawn(state: AppState, stop: CancellationToken) -> JoinSet<()> {
         set.spawn(worker_loop(state.clone(), id, stop.clone()));
     }
     set.spawn(reaper_loop(state.clone(), stop.clone()));
+    set.spawn(notices_loop(state.clone(), stop.clone()));
     set.spawn(crate::service::webhook::sender_loop(state, stop));
     set
 }
@@ -84,6 +85,37 @@ pub async fn drain(state: &AppState) -> usize {
         n += 1;
     }
     n
+}
+
+/// Wakes this process's idle workers when another process queues work (PostgreSQL's
+/// LISTEN/NOTIFY). A broken channel is reopened after a pause; meanwhile the workers' poll
+/// still finds the work. Backends without notices end this task at once.
+async fn notices_loop(state: AppState, stop: CancellationToken) {
+    while !stop.is_cancelled() {
+        let mut notices = match state.repo.work_notices().await {
+            Ok(Some(n)) => n,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "listening for queued work failed; polling meanwhile");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(2)) => continue,
+                    _ = stop.cancelled() => return,
+                }
+            }
+        };
+        loop {
+            tokio::select! {
+                next = notices.next() => match next {
+                    Ok(()) => state.wake.notify_waiters(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the queued-work channel broke; reopening");
+                        break;
+                    }
+                },
+                _ = stop.cancelled() => return,
+            }
+        }
+    }
 }
 
 async fn reaper_loop(state: AppState, stop: CancellationToken) {

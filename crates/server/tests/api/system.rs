@@ -274,3 +274,46 @@ async fn openapi_is_a_valid_document() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A node that loses its database answers 503 on `/readyz`, and 200 again once the database is
+/// back, without a restart. PostgreSQL only (`CUTOUT_TEST_DATABASE=postgres`, as
+/// `scripts/test.sh` runs this suite a second time): an embedded SQLite file cannot go away
+/// from under its one process.
+#[tokio::test]
+async fn readyz_follows_the_database_down_and_back() {
+    if std::env::var("CUTOUT_TEST_DATABASE").as_deref() != Ok("postgres") {
+        eprintln!("skipped: runs with CUTOUT_TEST_DATABASE=postgres (scripts/test.sh does)");
+        return;
+    }
+    let app = spawn_app(|_| {}).await;
+    let ready = || async {
+        app.client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(ready().await, 200);
+    let cutout_store::DatabaseConfig::Postgres { url, .. } = &app.config().storage.database else {
+        panic!("CUTOUT_TEST_DATABASE=postgres but the app is not on PostgreSQL");
+    };
+    let name = url.expose().rsplit('/').next().unwrap().to_owned();
+    let admin = cutout_store::postgres::testing::server_url().unwrap();
+    let run = |sql: String| {
+        let admin = admin.clone();
+        async move {
+            cutout_store::postgres::testing::admin_execute(&admin, &sql)
+                .await
+                .unwrap()
+        }
+    };
+    run(format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false")).await;
+    run(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .await;
+    assert_eq!(ready().await, 503);
+    run(format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true")).await;
+    assert_eq!(ready().await, 200, "the node recovers by itself");
+}

@@ -13,11 +13,19 @@ pub fn server_url() -> Option<String> {
         .filter(|u| !u.is_empty())
 }
 
+/// Runs one statement on the server at `admin` (to take a test's database away and back).
+pub async fn admin_execute(admin: &str, sql: &str) -> Result<(), StoreError> {
+    let mut conn = PgConnection::connect(admin).await?;
+    sqlx::query(sql).execute(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
+}
+
 /// A database that exists until this is dropped.
 pub struct TestDatabase {
     pub url: DatabaseUrl,
     admin: String,
-    name: String,
+    pub name: String,
 }
 
 /// Creates `cutout_test_<random>` on the server at `admin` (an URL to any database there).

@@ -127,3 +127,25 @@ async fn local() -> (Arc<dyn BlobStore>, tempfile::TempDir) {
 repo_backend!(sqlite, crate::sqlite);
 repo_backend!(postgres, crate::postgres);
 blob_backend!(local_disk, crate::local);
+
+/// A node refuses a PostgreSQL database whose schema is older than its build, naming the
+/// command that fixes it; after `cutout migrate` (here `migrate`) it opens.
+#[tokio::test]
+async fn postgres_nodes_refuse_an_old_schema() {
+    let Some(admin) = cutout_store::postgres::testing::server_url() else {
+        let full = std::env::var("CUTOUT_FULL_TESTS").is_ok_and(|v| v == "1");
+        assert!(!full, "CUTOUT_TEST_PG_URL is not set: run scripts/test.sh");
+        return;
+    };
+    let db = cutout_store::postgres::testing::fresh_database(&admin)
+        .await
+        .unwrap();
+    let config = cutout_store::DatabaseConfig::Postgres {
+        url: db.url.clone(),
+        max_connections: 2,
+    };
+    let refused = cutout_store::open_repo(&config).await.err().unwrap();
+    assert!(refused.to_string().contains("cutout migrate"), "{refused}");
+    cutout_store::migrate(&config).await.unwrap();
+    cutout_store::open_repo(&config).await.unwrap();
+}
