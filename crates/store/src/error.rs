@@ -9,6 +9,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("blob storage I/O error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("object storage error: {0}")]
+    Object(String),
     #[error("invalid blob key {0:?}")]
     BadKey(String),
     #[error("corrupt record: {0}")]
@@ -24,6 +26,7 @@ impl StoreError {
             Self::Db(_) => "db_error",
             Self::Migrate(_) => "db_migration",
             Self::Io(_) => "blob_io",
+            Self::Object(_) => "object_store",
             Self::BadKey(_) => "blob_bad_key",
             Self::Corrupt(_) => "corrupt_record",
             Self::Config(_) => "storage_config",

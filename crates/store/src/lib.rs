@@ -22,8 +22,12 @@ mod sequence;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
+#[cfg(feature = "s3")]
+pub use blob::S3Blobs;
 pub use blob::{BlobKey, BlobStore, LocalBlobs};
-pub use config::{migrate, open_blobs, open_repo, BlobsConfig, DatabaseConfig, DatabaseUrl};
+pub use config::{
+    migrate, open_blobs, open_repo, BlobsConfig, DatabaseConfig, DatabaseUrl, S3Config, Secret,
+};
 pub use error::StoreError;
 pub use ids::{now_ms, AccountId, AssetId, DeliveryId, JobId, KeyId, Millis, VideoId};
 pub use kinds::{JobKind, LedgerReason, Scope, UnknownName};

@@ -1,9 +1,15 @@
 //! Blob storage (inputs, results, assets, videos) behind a narrow trait shaped for object
 //! storage: whole-object and streamed-from/to-file puts and gets, ranged reads, optional public
-//! URLs and a health check. One file per backend (local disk today, S3 next).
+//! URLs and a health check. One file per backend: local disk, and S3-compatible buckets.
 
 mod key;
 mod local;
+#[cfg(feature = "s3")]
+mod s3;
+#[cfg(feature = "s3")]
+mod sigv4;
+#[cfg(feature = "s3")]
+pub mod testing;
 
 use std::fmt;
 use std::ops::Range;
@@ -14,6 +20,8 @@ use bytes::Bytes;
 
 pub use key::BlobKey;
 pub use local::LocalBlobs;
+#[cfg(feature = "s3")]
+pub use s3::S3Blobs;
 
 use crate::StoreError;
 
@@ -39,6 +47,11 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     /// A URL that serves the blob without this server (a bucket's public URL), when the
     /// backend has one; `None` means the server serves it.
     fn public_url(&self, _key: &BlobKey) -> Option<String> {
+        None
+    }
+    /// A URL that serves the blob without this server for `ttl` (an S3 presigned GET), when the
+    /// backend has them; `None` means the server serves it behind its own signed link.
+    fn presigned_get(&self, _key: &BlobKey, _ttl: std::time::Duration) -> Option<String> {
         None
     }
     /// Whether the store answers now (for `/readyz`).

@@ -6,6 +6,12 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+mod s3;
+mod secret;
+
+pub use s3::S3Config;
+pub use secret::{DatabaseUrl, Secret};
+
 use crate::{BlobStore, LocalBlobs, Repo, StoreError};
 
 /// The database: `type = "sqlite"` with its `path` (embedded, one node), or
@@ -29,46 +35,8 @@ pub enum DatabaseConfig {
     },
 }
 
-/// A connection URL whose `Debug` and `Display` hide the password.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct DatabaseUrl(String);
-
-impl DatabaseUrl {
-    pub fn new(url: impl Into<String>) -> Self {
-        Self(url.into())
-    }
-
-    /// The URL with its password, for the driver only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for DatabaseUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // scheme://user:password@rest → scheme://user:***@rest
-        let Some((scheme, rest)) = self.0.split_once("://") else {
-            return f.write_str("***");
-        };
-        match rest.rsplit_once('@') {
-            Some((creds, host)) => {
-                let user = creds.split(':').next().unwrap_or_default();
-                let hidden = if creds.contains(':') { ":***" } else { "" };
-                write!(f, "{scheme}://{user}{hidden}@{host}")
-            }
-            None => write!(f, "{scheme}://{rest}"),
-        }
-    }
-}
-
-impl std::fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DatabaseUrl({self})")
-    }
-}
-
-/// The blob store: `type = "local"` with its `root` directory.
+/// The blob store: `type = "local"` with its `root` directory (one node), or `type = "s3"`
+/// (shared by every node).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum BlobsConfig {
@@ -76,6 +44,7 @@ pub enum BlobsConfig {
         /// Blobs are files under this directory.
         root: PathBuf,
     },
+    S3(S3Config),
 }
 
 fn default_connections() -> u32 {
@@ -188,6 +157,12 @@ pub async fn migrate(config: &DatabaseConfig) -> Result<(), StoreError> {
 pub async fn open_blobs(config: &BlobsConfig) -> Result<Arc<dyn BlobStore>, StoreError> {
     match config {
         BlobsConfig::Local { root } => Ok(Arc::new(LocalBlobs::open(root).await?)),
+        #[cfg(feature = "s3")]
+        BlobsConfig::S3(c) => Ok(Arc::new(crate::blob::S3Blobs::open(c).await?)),
+        #[cfg(not(feature = "s3"))]
+        BlobsConfig::S3(_) => Err(StoreError::Config(
+            "this build has no S3 backend (cargo feature `s3`)".into(),
+        )),
     }
 }
 
