@@ -29,7 +29,8 @@ log "cargo clippy"
 cargo clippy --release --locked --all-targets -q -- -D warnings
 log "cargo test"
 cargo test --release --locked --workspace
-log "cargo test: the black-box API suites again, on PostgreSQL"
-CUTOUT_TEST_DATABASE=postgres cargo test --release --locked -p cutout-server --test api
+log "cargo test: the black-box API suites again, on PostgreSQL and S3"
+CUTOUT_TEST_DATABASE=postgres CUTOUT_TEST_BLOBS=s3 \
+    cargo test --release --locked -p cutout-server --test api
 log "cargo test (vendor/zune-jpeg, the patched decoder's own tests)"
 cargo test --release --locked --manifest-path vendor/zune-jpeg/Cargo.toml --lib

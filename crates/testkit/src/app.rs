@@ -4,8 +4,9 @@
 //! is the default, so none of this needs ONNX Runtime.
 //!
 //! The database is a SQLite file, or with `CUTOUT_TEST_DATABASE=postgres` a fresh database on
-//! the tests' PostgreSQL server (`CUTOUT_TEST_PG_URL`): the same black-box suites run on both
-//! backends.
+//! the tests' PostgreSQL server (`CUTOUT_TEST_PG_URL`); blobs are a directory, or with
+//! `CUTOUT_TEST_BLOBS=s3` a fresh bucket on the tests' S3 server: the same black-box suites run
+//! on the embedded and the scale-out backends.
 
 use std::sync::{Arc, Mutex};
 
@@ -36,6 +37,22 @@ pub struct TestApp {
     dir: tempfile::TempDir,
     /// Keeps a PostgreSQL test database until the app is dropped.
     _database: Option<Arc<cutout_store::postgres::testing::TestDatabase>>,
+}
+
+/// The blob store a test app runs on: `CUTOUT_TEST_BLOBS` (`local`, the default, or `s3`: a
+/// fresh bucket on the tests' S3 server, `CUTOUT_TEST_S3_ENDPOINT`).
+fn test_blobs(dir: &std::path::Path) -> cutout_store::BlobsConfig {
+    let backend = std::env::var("CUTOUT_TEST_BLOBS").unwrap_or_default();
+    match backend.as_str() {
+        "" | "local" => cutout_store::BlobsConfig::Local {
+            root: dir.join("blobs"),
+        },
+        "s3" => cutout_store::BlobsConfig::S3(
+            cutout_store::blob::testing::fresh_bucket()
+                .expect("CUTOUT_TEST_BLOBS=s3 needs CUTOUT_TEST_S3_ENDPOINT (scripts/test.sh)"),
+        ),
+        other => panic!("CUTOUT_TEST_BLOBS={other:?}: use local or s3"),
+    }
 }
 
 /// The database a test app runs on: `CUTOUT_TEST_DATABASE` (`sqlite`, the default, or
@@ -89,9 +106,7 @@ pub async fn spawn_app_with(
     c.server.bind = "127.0.0.1:0".parse().unwrap();
     let (database, guard) = test_database(dir.path()).await;
     c.storage.database = database;
-    c.storage.blobs = cutout_store::BlobsConfig::Local {
-        root: dir.path().join("blobs"),
-    };
+    c.storage.blobs = test_blobs(dir.path());
     c.security.signing_secret_file = dir.path().join("signing.key");
     c.jobs.run_workers = false;
     c.inference.default_model = "u2netp".into();

@@ -37,13 +37,27 @@ pub fn result_key(job: &Job, format: OutputFormat, published: bool) -> Result<Bl
     BlobKey::parse(&key).map_err(|e| JobError::abort(ErrorCode::INTERNAL, e))
 }
 
-/// The link to a finished job's result: published, or signed with an expiry.
+/// The link to a finished job's result: published, or signed with an expiry. Where the blob
+/// store hands out its own URLs (an S3 bucket), clients fetch from it directly, so result bytes
+/// do not flow through the API node; otherwise this server serves them.
 pub fn result_url(state: &AppState, job: &Job) -> Option<String> {
     let info: ResultInfo = serde_json::from_value(job.result.clone()?).ok()?;
+    let key = BlobKey::parse(&info.blob).ok()?;
     if info.published {
-        return Some(format!("{}/{}", state.public_base(), info.blob));
+        let configured = !state.config.storage.public_base_url.is_empty();
+        return match state.blobs.public_url(&key) {
+            Some(url) if !configured => Some(url),
+            _ => Some(format!("{}/{}", state.public_base(), info.blob)),
+        };
     }
-    let expires = now_ms() / 1000 + state.config.security.signed_url_ttl_secs as i64;
+    let ttl = state.config.security.signed_url_ttl_secs;
+    if let Some(url) = state
+        .blobs
+        .presigned_get(&key, std::time::Duration::from_secs(ttl))
+    {
+        return Some(url);
+    }
+    let expires = now_ms() / 1000 + ttl as i64;
     Some(format!(
         "{}/api/v1/results/{}?{}",
         state.public_url,

@@ -475,10 +475,9 @@ async fn concurrent_writes_of_one_conversion_leave_one_whole_file() {
             .any(|c| cutout_core::compose::parse_color(c).unwrap().0[..3] == corner[..3]),
         "{corner:?}"
     );
-    let files = std::fs::read_dir(app.blob_dir().join(format!("assets/{id}/conversions/bg")))
-        .unwrap()
-        .count();
-    assert_eq!(files, 1, "replaced blobs are deleted");
+    let prefix = format!("assets/{id}/conversions/bg/");
+    let files = app.state.blobs.list(&prefix).await.unwrap();
+    assert_eq!(files.len(), 1, "replaced blobs are deleted: {files:?}");
 }
 
 /// A model that will not load is the server's problem: the inline add-on answers 503 in the

@@ -129,6 +129,35 @@ impl BlobStore for LocalBlobs {
         Ok(())
     }
 
+    /// Walks the directory tree on the blocking pool, skipping the temp directory.
+    async fn list(&self, prefix: &str) -> R<Vec<BlobKey>> {
+        let root = self.root.clone();
+        let prefix = prefix.to_owned();
+        let walk = move || -> R<Vec<BlobKey>> {
+            let mut out = Vec::new();
+            let mut dirs = vec![root.clone()];
+            while let Some(dir) = dirs.pop() {
+                for entry in std::fs::read_dir(&dir)? {
+                    let path = entry?.path();
+                    let rel = path.strip_prefix(&root).unwrap_or(&path);
+                    let name = rel.to_string_lossy().replace('\\', "/");
+                    if name == ".tmp" {
+                        continue;
+                    }
+                    if path.is_dir() {
+                        dirs.push(path);
+                    } else if name.starts_with(&prefix) {
+                        out.push(BlobKey::parse(&name)?);
+                    }
+                }
+            }
+            Ok(out)
+        };
+        tokio::task::spawn_blocking(walk)
+            .await
+            .map_err(|e| StoreError::Io(std::io::Error::other(e)))?
+    }
+
     async fn delete(&self, key: &BlobKey) -> R<()> {
         match tokio::fs::remove_file(self.path(key)).await {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),

@@ -44,6 +44,9 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     async fn size(&self, key: &BlobKey) -> R<Option<u64>>;
     /// Deleting a missing blob is not an error.
     async fn delete(&self, key: &BlobKey) -> R<()>;
+    /// Every blob whose key starts with `prefix` (`""`: all), in no particular order: for
+    /// copying a store and for finding orphans.
+    async fn list(&self, prefix: &str) -> R<Vec<BlobKey>>;
     /// A URL that serves the blob without this server (a bucket's public URL), when the
     /// backend has one; `None` means the server serves it.
     fn public_url(&self, _key: &BlobKey) -> Option<String> {

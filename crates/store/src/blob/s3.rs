@@ -13,7 +13,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStoreExt, PutPayload, WriteMultipart};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::sigv4::Signer;
@@ -194,6 +194,20 @@ impl BlobStore for S3Blobs {
 
     async fn size(&self, key: &BlobKey) -> R<Option<u64>> {
         Ok(found(self.store.head(&path(key)?).await)?.map(|m| m.size))
+    }
+
+    async fn list(&self, prefix: &str) -> R<Vec<BlobKey>> {
+        let prefix = (!prefix.is_empty()).then(|| ObjectPath::from(prefix.trim_end_matches('/')));
+        let mut stream = self.store.list(prefix.as_ref());
+        let mut out = Vec::new();
+        while let Some(meta) = stream.next().await {
+            let location = meta.map_err(err)?.location;
+            // The health probe is the store's own, not a blob.
+            if !location.as_ref().starts_with(".health/") {
+                out.push(BlobKey::parse(location.as_ref())?);
+            }
+        }
+        Ok(out)
     }
 
     async fn delete(&self, key: &BlobKey) -> R<()> {

@@ -125,3 +125,30 @@ pub async fn handed_out_urls_serve_the_blob(blobs: &dyn BlobStore) {
         assert_eq!(r.status(), 403, "a changed signed field must be refused");
     }
 }
+
+/// Listing finds every blob under a prefix, and only those.
+pub async fn lists_by_prefix(blobs: &dyn BlobStore) {
+    for k in [
+        "assets/a/file",
+        "assets/a/conversions/bg/1",
+        "assets/b/file",
+        "jobs/j/input",
+    ] {
+        let key = BlobKey::parse(k).unwrap();
+        blobs
+            .put_bytes(&key, Bytes::from_static(b"x"))
+            .await
+            .unwrap();
+    }
+    let names = |keys: Vec<BlobKey>| {
+        let mut v: Vec<String> = keys.iter().map(|k| k.as_str().to_owned()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        names(blobs.list("assets/a/").await.unwrap()),
+        ["assets/a/conversions/bg/1", "assets/a/file"]
+    );
+    assert_eq!(blobs.list("").await.unwrap().len(), 4);
+    assert!(blobs.list("videos/").await.unwrap().is_empty());
+}

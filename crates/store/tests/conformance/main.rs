@@ -65,6 +65,7 @@ macro_rules! blob_backend {
                 health_and_urls,
                 large_files_go_up_in_parts,
                 handed_out_urls_serve_the_blob,
+                lists_by_prefix,
             );
         }
     };
