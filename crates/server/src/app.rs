@@ -54,6 +54,11 @@ impl Application {
             limiter: RateLimiter::new(
                 config.limits.rate_limit_per_minute,
                 config.limits.rate_limit_burst,
+                // A shared database means several API nodes: the buckets must be shared too.
+                matches!(
+                    config.storage.database,
+                    cutout_store::DatabaseConfig::Postgres { .. }
+                ),
             ),
             metrics: crate::metrics::Metrics::default(),
             wake: tokio::sync::Notify::new(),

@@ -36,8 +36,8 @@ pub use model::*;
 #[cfg(feature = "postgres")]
 pub use postgres::{PgRepo, Schema};
 pub use repo::{
-    AccountRepo, AssetRepo, IdempotencyRepo, JobRepo, PresetRepo, QueueRepo, Repo, VideoRepo,
-    WebhookRepo, WorkNotices,
+    AccountRepo, AssetRepo, IdempotencyRepo, JobRepo, PresetRepo, QueueRepo, RateLimitRepo, Repo,
+    VideoRepo, WebhookRepo, WorkNotices,
 };
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteRepo;

@@ -197,6 +197,14 @@ impl ApiKey {
     }
 }
 
+/// A token bucket after one request took (or failed to take) a token.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bucket {
+    pub allowed: bool,
+    /// Tokens left after this request.
+    pub tokens: f64,
+}
+
 /// Usage figures for `GET /api/v1/account`.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Usage {

@@ -202,6 +202,14 @@ pub trait AssetRepo: Send + Sync {
     async fn list_conversions(&self, account: AccountId, asset: AssetId) -> R<Vec<Conversion>>;
 }
 
+/// Per-key token buckets kept in the database, so every API node draws on the same bucket.
+#[async_trait]
+pub trait RateLimitRepo: Send + Sync {
+    /// Refills `key`'s bucket (capacity `burst`, `per_minute` tokens a minute) to `now` and takes
+    /// one token if there is one, atomically. A new key starts full.
+    async fn take_token(&self, key: KeyId, per_minute: u32, burst: u32, now: Millis) -> R<Bucket>;
+}
+
 /// Uploaded videos.
 #[async_trait]
 pub trait VideoRepo: Send + Sync {
@@ -219,6 +227,7 @@ pub trait Repo:
     + WebhookRepo
     + AssetRepo
     + VideoRepo
+    + RateLimitRepo
 {
 }
 impl<T> Repo for T where
@@ -230,5 +239,6 @@ impl<T> Repo for T where
         + WebhookRepo
         + AssetRepo
         + VideoRepo
+        + RateLimitRepo
 {
 }

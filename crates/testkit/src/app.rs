@@ -171,6 +171,17 @@ impl TestApp {
         app
     }
 
+    /// A second API node on the same database and blob store (as a scale-out deployment runs
+    /// several), answering to the same keys.
+    pub async fn another_node(&self) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let database = self._database.clone();
+        let mut app = start(self.config.clone(), dir, self.provider.clone(), database).await;
+        (app.key, app.account, app.webhook_secret) =
+            (self.key.clone(), self.account, self.webhook_secret.clone());
+        app
+    }
+
     /// The configuration the app runs with.
     pub fn config(&self) -> &Config {
         &self.config

@@ -75,10 +75,13 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         Err(e) => return ApiError::internal("key lookup failed", &e).into_response(),
     };
     tracing::Span::current().record("key_id", tracing::field::display(found.id));
-    let decision = state
-        .limiter
-        .enabled()
-        .then(|| state.limiter.check(found.id));
+    let decision = match state.limiter.enabled() {
+        true => match state.limiter.check(&*state.repo, found.id).await {
+            Ok(d) => Some(d),
+            Err(e) => return ApiError::internal("rate limit check failed", &e).into_response(),
+        },
+        false => None,
+    };
     let mut resp = match decision {
         Some(d) if !d.allowed => ApiError::RateLimited {
             retry_after_secs: d.retry_after_secs,

@@ -1,11 +1,12 @@
-//! Per-key token buckets. In-process: each API node limits on its own, which bounds a key's rate
-//! per node (documented); a shared limiter would need a shared store.
+//! Per-key token buckets. With a shared database (PostgreSQL) the buckets live there, so a key's
+//! limit holds across every API node; an embedded node (SQLite) keeps them in memory, where
+//! they cost no write per request.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use cutout_store::KeyId;
+use cutout_store::{now_ms, Bucket, KeyId, Repo, StoreError};
 
 /// The outcome of one request against a key's bucket, with what the headers report.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -23,14 +24,17 @@ pub struct Decision {
 pub struct RateLimiter {
     per_minute: u32,
     burst: u32,
+    /// Buckets in the database (shared by every node) rather than in `buckets`.
+    shared: bool,
     buckets: Mutex<HashMap<KeyId, (f64, Instant)>>,
 }
 
 impl RateLimiter {
-    pub fn new(per_minute: u32, burst: u32) -> Self {
+    pub fn new(per_minute: u32, burst: u32, shared: bool) -> Self {
         Self {
             per_minute,
             burst: burst.max(1),
+            shared,
             buckets: Mutex::new(HashMap::new()),
         }
     }
@@ -39,8 +43,31 @@ impl RateLimiter {
         self.per_minute > 0
     }
 
-    pub fn check(&self, key: KeyId) -> Decision {
-        self.check_at(key, Instant::now())
+    /// Takes a token from `key`'s bucket, in the database when it is shared.
+    pub async fn check(&self, repo: &dyn Repo, key: KeyId) -> Result<Decision, StoreError> {
+        if !self.shared {
+            return Ok(self.check_at(key, Instant::now()));
+        }
+        let bucket = repo
+            .take_token(key, self.per_minute, self.burst, now_ms())
+            .await?;
+        Ok(self.decision(bucket))
+    }
+
+    fn decision(&self, b: Bucket) -> Decision {
+        let rate = self.per_minute as f64 / 60.0;
+        let cap = self.burst as f64;
+        Decision {
+            allowed: b.allowed,
+            limit: self.burst,
+            remaining: b.tokens.max(0.0).floor() as u32,
+            reset_secs: ((cap - b.tokens) / rate).ceil().max(0.0) as u64,
+            retry_after_secs: if b.allowed {
+                0
+            } else {
+                ((1.0 - b.tokens) / rate).ceil().max(1.0) as u64
+            },
+        }
     }
 
     fn check_at(&self, key: KeyId, now: Instant) -> Decision {
@@ -58,17 +85,10 @@ impl RateLimiter {
         if allowed {
             *tokens -= 1.0;
         }
-        Decision {
+        self.decision(Bucket {
             allowed,
-            limit: self.burst,
-            remaining: tokens.floor() as u32,
-            reset_secs: ((cap - *tokens) / rate).ceil() as u64,
-            retry_after_secs: if allowed {
-                0
-            } else {
-                ((1.0 - *tokens) / rate).ceil().max(1.0) as u64
-            },
-        }
+            tokens: *tokens,
+        })
     }
 }
 
@@ -80,7 +100,7 @@ mod tests {
 
     #[test]
     fn bursts_then_refills_at_the_rate() {
-        let rl = RateLimiter::new(60, 3);
+        let rl = RateLimiter::new(60, 3, false);
         let k = KeyId::new();
         let t0 = Instant::now();
         for left in [2, 1, 0] {

@@ -235,6 +235,32 @@ async fn rate_limit_is_429_with_headers() {
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "rate_limited");
 }
 
+/// On a shared database, a key's bucket is one across API nodes: a burst split over two nodes
+/// gets 429 at the global limit, not at twice it. (An embedded node limits in memory; it is
+/// the only node.)
+#[tokio::test]
+async fn rate_limits_hold_across_api_nodes() {
+    if std::env::var("CUTOUT_TEST_DATABASE").as_deref() != Ok("postgres") {
+        eprintln!("skipped: runs with CUTOUT_TEST_DATABASE=postgres (scripts/test.sh does)");
+        return;
+    }
+    let a = spawn_app(|c| {
+        c.limits.rate_limit_per_minute = 1;
+        c.limits.rate_limit_burst = 4;
+    })
+    .await;
+    let b = a.another_node().await;
+    let mut statuses = Vec::new();
+    for i in 0..10 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        let r = node.get("/api/v1/account").send().await.unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((ok, limited), (4, 6), "{statuses:?}");
+}
+
 #[tokio::test]
 async fn a_full_queue_is_503_with_retry_after() {
     let app = spawn_app(|c| c.limits.max_pending_jobs = 1).await;

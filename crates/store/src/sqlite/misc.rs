@@ -6,7 +6,7 @@ use super::tx::{idem_get, idem_insert, insert_deliveries};
 use super::{parse_id, SqliteRepo};
 use crate::ids::{now_ms, AccountId, KeyId, Millis};
 use crate::model::*;
-use crate::repo::{IdempotencyRepo, PresetRepo, WebhookRepo};
+use crate::repo::{IdempotencyRepo, PresetRepo, RateLimitRepo, WebhookRepo};
 use crate::StoreError;
 
 type R<T> = Result<T, StoreError>;
@@ -181,5 +181,31 @@ impl WebhookRepo for SqliteRepo {
         insert_deliveries(&mut tx, job, vec![delivery]).await?;
         tx.commit().await?;
         Ok(true)
+    }
+}
+
+#[async_trait]
+impl RateLimitRepo for SqliteRepo {
+    /// One statement: insert a full bucket less one token, or refill the stored one and take a
+    /// token if it holds one. SET expressions all see the old row, so the refill is computed
+    /// the same way three times.
+    async fn take_token(&self, key: KeyId, per_minute: u32, burst: u32, now: Millis) -> R<Bucket> {
+        let per_ms = per_minute as f64 / 60_000.0;
+        let cap = burst.max(1) as f64;
+        let (tokens, allowed): (f64, bool) = sqlx::query_as(
+            "INSERT INTO rate_buckets (key_id, tokens, at, allowed) VALUES (?1, ?2 - 1, ?3, TRUE) \
+             ON CONFLICT (key_id) DO UPDATE SET \
+             allowed = MIN(?2, rate_buckets.tokens + (?3 - rate_buckets.at) * ?4) >= 1, \
+             tokens = MIN(?2, rate_buckets.tokens + (?3 - rate_buckets.at) * ?4) - CASE WHEN MIN(?2, rate_buckets.tokens + (?3 - rate_buckets.at) * ?4) >= 1 THEN 1 ELSE 0 END, \
+             at = ?3 \
+             RETURNING tokens, allowed",
+        )
+        .bind(key.to_string())
+        .bind(cap)
+        .bind(now)
+        .bind(per_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Bucket { allowed, tokens })
     }
 }

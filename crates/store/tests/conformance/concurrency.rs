@@ -100,3 +100,32 @@ pub async fn cancel_racing_finish_settles_once(repo: &dyn Repo) {
     let acc_now = repo.get_account(acc.id).await.unwrap().unwrap();
     assert_eq!(acc_now.balance, 20, "every charge refunded exactly once");
 }
+
+/// A key's bucket is one, however many nodes draw on it at once: a burst of 20 concurrent
+/// requests against a bucket of 5 lets exactly 5 through; it refills at the rate.
+pub async fn rate_buckets_are_shared(repo: &dyn Repo) {
+    let key = KeyId::new();
+    let now = now_ms();
+    let burst = (0..20).map(|_| repo.take_token(key, 60, 5, now));
+    let allowed = join_all(burst)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|b| b.allowed)
+        .count();
+    assert_eq!(allowed, 5);
+    let later = repo.take_token(key, 60, 5, now + 1_100).await.unwrap();
+    assert!(later.allowed, "one token back after a second at 60/min");
+    assert!(
+        !repo
+            .take_token(key, 60, 5, now + 1_100)
+            .await
+            .unwrap()
+            .allowed
+    );
+    let other = repo.take_token(KeyId::new(), 60, 5, now).await.unwrap();
+    assert!(
+        other.allowed && (other.tokens - 4.0).abs() < 1e-9,
+        "{other:?}"
+    );
+}

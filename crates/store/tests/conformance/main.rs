@@ -38,6 +38,7 @@ macro_rules! repo_backend {
                 concurrency::concurrent_claims_take_each_job_once,
                 concurrency::concurrent_twins_create_one_job,
                 concurrency::cancel_racing_finish_settles_once,
+                concurrency::rate_buckets_are_shared,
             );
         }
     };
