@@ -40,7 +40,7 @@ pub fn run(data: &DataDir, args: &ServeArgs, http: bool) -> Result<ExitCode, Box
         if http {
             tracing::info!(port = app.port(), "listening");
         } else {
-            tracing::info!("worker started");
+            tracing::info!(port = app.admin_port(), "worker started");
         }
         app.run_until_stopped(shutdown_signal()).await?;
         Ok::<_, BoxError>(ExitCode::SUCCESS)

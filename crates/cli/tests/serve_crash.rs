@@ -2,16 +2,16 @@
 //! and a separate `cutout worker` half way through a video. After a restart every job completes
 //! exactly once and is charged exactly once.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use cutout_testkit::cli::{stdout_of, Cli};
+use cutout_testkit::cli::Cli;
 use cutout_testkit::fixtures::PERSON;
 use cutout_testkit::media::make_clip;
+use cutout_testkit::process::{self, Server};
 use cutout_testkit::require;
 const JOBS: usize = 5;
 
@@ -20,6 +20,7 @@ fn write_config(dir: &Path) -> std::path::PathBuf {
     let cfg = format!(
         r#"[server]
 bind = "127.0.0.1:0"
+worker_bind = "127.0.0.1:0"
 [storage]
 database_url = "sqlite://{d}/cutout.db"
 blob_url = "file://{d}/blobs"
@@ -45,16 +46,6 @@ fn cutout() -> Command {
     Cli::new(env!("CARGO_BIN_EXE_cutout")).cmd()
 }
 
-/// Kills the server if the test fails half way, so no orphan outlives it.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts `cutout serve` and returns it with its port (read from the JSON "listening" log line).
 fn serve(config: &Path) -> (Server, u16) {
     let (server, line) = start(config, "serve", &[], "listening");
@@ -63,56 +54,15 @@ fn serve(config: &Path) -> (Server, u16) {
 
 /// Starts `cutout <command>` and waits for the JSON log line whose message is `ready`.
 fn start(config: &Path, command: &str, env: &[(&str, &str)], ready: &str) -> (Server, Value) {
-    let mut child = cutout()
-        .args([command, "--config"])
+    let mut cmd = cutout();
+    cmd.args([command, "--config"])
         .arg(config)
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let found = loop {
-        let line = lines
-            .next()
-            .unwrap_or_else(|| panic!("{command} exited before {ready:?}"))
-            .unwrap();
-        let v: Value = serde_json::from_str(&line).unwrap_or_default();
-        if v["message"] == ready {
-            break v;
-        }
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            if line.contains("ERROR") || line.contains("WARN") {
-                eprintln!("server: {line}");
-            }
-        }
-    });
-    (Server(child), found)
+        .envs(env.iter().copied());
+    process::start(cmd, ready)
 }
 
 fn create_key(config: &Path) -> String {
-    let out = cutout()
-        .args([
-            "keys",
-            "create",
-            "--name",
-            "crash",
-            "--credits",
-            "20",
-            "--config",
-        ])
-        .arg(config)
-        .output()
-        .unwrap();
-    let text = String::from_utf8(stdout_of(out)).unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("key:"))
-        .unwrap()
-        .trim()
-        .to_owned()
+    process::create_key(cutout(), config, 20)
 }
 
 async fn get(client: &reqwest::Client, port: u16, key: &str, path: &str) -> Value {
@@ -168,8 +118,7 @@ async fn sigkill_mid_job_then_restart_completes_every_job_once() {
         assert!(t.elapsed() < Duration::from_secs(60), "no job started");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    server.0.kill().unwrap(); // SIGKILL
-    server.0.wait().unwrap();
+    server.kill(); // SIGKILL
 
     let (mut server, port) = serve(&config);
     let t = Instant::now();
@@ -296,8 +245,7 @@ async fn sigkill_of_a_worker_mid_video_restarts_the_job_and_charges_once() {
     })
     .await;
     assert_eq!(mid["status"], "processing", "{mid}");
-    worker.0.kill().unwrap(); // SIGKILL, half way through the video
-    worker.0.wait().unwrap();
+    worker.kill(); // SIGKILL, half way through the video
 
     let (_worker, _) = start(&config, "worker", &[], "worker started");
     let done = wait_video(&client, port, &key, &id, 2 * minute, |j| {

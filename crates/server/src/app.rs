@@ -27,20 +27,26 @@ pub enum StartupError {
 
 pub struct Application {
     listener: Option<TcpListener>,
+    /// `cutout worker`'s health and metrics port.
+    admin: Option<TcpListener>,
     state: AppState,
 }
 
 impl Application {
-    /// Opens storage and binds the listener. With `serve = false` nothing is bound (`cutout worker`).
+    /// Opens storage and binds the listener. With `serve = false` (`cutout worker`) only the
+    /// small health and metrics port (`server.worker_bind`) is bound.
     pub async fn build(
         config: Config,
         segmenters: Arc<dyn SegmenterProvider>,
         serve: bool,
     ) -> Result<Self, StartupError> {
-        let listener = if serve {
-            Some(TcpListener::bind(config.server.bind).await?)
+        let (listener, admin) = if serve {
+            (Some(TcpListener::bind(config.server.bind).await?), None)
         } else {
-            None
+            (
+                None,
+                Some(TcpListener::bind(config.server.worker_bind).await?),
+            )
         };
         let public_url = match (config.server.public_url.trim_end_matches('/'), &listener) {
             ("", Some(l)) => format!("http://{}", l.local_addr()?),
@@ -73,11 +79,23 @@ impl Application {
             signer,
             public_url,
         });
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            admin,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map_or(0, |a| a.port())
+    }
+
+    /// The health and metrics port of a worker-only process (0 when there is none).
+    pub fn admin_port(&self) -> u16 {
+        self.admin
             .as_ref()
             .and_then(|l| l.local_addr().ok())
             .map_or(0, |a| a.port())
@@ -113,7 +131,21 @@ impl Application {
                     .with_graceful_shutdown(signal)
                     .await?;
             }
-            None => signal.await,
+            None => {
+                let admin = self.admin.map(|l| {
+                    let app = crate::api::worker_router(self.state.clone());
+                    let stop = stop.clone();
+                    tokio::spawn(async move {
+                        axum::serve(l, app)
+                            .with_graceful_shutdown(async move { stop.cancelled().await })
+                            .await
+                    })
+                });
+                signal.await;
+                if let Some(task) = admin {
+                    let _ = task.await;
+                }
+            }
         }
         if let Some(w) = workers {
             crate::worker::join(w, grace).await;

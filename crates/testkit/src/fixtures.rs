@@ -6,6 +6,10 @@ use std::path::PathBuf;
 /// A 0.3 MP JPEG of a person: the photo most API tests upload.
 pub const PERSON: &[u8] = include_bytes!("../data/person.jpg");
 
+/// A JPEG of a cat, and one of a product on a plain background: small photos of other kinds.
+pub const CAT: &[u8] = include_bytes!("../data/cat.jpg");
+pub const PRODUCT: &[u8] = include_bytes!("../data/product.jpg");
+
 /// A PNG whose header claims 30000 x 30000 pixels: refused from the header, never decoded.
 pub const BOMB_PNG: &[u8] = include_bytes!("../data/bomb_30000.png");
 

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod fake;
 pub mod fixtures;
 pub mod media;
+pub mod process;
 pub mod tier;
 
 #[cfg(feature = "app")]

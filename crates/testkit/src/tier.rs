@@ -20,6 +20,10 @@ pub enum Need {
     PsdTools,
     /// Python with openapi-spec-validator (`CUTOUT_TEST_PYTHON`), to check `/openapi.json`.
     OpenApiValidator,
+    /// The tests' PostgreSQL server (`CUTOUT_TEST_PG_URL`, set by `scripts/test.sh`).
+    Postgres,
+    /// The tests' S3 server (`CUTOUT_TEST_S3_ENDPOINT`, set by `scripts/test.sh`).
+    S3,
     /// ImageMagick's `identify`.
     ImageMagick,
     /// libjpeg-turbo's `cjpeg` and `jpegtran`.
@@ -34,6 +38,8 @@ impl Need {
             Self::Ffmpeg => "ffmpeg and ffprobe",
             Self::PsdTools => "Python with psd-tools",
             Self::OpenApiValidator => "Python with openapi-spec-validator",
+            Self::Postgres => "a PostgreSQL server (CUTOUT_TEST_PG_URL)",
+            Self::S3 => "an S3 server (CUTOUT_TEST_S3_ENDPOINT)",
             Self::ImageMagick => "ImageMagick",
             Self::Cjpeg => "cjpeg and jpegtran",
         }
@@ -46,10 +52,16 @@ impl Need {
             Self::Ffmpeg => runs("ffmpeg", &["-version"]) && runs("ffprobe", &["-version"]),
             Self::PsdTools => runs(&python(), &["-c", "import psd_tools"]),
             Self::OpenApiValidator => runs(&python(), &["-c", "import openapi_spec_validator"]),
+            Self::Postgres => set("CUTOUT_TEST_PG_URL"),
+            Self::S3 => set("CUTOUT_TEST_S3_ENDPOINT"),
             Self::ImageMagick => runs("identify", &["-version"]),
             Self::Cjpeg => runs("cjpeg", &["-version"]) && runs("jpegtran", &["-version"]),
         }
     }
+}
+
+fn set(var: &str) -> bool {
+    std::env::var(var).is_ok_and(|v| !v.is_empty())
 }
 
 /// True under `scripts/test.sh`: every test must run.

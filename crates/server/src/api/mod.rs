@@ -68,6 +68,11 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
+/// A worker process's small port: health, readiness and metrics, nothing of the API.
+pub fn worker_router(state: AppState) -> Router {
+    system::probes().with_state(state)
+}
+
 /// The request deadline, and errors rendered in `dialect`'s shape (the deadline's 503 too).
 fn family(state: &AppState, group: Router<AppState>, dialect: Dialect) -> Router<AppState> {
     group

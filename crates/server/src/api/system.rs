@@ -19,10 +19,14 @@ use crate::service::state::AppState;
 )]
 pub struct Doc;
 
-/// Health, readiness, metrics, models and the API description: no key needed.
+/// Health, readiness, metrics and models: no key needed.
 pub fn router() -> Router<AppState> {
+    probes().route("/v1/models", get(models))
+}
+
+/// What a worker process also answers, on its small port (`cutout worker`).
+pub fn probes() -> Router<AppState> {
     Router::new()
-        .route("/v1/models", get(models))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))

@@ -19,14 +19,18 @@ pub struct ServerConfig {
     pub request_timeout_secs: u64,
     /// Largest JSON body, in bytes.
     pub max_json_bytes: usize,
+    /// Where `cutout worker` answers `/healthz`, `/readyz` and `/metrics` (no API there).
+    pub worker_bind: SocketAddr,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
-    /// Which database (`type = "sqlite"`, `path`, `max_connections`).
+    /// Which database: `type = "sqlite"` (`path`, `max_connections`) or `type = "postgres"`
+    /// (`url`, `max_connections`).
     pub database: cutout_store::DatabaseConfig,
-    /// Which blob store (`type = "local"`, `root`).
+    /// Which blob store: `type = "local"` (`root`) or `type = "s3"` (`endpoint`, `bucket`,
+    /// `region`, `access_key_id`, `secret_access_key`, `public_url`, `create_bucket`).
     pub blobs: cutout_store::BlobsConfig,
     /// Deprecated spellings, still read: `database_url = "sqlite://PATH"`,
     /// `database_max_connections`, `blob_url = "file://DIR"` (see [`Config::load`]).
@@ -103,6 +107,11 @@ pub struct JobsConfig {
     pub shutdown_grace_secs: u64,
     /// Idle workers poll the queue this often (uploads also wake them directly).
     pub poll_interval_ms: u64,
+    /// How often a worker process looks for orphaned job blobs (an input stored by an API node
+    /// that died before recording its job; a published result a re-run replaced). 0: never.
+    pub sweep_interval_secs: u64,
+    /// Blobs younger than this are never orphans: their job may be being recorded now.
+    pub orphan_grace_secs: u64,
 }
 
 /// Inference: which engine runs the models, where, and how much of the machine it takes.
@@ -176,6 +185,7 @@ impl Default for ServerConfig {
             public_url: String::new(),
             request_timeout_secs: 120,
             max_json_bytes: 1 << 20,
+            worker_bind: SocketAddr::from(([127, 0, 0, 1], 9091)),
         }
     }
 }
@@ -219,6 +229,8 @@ impl Default for JobsConfig {
             retry_backoff_secs: 2,
             shutdown_grace_secs: 30,
             poll_interval_ms: 1000,
+            sweep_interval_secs: 600,
+            orphan_grace_secs: 3600,
             default_model: None,
             data_dir: None,
         }

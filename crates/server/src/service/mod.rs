@@ -11,6 +11,7 @@ pub mod results;
 pub mod signing;
 pub mod spec;
 pub mod state;
+pub mod sweep;
 pub mod video_spec;
 pub mod views;
 pub mod webhook;

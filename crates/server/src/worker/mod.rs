@@ -121,7 +121,16 @@ async fn notices_loop(state: AppState, stop: CancellationToken) {
 async fn reaper_loop(state: AppState, stop: CancellationToken) {
     let stale = Duration::from_secs(state.config.jobs.stale_after_secs.max(1));
     let every = (stale / 3).max(Duration::from_millis(500));
+    let sweep_every = Duration::from_secs(state.config.jobs.sweep_interval_secs);
+    let grace = Duration::from_secs(state.config.jobs.orphan_grace_secs);
+    let mut last_sweep = Instant::now();
     while !stop.is_cancelled() {
+        if !sweep_every.is_zero() && last_sweep.elapsed() >= sweep_every {
+            last_sweep = Instant::now();
+            if let Err(e) = crate::service::sweep::sweep_orphans(&state, grace).await {
+                tracing::warn!(error = %e, "sweeping orphaned blobs failed");
+            }
+        }
         match state
             .repo
             .reap_stale(now_ms() - stale.as_millis() as i64)
