@@ -216,7 +216,8 @@ mod tests {
             url: url.clone(),
             max_connections: 8,
         };
-        for shown in [format!("{config:?}"), url.to_string()] {
+        let printed = toml::to_string(&config).unwrap();
+        for shown in [format!("{config:?}"), url.to_string(), printed] {
             assert!(!shown.contains("s3cret"), "{shown}");
             assert!(
                 shown.contains("cutout:***@db.internal:5432/cutout"),
@@ -224,5 +225,8 @@ mod tests {
             );
         }
         assert!(url.expose().contains("s3cret"));
+        let key = Secret::new("k3y");
+        assert!(!format!("{key:?}").contains("k3y") && key.expose() == "k3y");
+        assert_eq!(toml::Value::try_from(&key).unwrap().as_str(), Some("***"));
     }
 }

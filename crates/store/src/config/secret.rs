@@ -1,12 +1,19 @@
-//! Configuration values that must never be shown: a connection URL's password, an S3 secret key.
-//! `Debug` and `Display` hide them; only the driver gets them, through `expose`.
+//! Configuration values that must never be shown: a connection URL's password, a secret key.
+//! `Debug`, `Display` and `Serialize` (`cutout config print`) hide them; only the code that uses
+//! them gets them, through `expose`.
 
 use serde::{Deserialize, Serialize};
 
-/// A connection URL whose `Debug` and `Display` hide the password.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A connection URL whose `Debug`, `Display` and `Serialize` hide the password.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct DatabaseUrl(String);
+
+impl Serialize for DatabaseUrl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
 
 impl DatabaseUrl {
     pub fn new(url: impl Into<String>) -> Self {
@@ -42,8 +49,9 @@ impl std::fmt::Debug for DatabaseUrl {
     }
 }
 
-/// A secret string (an S3 secret key): shown as `***`.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// A value that must never be printed (a signing secret, an S3 secret key): `Debug` and
+/// `Serialize` show `***` (or `""` when empty, so a printed configuration says it is unset).
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
 
@@ -55,10 +63,28 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn shown(&self) -> &'static str {
+        if self.0.is_empty() {
+            ""
+        } else {
+            "***"
+        }
+    }
 }
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
+        write!(f, "{:?}", self.shown())
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.shown())
     }
 }
