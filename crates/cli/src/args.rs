@@ -36,6 +36,34 @@ pub enum Command {
     /// Show the effective configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Move an install between storage backends.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy everything (accounts, keys, ledger, jobs and events, presets, assets with
+    /// conversions, videos, blobs) into an empty target and verify the counts, e.g. from an
+    /// embedded install to PostgreSQL + S3. Stop the source's nodes first.
+    Copy(StoreCopyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StoreCopyArgs {
+    /// The source database: `sqlite://PATH` or `postgres://…`.
+    #[arg(long)]
+    pub from: String,
+    /// The target database (migrated, and empty).
+    #[arg(long)]
+    pub to: String,
+    /// The source blobs: `file://DIR` or `s3://BUCKET?endpoint=URL` (credentials from
+    /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
+    #[arg(long)]
+    pub blobs_from: String,
+    /// The target blobs, spelled the same way.
+    #[arg(long)]
+    pub blobs_to: String,
 }
 
 #[derive(Debug, Args)]

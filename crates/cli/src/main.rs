@@ -6,6 +6,7 @@ mod models_cmd;
 mod progress;
 mod remove;
 mod serve;
+mod store_cmd;
 mod targets;
 
 use std::process::ExitCode;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         args::Command::Serve(a) => serve::run(&data, &a, true),
         args::Command::Worker(a) => serve::run(&data, &a, false),
         args::Command::Migrate(a) => serve::migrate(&a),
+        args::Command::Store(args::StoreCommand::Copy(a)) => store_cmd::copy(&a),
         args::Command::Keys(k) => keys_cmd::run(k),
         args::Command::Config(args::ConfigCommand::Print(a)) => keys_cmd::print_config(&a),
     };

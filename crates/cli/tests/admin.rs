@@ -15,7 +15,8 @@ fn config(dir: &std::path::Path) -> std::path::PathBuf {
     let d = dir.display();
     let path = dir.join("c.toml");
     let text = format!(
-        "[storage]\ndatabase_url = \"sqlite://{d}/db\"\nblob_url = \"file://{d}/blobs\"\n\
+        "[server]\nworker_bind = \"127.0.0.1:0\"\n\
+         [storage]\ndatabase_url = \"sqlite://{d}/db\"\nblob_url = \"file://{d}/blobs\"\n\
          [security]\nsigning_secret_file = \"{d}/key\"\n[jobs]\ndefault_model = \"u2netp\"\n"
     );
     std::fs::write(&path, text).unwrap();
@@ -160,4 +161,57 @@ fn worker_runs_without_http_and_stops_on_sigterm() {
     log.read_to_string(&mut seen).unwrap();
     assert!(status.success(), "{status}: {seen}");
     assert!(seen.contains("shutting down"), "{seen}");
+}
+
+/// `cutout store copy` between two embedded installs (no other service): the key, its account
+/// and a blob arrive; copying into a target that already has data is refused.
+#[test]
+fn store_copy_moves_an_install_and_verifies_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = config(dir.path());
+    stdout_of(
+        cutout()
+            .args(["keys", "create", "--name", "moved", "--credits", "7", "-c"])
+            .arg(&src)
+            .output()
+            .unwrap(),
+    );
+    std::fs::create_dir_all(dir.path().join("blobs/inputs")).unwrap();
+    std::fs::write(dir.path().join("blobs/inputs/x"), b"blob").unwrap();
+    let to = tempfile::tempdir().unwrap();
+    let copy = |target: &std::path::Path| {
+        cutout()
+            .args(["store", "copy", "--from"])
+            .arg(format!("sqlite://{}/db", dir.path().display()))
+            .arg("--to")
+            .arg(format!("sqlite://{}/db", target.display()))
+            .arg("--blobs-from")
+            .arg(format!("file://{}/blobs", dir.path().display()))
+            .arg("--blobs-to")
+            .arg(format!("file://{}/blobs", target.display()))
+            .output()
+            .unwrap()
+    };
+    let text = String::from_utf8(stdout_of(copy(to.path()))).unwrap();
+    assert!(text.contains("counts verified"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("api_keys") && l.ends_with(" 1 rows")),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read(to.path().join("blobs/inputs/x")).unwrap(),
+        b"blob"
+    );
+    let listed = cutout()
+        .args(["keys", "list", "-c"])
+        .arg(config(to.path()))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(stdout_of(listed))
+        .unwrap()
+        .contains("moved"));
+    let again = copy(to.path());
+    assert!(!again.status.success(), "a second copy must not merge");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("empty"));
 }

@@ -9,6 +9,7 @@
 
 pub mod blob;
 mod config;
+mod copy;
 mod error;
 mod ids;
 mod kinds;
@@ -28,6 +29,7 @@ pub use blob::{BlobKey, BlobStore, LocalBlobs};
 pub use config::{
     migrate, open_blobs, open_repo, BlobsConfig, DatabaseConfig, DatabaseUrl, S3Config, Secret,
 };
+pub use copy::{copy_store, CopyReport};
 pub use error::StoreError;
 pub use ids::{now_ms, AccountId, AssetId, DeliveryId, JobId, KeyId, Millis, VideoId};
 pub use kinds::{JobKind, LedgerReason, Scope, UnknownName};

@@ -9,5 +9,6 @@ mod errors;
 mod idempotency;
 mod jobs;
 mod security;
+mod store_copy;
 mod system;
 mod videos;

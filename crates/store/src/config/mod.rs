@@ -96,8 +96,13 @@ impl DatabaseConfig {
 }
 
 impl BlobsConfig {
-    /// The older spelling: `file://DIR` or a bare path.
+    /// The URL spelling: `file://DIR`, a bare path, or
+    /// `s3://BUCKET?endpoint=URL&region=R&public_url=URL` with the credentials in the standard
+    /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` variables (never on a command line).
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if let Some(rest) = url.strip_prefix("s3://") {
+            return s3::S3Config::from_url(rest).map(Self::S3);
+        }
         match url.split_once("://") {
             Some(("file", dir)) => Ok(Self::Local { root: dir.into() }),
             None if !url.is_empty() => Ok(Self::Local { root: url.into() }),
@@ -193,7 +198,7 @@ mod tests {
                 root: "/srv/b".into()
             }
         );
-        assert!(BlobsConfig::from_url("s3://bucket").is_err());
+        assert!(BlobsConfig::from_url("s3://bucket").is_err(), "no endpoint");
     }
 
     #[test]

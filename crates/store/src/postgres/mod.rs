@@ -83,6 +83,11 @@ impl PgRepo {
         )))
     }
 
+    /// The pool, for the copy tool's table-by-table reads and writes.
+    pub(crate) fn pool(&self) -> PgPool {
+        self.pool.clone()
+    }
+
     async fn write(&self) -> Result<Transaction<'static, sqlx::Postgres>, StoreError> {
         Ok(self.pool.begin().await?)
     }

@@ -50,6 +50,11 @@ impl SqliteRepo {
         Ok(Self { pool })
     }
 
+    /// The pool, for the copy tool's table-by-table reads and writes.
+    pub(crate) fn pool(&self) -> SqlitePool {
+        self.pool.clone()
+    }
+
     /// A write transaction that takes the write lock up front: SQLite's default deferred
     /// transactions fail with SQLITE_BUSY when two readers both try to upgrade.
     async fn write(&self) -> Result<Transaction<'static, sqlx::Sqlite>, StoreError> {
