@@ -37,12 +37,15 @@ pub fn run(data: &DataDir, args: &ServeArgs, http: bool) -> Result<ExitCode, Box
     rt.block_on(async move {
         preload(provider.clone(), default);
         let app = Application::build(config, provider, http).await?;
+        // Registered before the process says it is up, so a SIGTERM sent on that line is never
+        // lost to the default action (which would kill it without a graceful stop).
+        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         if http {
             tracing::info!(port = app.port(), "listening");
         } else {
             tracing::info!(port = app.admin_port(), "worker started");
         }
-        app.run_until_stopped(shutdown_signal()).await?;
+        app.run_until_stopped(shutdown_signal(term)).await?;
         Ok::<_, BoxError>(ExitCode::SUCCESS)
     })
 }
@@ -87,17 +90,9 @@ fn preload(provider: Arc<EngineProvider>, model: String) {
     });
 }
 
-async fn shutdown_signal() {
+async fn shutdown_signal(mut term: tokio::signal::unix::Signal) {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
 }
