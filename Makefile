@@ -1,5 +1,5 @@
 # Shortcuts; each target is a script that installs what it needs first.
-.PHONY: run test eval bench load video-bench video-eval
+.PHONY: run test eval bench load video-bench video-eval bench-scaleout
 run:
 	./scripts/run.sh
 test:
@@ -15,3 +15,6 @@ video-bench:
 
 video-eval:
 	./scripts/video-eval.sh
+
+bench-scaleout:
+	./scripts/bench-scaleout.sh

@@ -19,6 +19,7 @@ mod model;
 pub mod postgres;
 mod repo;
 mod rows;
+mod secret;
 mod sequence;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

@@ -6,6 +6,7 @@ mod key;
 mod local;
 #[cfg(feature = "s3")]
 mod s3;
+mod s3_config;
 #[cfg(feature = "s3")]
 mod sigv4;
 #[cfg(feature = "s3")]
@@ -22,6 +23,7 @@ pub use key::BlobKey;
 pub use local::LocalBlobs;
 #[cfg(feature = "s3")]
 pub use s3::S3Blobs;
+pub use s3_config::S3Config;
 
 use crate::StoreError;
 

@@ -17,8 +17,8 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::sigv4::Signer;
+use super::S3Config;
 use super::{BlobKey, BlobStore};
-use crate::config::S3Config;
 use crate::StoreError;
 
 type R<T> = Result<T, StoreError>;

@@ -6,11 +6,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-mod s3;
-mod secret;
-
-pub use s3::S3Config;
-pub use secret::{DatabaseUrl, Secret};
+pub use crate::blob::S3Config;
+pub use crate::secret::{DatabaseUrl, Secret};
 
 use crate::{BlobStore, LocalBlobs, Repo, StoreError};
 
@@ -101,7 +98,7 @@ impl BlobsConfig {
     /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` variables (never on a command line).
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
         if let Some(rest) = url.strip_prefix("s3://") {
-            return s3::S3Config::from_url(rest).map(Self::S3);
+            return S3Config::from_url(rest).map(Self::S3);
         }
         match url.split_once("://") {
             Some(("file", dir)) => Ok(Self::Local { root: dir.into() }),

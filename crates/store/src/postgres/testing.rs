@@ -4,7 +4,8 @@
 
 use sqlx::{Connection, PgConnection};
 
-use crate::{DatabaseUrl, StoreError};
+use crate::secret::DatabaseUrl;
+use crate::StoreError;
 
 /// The admin URL of the tests' server, if the test command set one.
 pub fn server_url() -> Option<String> {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Secret;
+use crate::Secret;
 
 /// Where the bucket is and how to reach it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,7 +29,7 @@ pub struct S3Config {
 impl S3Config {
     /// `BUCKET?endpoint=URL&region=R&public_url=URL&create_bucket=true`; credentials from
     /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`.
-    pub(super) fn from_url(rest: &str) -> Result<Self, crate::StoreError> {
+    pub(crate) fn from_url(rest: &str) -> Result<Self, crate::StoreError> {
         let bad = |why: &str| crate::StoreError::Config(format!("s3://{rest}: {why}"));
         let (bucket, query) = rest.split_once('?').unwrap_or((rest, ""));
         let mut c = S3Config {
