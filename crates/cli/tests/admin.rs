@@ -7,6 +7,23 @@ use std::time::{Duration, Instant};
 use cutout_testkit::cli::{stdout_of, Cli};
 use cutout_testkit::require;
 
+/// A plain HTTP/1.0 GET on loopback: (status, body). Blocking, as these tests are.
+mod plain_http {
+    use std::io::{Read, Write};
+
+    pub fn get(url: &str) -> (u16, String) {
+        let rest = url.strip_prefix("http://").unwrap();
+        let (host, path) = rest.split_once('/').unwrap();
+        let mut s = std::net::TcpStream::connect(host).unwrap();
+        write!(s, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let status = text[9..12].parse().unwrap();
+        let body = text.split_once("\r\n\r\n").map_or("", |b| b.1).to_owned();
+        (status, body)
+    }
+}
+
 fn cutout() -> Command {
     Cli::new(env!("CARGO_BIN_EXE_cutout")).cmd()
 }
@@ -142,6 +159,19 @@ fn worker_runs_without_http_and_stops_on_sigterm() {
         );
         seen.push_str(&line);
     }
+    // Its small port answers health, readiness and metrics, and nothing of the API.
+    let line = seen.lines().find(|l| l.contains("worker started")).unwrap();
+    let port = serde_json::from_str::<serde_json::Value>(line).unwrap()["port"]
+        .as_u64()
+        .unwrap();
+    let get = |path: &str| {
+        let url = format!("http://127.0.0.1:{port}{path}");
+        plain_http::get(&url)
+    };
+    assert_eq!(get("/healthz"), (200, "ok".to_owned()));
+    assert_eq!(get("/readyz").0, 200);
+    assert!(get("/metrics").1.contains("# EOF"));
+    assert_eq!(get("/api/v1/account").0, 404);
     Command::new("kill")
         .arg(child.id().to_string())
         .status()
