@@ -115,7 +115,13 @@ impl Tx for PgTx<'_> {
         tx::refund(self.0, job).await
     }
 
+    /// Counted under a transaction-scoped advisory lock: creates and starts on different nodes
+    /// take turns between this count and their commit, so the queue bound is exact (SQLite gets
+    /// the same from its single writer).
     async fn pending_count(&mut self) -> R<u64> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('cutout_queue_bound'))")
+            .execute(&mut *self.0)
+            .await?;
         tx::pending_count(self.0).await
     }
 

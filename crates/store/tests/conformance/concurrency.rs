@@ -129,3 +129,31 @@ pub async fn rate_buckets_are_shared(repo: &dyn Repo) {
         "{other:?}"
     );
 }
+
+/// A queue bound holds when creates race on several nodes: with room for 3, twelve concurrent
+/// creates leave exactly 3 queued and refuse (and charge) none of the rest.
+pub async fn the_queue_bound_holds_under_racing_creates(repo: &dyn Repo) {
+    let (acc, key) = account(repo, 100).await;
+    let racing = (0..12).map(|_| {
+        let mut job = new_job(&acc, &key, 1);
+        job.max_pending = 3;
+        repo.create_job(job, None)
+    });
+    let outcomes: Vec<CreateOutcome> = join_all(racing)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let created = outcomes
+        .iter()
+        .filter(|o| matches!(o, CreateOutcome::Created(_)))
+        .count();
+    let full = outcomes
+        .iter()
+        .filter(|o| matches!(o, CreateOutcome::QueueFull))
+        .count();
+    assert_eq!((created, full), (3, 9), "{outcomes:?}");
+    assert_eq!(repo.pending_count().await.unwrap(), 3);
+    let acc_now = repo.get_account(acc.id).await.unwrap().unwrap();
+    assert_eq!(acc_now.balance, 97, "only the queued jobs are charged");
+}

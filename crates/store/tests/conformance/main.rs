@@ -39,6 +39,7 @@ macro_rules! repo_backend {
                 concurrency::concurrent_twins_create_one_job,
                 concurrency::cancel_racing_finish_settles_once,
                 concurrency::rate_buckets_are_shared,
+                concurrency::the_queue_bound_holds_under_racing_creates,
             );
         }
     };
