@@ -42,8 +42,7 @@ fn job_of(key: &BlobKey) -> Option<JobId> {
 
 /// Milliseconds since the epoch at which a UUIDv7 id was made.
 fn created_ms(job: JobId) -> Option<i64> {
-    let uuid: uuid::Uuid = job.to_string().parse().ok()?;
-    let (secs, nanos) = uuid.get_timestamp()?.to_unix();
+    let (secs, nanos) = job.as_uuid().get_timestamp()?.to_unix();
     Some(secs as i64 * 1000 + nanos as i64 / 1_000_000)
 }
 
