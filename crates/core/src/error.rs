@@ -33,7 +33,8 @@ pub enum DecodeError {
     #[error("the image is {width}x{height}, over the limit of {limit} pixels per side")]
     TooLarge { width: u32, height: u32, limit: u32 },
     #[error(
-        "unsupported or unrecognised image format{0}; supported: JPEG, PNG, WebP, TIFF, GIF, BMP"
+        "unsupported or unrecognised image format{0}; supported: {list}",
+        list = crate::decode::supported_list()
     )]
     UnsupportedFormat(String),
     #[error("the image data is corrupt or truncated: {0}")]

@@ -22,3 +22,11 @@ pub fn dir() -> PathBuf {
 pub fn path(name: &str) -> PathBuf {
     dir().join(name)
 }
+
+/// A file of `data/formats/` (made by `scripts/make-format-fixtures.sh` from `person.jpg`):
+/// `reference.png` (160x120, transparent left edge) and `reference-rgb.png`, the same picture as
+/// `alpha-8bit.avif` (lossless), `lossy-10bit.avif`, `lossy-12bit.avif`, `imagemagick.psd`, and
+/// `rotated.heic` (coded 120x160, turned upright by its `irot` box, as phones store photos).
+pub fn format_sample(name: &str) -> Vec<u8> {
+    std::fs::read(dir().join("formats").join(name)).expect("a committed fixture")
+}

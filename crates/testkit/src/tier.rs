@@ -28,6 +28,8 @@ pub enum Need {
     ImageMagick,
     /// libjpeg-turbo's `cjpeg` and `jpegtran`.
     Cjpeg,
+    /// libheif (Debian's `libheif1`), which decodes AVIF and HEIC inputs.
+    Libheif,
 }
 
 impl Need {
@@ -42,6 +44,7 @@ impl Need {
             Self::S3 => "an S3 server (CUTOUT_TEST_S3_ENDPOINT)",
             Self::ImageMagick => "ImageMagick",
             Self::Cjpeg => "cjpeg and jpegtran",
+            Self::Libheif => "libheif (libheif1)",
         }
     }
 
@@ -56,6 +59,7 @@ impl Need {
             Self::S3 => set("CUTOUT_TEST_S3_ENDPOINT"),
             Self::ImageMagick => runs("identify", &["-version"]),
             Self::Cjpeg => runs("cjpeg", &["-version"]) && runs("jpegtran", &["-version"]),
+            Self::Libheif => cutout_core::decode::heif_available(),
         }
     }
 }

@@ -2,12 +2,20 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbaImage};
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbaImage};
 use rayon::prelude::*;
 
 use crate::DecodeError;
 
+mod format;
+mod heif;
 mod jpeg;
+mod psd;
+mod svg;
+
+pub use format::{supported_list, InputFormat};
+pub use heif::available as heif_available;
+pub use svg::DEFAULT_SIDE as SVG_DEFAULT_SIDE;
 
 /// Input limits. Every one is enforced before the full decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +26,10 @@ pub struct DecodeLimits {
     pub max_pixels: u64,
     /// Longest accepted side, in pixels. Default 20 000.
     pub max_side: u32,
+    /// Most XML nodes (elements, text, attributes' nodes) an SVG may have. Default 200 000.
+    pub svg_max_nodes: u32,
+    /// Deepest element nesting an SVG may have. Default 256.
+    pub svg_max_depth: u32,
 }
 
 impl Default for DecodeLimits {
@@ -26,6 +38,8 @@ impl Default for DecodeLimits {
             max_bytes: 64 << 20,
             max_pixels: 100_000_000,
             max_side: 20_000,
+            svg_max_nodes: 200_000,
+            svg_max_depth: 256,
         }
     }
 }
@@ -36,20 +50,12 @@ pub struct Decoded {
     pub image: RgbaImage,
     /// Whether the source had an alpha channel; its transparency is kept in the cut-out.
     pub has_alpha: bool,
-    pub format: ImageFormat,
+    pub format: InputFormat,
 }
 
-const SUPPORTED: [ImageFormat; 6] = [
-    ImageFormat::Jpeg,
-    ImageFormat::Png,
-    ImageFormat::WebP,
-    ImageFormat::Tiff,
-    ImageFormat::Gif,
-    ImageFormat::Bmp,
-];
-
 /// Decodes `bytes` (format sniffed from the content, never from a name), applies EXIF
-/// orientation, converts CMYK, 16-bit and palette inputs to RGBA8, and keeps an existing alpha.
+/// orientation (the container's rotation for HEIC and AVIF), converts CMYK, 16-bit and palette
+/// inputs to RGBA8, and keeps an existing alpha. SVG is rasterised at its intrinsic size.
 pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
@@ -61,9 +67,13 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, DecodeErro
         });
     }
     // Header first: a 30000x30000 PNG is refused here, before the decoder sizes any buffer.
-    let (format, width, height) = probe(bytes)?;
+    let format = format::sniff(bytes)?;
+    let Some(image_format) = format.image_format() else {
+        return decode_other(bytes, format, limits);
+    };
+    let (width, height) = dimensions(bytes, image_format)?;
     check_dimensions(width, height, limits)?;
-    if format == ImageFormat::Jpeg {
+    if format == InputFormat::Jpeg {
         if !jpeg_is_complete(bytes) {
             return Err(DecodeError::Corrupt(
                 "the JPEG ends before its end-of-image marker".into(),
@@ -79,7 +89,7 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, DecodeErro
             });
         }
     }
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
     reader.limits(alloc_limits(limits));
     let mut decoder = reader.into_decoder().map_err(corrupt)?;
     let has_alpha = decoder.color_type().has_alpha();
@@ -116,13 +126,74 @@ fn into_rgba8(image: DynamicImage) -> RgbaImage {
     RgbaImage::from_raw(w, h, out).expect("4 bytes for each of the 3-byte pixels")
 }
 
-/// Reads only the header: the format and the dimensions.
-pub fn probe(bytes: &[u8]) -> Result<(ImageFormat, u32, u32), DecodeError> {
-    let format = sniff(bytes)?;
+/// The formats with their own decoder: each checks its header against the limits first.
+fn decode_other(
+    bytes: &[u8],
+    format: InputFormat,
+    limits: &DecodeLimits,
+) -> Result<Decoded, DecodeError> {
+    let (image, has_alpha) = match format {
+        InputFormat::Avif | InputFormat::Heic => {
+            let primary = heif::open(bytes)?;
+            let (w, h) = primary.dimensions();
+            check_dimensions(w, h, limits)?;
+            (primary.decode()?, primary.has_alpha())
+        }
+        InputFormat::Psd => {
+            let header = psd::header(bytes)?;
+            check_dimensions(header.width, header.height, limits)?;
+            psd::decode(bytes, &header)?
+        }
+        InputFormat::Svg => {
+            let doc = svg::parse(bytes, limits)?;
+            let image = doc.render()?;
+            // Whether anything is see-through: a drawing on a full-size rectangle is opaque.
+            let has_alpha = image.pixels().any(|p| p.0[3] < 255);
+            (image, has_alpha)
+        }
+        _ => unreachable!("formats the image crate decodes are handled by decode()"),
+    };
+    Ok(Decoded {
+        image,
+        has_alpha,
+        format,
+    })
+}
+
+/// Reads only the header: the format and the dimensions. An SVG is parsed (under the default
+/// limits) to learn its size; use [`probe_with`] to apply configured ones.
+pub fn probe(bytes: &[u8]) -> Result<(InputFormat, u32, u32), DecodeError> {
+    probe_with(bytes, &DecodeLimits::default())
+}
+
+/// [`probe`] under `limits` (which bound the parsing an SVG or HEIF header needs, not the
+/// dimensions returned: check those with [`check_dimensions`]).
+pub fn probe_with(bytes: &[u8], limits: &DecodeLimits) -> Result<(InputFormat, u32, u32), DecodeError> {
+    let format = format::sniff(bytes)?;
+    let (w, h) = match format {
+        InputFormat::Avif | InputFormat::Heic => heif::open(bytes)?.dimensions(),
+        InputFormat::Psd => {
+            let h = psd::header(bytes)?;
+            (h.width, h.height)
+        }
+        InputFormat::Svg => {
+            let unbounded = DecodeLimits {
+                max_pixels: u64::MAX,
+                max_side: u32::MAX,
+                ..*limits
+            };
+            let doc = svg::parse(bytes, &unbounded)?;
+            (doc.width, doc.height)
+        }
+        other => dimensions(bytes, other.image_format().expect("decoded by the image crate"))?,
+    };
+    Ok((format, w, h))
+}
+
+fn dimensions(bytes: &[u8], format: image::ImageFormat) -> Result<(u32, u32), DecodeError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.no_limits();
-    let (w, h) = reader.into_dimensions().map_err(corrupt)?;
-    Ok((format, w, h))
+    reader.into_dimensions().map_err(corrupt)
 }
 
 /// The JPEG decoder pads a truncated scan with grey and reports success; a cut-out of half a
@@ -135,17 +206,6 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
     };
     // From the end: the marker is normally the last two bytes.
     bytes[sos..].windows(2).rev().any(|w| w == [0xFF, 0xD9])
-}
-
-fn sniff(bytes: &[u8]) -> Result<ImageFormat, DecodeError> {
-    match image::guess_format(bytes) {
-        Ok(f) if SUPPORTED.contains(&f) => Ok(f),
-        Ok(f) => Err(DecodeError::UnsupportedFormat(format!(
-            " ({})",
-            f.extensions_str()[0]
-        ))),
-        Err(_) => Err(DecodeError::UnsupportedFormat(String::new())),
-    }
 }
 
 /// Refuses dimensions over `limits`; callers that only have the header (probe) use it too.
