@@ -4,7 +4,7 @@
 # http://127.0.0.1:8080 unless configured otherwise); with arguments they go to `cutout`
 # (e.g. `./scripts/run.sh remove photos/ -o cutouts/`).
 source "$(dirname "$0")/lib.sh"
-ensure_apt ffmpeg
+ensure_apt ffmpeg libheif1
 ensure_rust
 ensure_venv
 build_release

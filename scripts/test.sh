@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 # ImageMagick reads back our PSD output, as users' tools will; ffmpeg runs the video pipeline;
 # cjpeg/jpegtran (libjpeg-turbo-progs) make the progressive/baseline twins for the patched decoder.
-ensure_apt imagemagick ffmpeg libjpeg-turbo-progs
+ensure_apt imagemagick ffmpeg libjpeg-turbo-progs libheif1
 ensure_rust
 # psd-tools reads back our PSD output in the encode tests; numpy/Pillow run the eval scorer;
 # openapi-spec-validator checks the generated /openapi.json against the OpenAPI 3.1 schema.

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-const IMAGE_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "webp", "tif", "tiff", "gif", "bmp"];
+const IMAGE_EXTENSIONS: [&str; 13] = [
+    "jpg", "jpeg", "png", "webp", "avif", "heic", "heif", "tif", "tiff", "gif", "bmp", "psd", "svg",
+];
 
 /// One unit of work: an input and the path of its result (`None` for stdin/stdout).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -263,3 +263,39 @@ fn outputs_get_the_usual_file_permissions() {
     assert_eq!(mode, 0o644, "{mode:o}");
     assert_cat_cutout(&out);
 }
+
+#[test]
+fn a_folder_of_avif_heic_psd_and_svg_is_cut_out() {
+    require!(Models, Libheif);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    for (file, name) in [
+        ("lossy-12bit.avif", "a.avif"),
+        ("rotated.heic", "b.HEIC"),
+        ("imagemagick.psd", "c.psd"),
+    ] {
+        std::fs::write(
+            input.join(name),
+            cutout_testkit::fixtures::format_sample(file),
+        )
+        .unwrap();
+    }
+    let svg = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 40 20"><circle cx="20" cy="10" r="8" fill="#333"/></svg>"##;
+    std::fs::write(input.join("d.svg"), svg).unwrap();
+    let out = dir.path().join("out");
+    let o = run(cutout()
+        .args(["remove", "-m", "u2netp", "-o"])
+        .arg(&out)
+        .arg(&input));
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (name, size) in [
+        ("a", (160, 120)),
+        ("b", (160, 120)),
+        ("c", (160, 120)),
+        ("d", (1024, 512)),
+    ] {
+        let img = image::open(out.join(name).with_extension("png")).unwrap();
+        assert_eq!((img.width(), img.height()), size, "{name}");
+    }
+}

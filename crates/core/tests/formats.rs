@@ -6,7 +6,9 @@ use cutout_core::{CutoutError, DecodeError, DecodeLimits, EncodeOptions, OutputF
 use cutout_testkit::{fixtures::format_sample, require};
 
 fn png(name: &str) -> RgbaImage {
-    image::load_from_memory(&format_sample(name)).unwrap().to_rgba8()
+    image::load_from_memory(&format_sample(name))
+        .unwrap()
+        .to_rgba8()
 }
 
 /// Mean absolute difference of the colour channels where the reference is visible, and of alpha.
@@ -43,7 +45,10 @@ fn avif_at_8_10_and_12_bits_with_alpha() {
         assert_eq!(d.format, InputFormat::Avif);
         assert!(d.has_alpha, "{name}");
         let (c, a) = diff(&d.image, &reference);
-        assert!(c <= colour_tol && a <= alpha_tol, "{name}: colour {c:.2}, alpha {a:.2}");
+        assert!(
+            c <= colour_tol && a <= alpha_tol,
+            "{name}: colour {c:.2}, alpha {a:.2}"
+        );
         // The transparent edge stays transparent: a cut-out of it keeps the source's alpha.
         assert_eq!(d.image.get_pixel(5, 60)[3], 0, "{name}");
     }
@@ -73,7 +78,10 @@ fn heif_files_that_lie_or_stop_short() {
     let at = huge.windows(4).position(|w| w == b"ispe").unwrap() + 8;
     huge[at..at + 8].copy_from_slice(&[0, 1, 0x86, 0xA0, 0, 1, 0x86, 0xA0]);
     let e = decode(&huge, &DecodeLimits::default()).unwrap_err();
-    assert!(matches!(e, DecodeError::TooLarge { width: 100_000, .. }), "{e}");
+    assert!(
+        matches!(e, DecodeError::TooLarge { width: 100_000, .. }),
+        "{e}"
+    );
 }
 
 #[test]
@@ -82,7 +90,10 @@ fn psd_composite_from_another_writer() {
     assert_eq!(d.format, InputFormat::Psd);
     assert!(d.has_alpha);
     let (c, a) = diff(&d.image, &png("reference.png"));
-    assert!(c == 0.0 && a == 0.0, "lossless: colour {c:.2}, alpha {a:.2}");
+    assert!(
+        c == 0.0 && a == 0.0,
+        "lossless: colour {c:.2}, alpha {a:.2}"
+    );
 }
 
 /// A 48x32 picture with a soft alpha, through Cutout's own PSD writer and back.
@@ -161,7 +172,12 @@ fn svg_with_only_a_viewbox_gets_the_default_size() {
 
 #[test]
 fn svg_never_reads_files_or_urls() {
-    for href in ["/etc/passwd", "file:///etc/passwd", "http://127.0.0.1:9/x.png", "photo.png"] {
+    for href in [
+        "/etc/passwd",
+        "file:///etc/passwd",
+        "http://127.0.0.1:9/x.png",
+        "photo.png",
+    ] {
         for attr in ["href", "xlink:href"] {
             let doc = format!(
                 r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10"><image {attr}="{href}" width="10" height="10"/></svg>"#
@@ -182,20 +198,34 @@ fn svg_embedded_images_are_drawn_and_bounded() {
     let mut small = std::io::Cursor::new(Vec::new());
     green.write_to(&mut small, image::ImageFormat::Png).unwrap();
     let doc = |b64: String| {
-        format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20"><image href="data:image/png;base64,{b64}" width="20" height="20"/></svg>"#)
+        format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20"><image href="data:image/png;base64,{b64}" width="20" height="20"/></svg>"#
+        )
     };
-    let d = decode(doc(data(small.get_ref())).as_bytes(), &DecodeLimits::default()).unwrap();
+    let d = decode(
+        doc(data(small.get_ref())).as_bytes(),
+        &DecodeLimits::default(),
+    )
+    .unwrap();
     assert_eq!(d.image.get_pixel(10, 10).0, [0, 255, 0, 255]);
     let bomb = doc(data(cutout_testkit::fixtures::BOMB_PNG));
     let e = decode(bomb.as_bytes(), &DecodeLimits::default()).unwrap_err();
-    assert!(e.to_string().contains("embedded image is over the pixel limits"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("embedded image is over the pixel limits"),
+        "{e}"
+    );
 }
 
 #[test]
 fn svg_bombs_are_refused_before_expansion() {
-    let mut laughs = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE svg [\n<!ENTITY l0 \"lol\">\n");
+    let mut laughs =
+        String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE svg [\n<!ENTITY l0 \"lol\">\n");
     for i in 1..10 {
-        laughs.push_str(&format!("<!ENTITY l{i} \"{}\">\n", format!("&l{};", i - 1).repeat(10)));
+        laughs.push_str(&format!(
+            "<!ENTITY l{i} \"{}\">\n",
+            format!("&l{};", i - 1).repeat(10)
+        ));
     }
     laughs.push_str("]>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"><text>&l9;</text></svg>");
     let e = decode(laughs.as_bytes(), &DecodeLimits::default()).unwrap_err();
@@ -222,14 +252,19 @@ fn svg_bombs_are_refused_before_expansion() {
 
     let huge = r#"<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="100000"/>"#;
     assert_eq!(code(huge.as_bytes()), "image_too_large");
-    assert_eq!(code(b"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\""), "corrupt_image");
+    assert_eq!(
+        code(b"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\""),
+        "corrupt_image"
+    );
 }
 
 #[test]
 fn unsupported_message_names_every_format() {
     let e = decode(b"%PDF-1.7 not a picture", &DecodeLimits::default()).unwrap_err();
     let msg = e.to_string();
-    for f in ["JPEG", "PNG", "WebP", "AVIF", "HEIC", "TIFF", "GIF", "BMP", "PSD", "SVG"] {
+    for f in [
+        "JPEG", "PNG", "WebP", "AVIF", "HEIC", "TIFF", "GIF", "BMP", "PSD", "SVG",
+    ] {
         assert!(msg.contains(f), "{msg}");
     }
 }

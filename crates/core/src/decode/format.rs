@@ -96,11 +96,14 @@ pub fn sniff(bytes: &[u8]) -> Result<InputFormat, DecodeError> {
     if looks_like_svg(bytes) {
         return Ok(InputFormat::Svg);
     }
-    let supported = |f: ImageFormat| InputFormat::ALL.into_iter().find(|i| i.image_format() == Some(f));
+    let supported = |f: ImageFormat| {
+        InputFormat::ALL
+            .into_iter()
+            .find(|i| i.image_format() == Some(f))
+    };
     match image::guess_format(bytes) {
-        Ok(f) => supported(f).ok_or_else(|| {
-            DecodeError::UnsupportedFormat(format!(" ({})", f.extensions_str()[0]))
-        }),
+        Ok(f) => supported(f)
+            .ok_or_else(|| DecodeError::UnsupportedFormat(format!(" ({})", f.extensions_str()[0]))),
         Err(_) => Err(DecodeError::UnsupportedFormat(String::new())),
     }
 }
@@ -119,9 +122,11 @@ fn sniff_isobmff(bytes: &[u8]) -> Option<Result<InputFormat, DecodeError>> {
     let has = |b: &[u8]| brands.contains(&b);
     Some(if has(b"avif") || has(b"avis") {
         Ok(InputFormat::Avif)
-    } else if [b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1", b"hevc", b"hevx"]
-        .iter()
-        .any(|b| has(*b))
+    } else if [
+        b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1", b"hevc", b"hevx",
+    ]
+    .iter()
+    .any(|b| has(*b))
     {
         Ok(InputFormat::Heic)
     } else {
@@ -136,7 +141,9 @@ fn sniff_isobmff(bytes: &[u8]) -> Option<Result<InputFormat, DecodeError>> {
 /// An SVG document: optional BOM, XML declaration, comments and doctype, then `<svg`.
 fn looks_like_svg(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(4096)];
-    let Ok(text) = std::str::from_utf8(head).or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()])) else {
+    let Ok(text) =
+        std::str::from_utf8(head).or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]))
+    else {
         return false;
     };
     let mut rest = text.trim_start_matches('\u{feff}').trim_start();
@@ -183,10 +190,22 @@ mod tests {
             b.extend_from_slice(&[0; 16]);
             b
         };
-        assert_eq!(sniff(&ftyp(b"avif", &[b"mif1"])).unwrap(), InputFormat::Avif);
-        assert_eq!(sniff(&ftyp(b"mif1", &[b"avif"])).unwrap(), InputFormat::Avif);
-        assert_eq!(sniff(&ftyp(b"heic", &[b"mif1"])).unwrap(), InputFormat::Heic);
-        assert_eq!(sniff(&ftyp(b"mif1", &[b"heic"])).unwrap(), InputFormat::Heic);
+        assert_eq!(
+            sniff(&ftyp(b"avif", &[b"mif1"])).unwrap(),
+            InputFormat::Avif
+        );
+        assert_eq!(
+            sniff(&ftyp(b"mif1", &[b"avif"])).unwrap(),
+            InputFormat::Avif
+        );
+        assert_eq!(
+            sniff(&ftyp(b"heic", &[b"mif1"])).unwrap(),
+            InputFormat::Heic
+        );
+        assert_eq!(
+            sniff(&ftyp(b"mif1", &[b"heic"])).unwrap(),
+            InputFormat::Heic
+        );
         let mp4 = sniff(&ftyp(b"isom", &[b"mp41"])).unwrap_err();
         assert!(mp4.to_string().contains("(isom)"), "{mp4}");
     }

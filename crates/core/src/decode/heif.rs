@@ -77,7 +77,9 @@ fn load() -> Result<Api, String> {
                     .map_err(|e| format!("{}: {e}", $name))?
             };
         }
-        if let Ok(init) = lib.get::<unsafe extern "C" fn(*const c_void) -> HeifError>(b"heif_init\0") {
+        if let Ok(init) =
+            lib.get::<unsafe extern "C" fn(*const c_void) -> HeifError>(b"heif_init\0")
+        {
             init(std::ptr::null());
         }
         Ok(Api {
@@ -108,9 +110,14 @@ fn check(e: HeifError) -> Result<(), DecodeError> {
         String::new()
     } else {
         // SAFETY: libheif's messages are NUL-terminated and live at least as long as the context.
-        unsafe { CStr::from_ptr(e.message) }.to_string_lossy().into_owned()
+        unsafe { CStr::from_ptr(e.message) }
+            .to_string_lossy()
+            .into_owned()
     };
-    Err(DecodeError::Corrupt(format!("HEIF: {msg} (error {}.{})", e.code, e.subcode)))
+    Err(DecodeError::Corrupt(format!(
+        "HEIF: {msg} (error {}.{})",
+        e.code, e.subcode
+    )))
 }
 
 /// The parsed container and its primary image: freed on drop.
@@ -148,7 +155,12 @@ pub(super) fn open(bytes: &[u8]) -> Result<Primary<'_>, DecodeError> {
         // libheif's own size guard (32768² by default) would answer a huge declared size with a
         // parse error; lifted so that Cutout's own check refuses it with its limit named.
         (api.set_max_size)(p.ctx, c_int::MAX);
-        check((api.read_from_memory)(p.ctx, bytes.as_ptr().cast(), bytes.len(), std::ptr::null()))?;
+        check((api.read_from_memory)(
+            p.ctx,
+            bytes.as_ptr().cast(),
+            bytes.len(),
+            std::ptr::null(),
+        ))?;
         check((api.primary_handle)(p.ctx, &mut p.handle))?;
         Ok(p)
     }
@@ -158,7 +170,12 @@ impl Primary<'_> {
     /// Displayed size (after rotation).
     pub fn dimensions(&self) -> (u32, u32) {
         // SAFETY: `handle` is a live image handle.
-        let (w, h) = unsafe { ((self.api.handle_width)(self.handle), (self.api.handle_height)(self.handle)) };
+        let (w, h) = unsafe {
+            (
+                (self.api.handle_width)(self.handle),
+                (self.api.handle_height)(self.handle),
+            )
+        };
         (w.max(0) as u32, h.max(0) as u32)
     }
 
@@ -197,11 +214,16 @@ unsafe fn copy_plane(api: &Api, img: Ptr) -> Result<RgbaImage, DecodeError> {
     let data = (api.plane)(img, CHANNEL_INTERLEAVED, &mut stride);
     let row = w as usize * 4;
     if data.is_null() || w <= 0 || h <= 0 || (stride as usize) < row {
-        return Err(DecodeError::Corrupt("HEIF: the decoder returned no RGBA image".into()));
+        return Err(DecodeError::Corrupt(
+            "HEIF: the decoder returned no RGBA image".into(),
+        ));
     }
     let mut out = Vec::with_capacity(row * h as usize);
     for y in 0..h as usize {
-        out.extend_from_slice(std::slice::from_raw_parts(data.add(y * stride as usize), row));
+        out.extend_from_slice(std::slice::from_raw_parts(
+            data.add(y * stride as usize),
+            row,
+        ));
     }
     Ok(RgbaImage::from_raw(w as u32, h as u32, out).expect("4 bytes a pixel"))
 }

@@ -168,7 +168,10 @@ pub fn probe(bytes: &[u8]) -> Result<(InputFormat, u32, u32), DecodeError> {
 
 /// [`probe`] under `limits` (which bound the parsing an SVG or HEIF header needs, not the
 /// dimensions returned: check those with [`check_dimensions`]).
-pub fn probe_with(bytes: &[u8], limits: &DecodeLimits) -> Result<(InputFormat, u32, u32), DecodeError> {
+pub fn probe_with(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+) -> Result<(InputFormat, u32, u32), DecodeError> {
     let format = format::sniff(bytes)?;
     let (w, h) = match format {
         InputFormat::Avif | InputFormat::Heic => heif::open(bytes)?.dimensions(),
@@ -185,7 +188,10 @@ pub fn probe_with(bytes: &[u8], limits: &DecodeLimits) -> Result<(InputFormat, u
             let doc = svg::parse(bytes, &unbounded)?;
             (doc.width, doc.height)
         }
-        other => dimensions(bytes, other.image_format().expect("decoded by the image crate"))?,
+        other => dimensions(
+            bytes,
+            other.image_format().expect("decoded by the image crate"),
+        )?,
     };
     Ok((format, w, h))
 }

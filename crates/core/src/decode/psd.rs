@@ -38,17 +38,27 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
     fn u16(&mut self) -> Result<u16, DecodeError> {
-        Ok(u16::from_be_bytes(self.take(2)?.try_into().expect("2 bytes")))
+        Ok(u16::from_be_bytes(
+            self.take(2)?.try_into().expect("2 bytes"),
+        ))
     }
     fn u32(&mut self) -> Result<u32, DecodeError> {
-        Ok(u32::from_be_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_be_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
     fn u64(&mut self) -> Result<u64, DecodeError> {
-        Ok(u64::from_be_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(u64::from_be_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
     /// A length-prefixed section: 4 bytes, or 8 for PSB's layer section.
     fn section(&mut self, long: bool) -> Result<&'a [u8], DecodeError> {
-        let len = if long { self.u64()? } else { u64::from(self.u32()?) };
+        let len = if long {
+            self.u64()?
+        } else {
+            u64::from(self.u32()?)
+        };
         self.take(usize::try_from(len).map_err(|_| corrupt("section length"))?)
     }
 }
@@ -249,6 +259,9 @@ mod tests {
         assert_eq!(row, [7, 7, 7, 1, 2]);
         assert!(unpack_bits(&[0xFC, 7, 0, 1], &mut row).is_err(), "too long");
         assert!(unpack_bits(&[0xFE, 7], &mut row).is_err(), "too short");
-        assert!(unpack_bits(&[0x04, 1, 2], &mut row).is_err(), "literal cut off");
+        assert!(
+            unpack_bits(&[0x04, 1, 2], &mut row).is_err(),
+            "literal cut off"
+        );
     }
 }

@@ -109,8 +109,8 @@ fn options<'a>(limits: &DecodeLimits, oversized: &'a AtomicBool) -> usvg::Option
             if mime == "image/svg+xml" || mime == "text/plain" && !is_raster(&data) {
                 return None; // a nested SVG would escape the limits above
             }
-            let fits = super::probe(&data)
-                .is_ok_and(|(_, w, h)| check_dimensions(w, h, &limits).is_ok());
+            let fits =
+                super::probe(&data).is_ok_and(|(_, w, h)| check_dimensions(w, h, &limits).is_ok());
             if !fits {
                 oversized.store(true, Ordering::Relaxed);
                 return None;
@@ -169,7 +169,11 @@ fn check_structure(doc: &roxmltree::Document, max_depth: u32) -> Result<(), Deco
                 )));
             }
         }
-        stack.extend(node.children().filter(|c| c.is_element()).map(|c| (c, depth + 1)));
+        stack.extend(
+            node.children()
+                .filter(|c| c.is_element())
+                .map(|c| (c, depth + 1)),
+        );
     }
     Ok(())
 }
@@ -233,14 +237,20 @@ mod tests {
 
     #[test]
     fn laughs_are_counted_before_expansion() {
-        let mut doc = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE svg [\n<!ENTITY l0 \"lol\">\n");
+        let mut doc =
+            String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE svg [\n<!ENTITY l0 \"lol\">\n");
         for i in 1..10 {
             let refs = format!("&l{};", i - 1).repeat(10);
             doc.push_str(&format!("<!ENTITY l{i} \"{refs}\">\n"));
         }
         doc.push_str("]>\n<svg xmlns=\"http://www.w3.org/2000/svg\"><text>&l9;</text></svg>");
-        assert!(entity_expansion(&doc) > 3_000_000_000, "{}", entity_expansion(&doc));
-        let plain = "<!DOCTYPE svg [<!ENTITY ns \"http://www.w3.org/2000/svg\">]><svg xmlns=\"&ns;\"/>";
+        assert!(
+            entity_expansion(&doc) > 3_000_000_000,
+            "{}",
+            entity_expansion(&doc)
+        );
+        let plain =
+            "<!DOCTYPE svg [<!ENTITY ns \"http://www.w3.org/2000/svg\">]><svg xmlns=\"&ns;\"/>";
         assert!(entity_expansion(plain) < 200);
     }
 }

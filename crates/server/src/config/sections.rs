@@ -65,6 +65,10 @@ pub struct LimitsConfig {
     pub max_megapixels: f64,
     /// Longest accepted image side, in pixels.
     pub max_side: u32,
+    /// Most XML nodes an SVG input may have (parsed before it is rasterised).
+    pub svg_max_nodes: u32,
+    /// Deepest element nesting an SVG input may have.
+    pub svg_max_depth: u32,
     /// Jobs queued or running at once; beyond it uploads get 503 with `Retry-After`.
     pub max_pending_jobs: u64,
     /// Add-on cut-outs made inline (the bg_remove add-on answers with the image) at once; more
@@ -206,6 +210,8 @@ impl Default for LimitsConfig {
             max_input_bytes: 32 << 20,
             max_megapixels: 50.0,
             max_side: 20_000,
+            svg_max_nodes: 200_000,
+            svg_max_depth: 256,
             max_pending_jobs: 1000,
             max_inline_jobs: 4,
             rate_limit_per_minute: 600,

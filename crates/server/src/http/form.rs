@@ -4,7 +4,7 @@
 
 use axum::extract::multipart::{Field, MultipartError};
 use axum::http::StatusCode;
-use cutout_core::{decode::probe, DecodeError};
+use cutout_core::{decode::probe_with, DecodeError};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -172,24 +172,28 @@ pub async fn check_image(state: &AppState, upload: &Upload) -> Result<Option<Ima
         .read_to_end(&mut head)
         .await
         .map_err(|e| e.to_string())?;
-    match probe(&head) {
-        Ok((format, width, height)) => {
-            cutout_core::decode::check_dimensions(
-                width,
-                height,
-                &crate::service::render::decode_limits(state),
-            )
-            .map_err(|e| e.to_string())?;
+    let limits = crate::service::render::decode_limits(state);
+    // An SVG or HEIF header is parsed, not just read: off the async threads.
+    let probed = tokio::task::spawn_blocking(move || {
+        let r = probe_with(&head, &limits);
+        (r, head.is_empty())
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    match probed {
+        (Ok((format, width, height)), _) => {
+            cutout_core::decode::check_dimensions(width, height, &limits)
+                .map_err(|e| e.to_string())?;
             Ok(Some(ImageInfo {
-                mime: format.to_mime_type(),
+                mime: format.mime(),
                 width,
                 height,
             }))
         }
-        Err(DecodeError::Corrupt(_)) if upload.size as usize > HEAD => Ok(None),
-        Err(DecodeError::Empty) | Err(DecodeError::Corrupt(_)) if head.is_empty() => {
+        (Err(DecodeError::Corrupt(_)), _) if upload.size as usize > HEAD => Ok(None),
+        (Err(DecodeError::Empty) | Err(DecodeError::Corrupt(_)), true) => {
             Err("the file is empty".into())
         }
-        Err(e) => Err(e.to_string()),
+        (Err(e), _) => Err(e.to_string()),
     }
 }

@@ -120,7 +120,7 @@ fn options(
         Size::Full => (None, None, None),
         Size::Box { width, height } => (None, Some(width), Some(height)),
         Size::Preview => {
-            let (_, w, h) = cutout_core::decode::probe(input).map_err(|e| {
+            let (_, w, h) = cutout_core::decode::probe_with(input, &limits).map_err(|e| {
                 JobError::abort(
                     ErrorCode::from_lower(CutoutError::from(e).code()),
                     "unreadable image header",
@@ -161,5 +161,7 @@ pub fn decode_limits(state: &AppState) -> DecodeLimits {
         max_bytes: l.max_input_bytes,
         max_pixels: (l.max_megapixels * 1e6) as u64,
         max_side: l.max_side,
+        svg_max_nodes: l.svg_max_nodes,
+        svg_max_depth: l.svg_max_depth,
     }
 }

@@ -6,6 +6,7 @@ mod helpers;
 mod addon;
 mod assets;
 mod errors;
+mod formats;
 mod idempotency;
 mod jobs;
 mod security;

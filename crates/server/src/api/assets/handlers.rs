@@ -396,5 +396,11 @@ fn file_response(bytes: bytes::Bytes, mime: &str, name: &str) -> Response {
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
     );
+    // An uploaded SVG is a document that may carry scripts: opened from this origin, it must
+    // not run them or load anything.
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
     resp
 }

@@ -105,8 +105,9 @@ pub struct UploadJsonRequest {
 #[allow(dead_code)] // Described, not built: the form reader streams the file to disk.
 #[derive(Deserialize, ToSchema)]
 pub struct UploadMultipartRequest {
-    /// The image (one per job). The type is sniffed from the bytes: PNG, JPEG, WebP, TIFF,
-    /// GIF, BMP. Size and dimensions are limited by the server's configuration.
+    /// The image (one per job). The type is sniffed from the bytes: JPEG, PNG, WebP, AVIF,
+    /// HEIC, TIFF, GIF, BMP, PSD (its composite), SVG (rasterised). Size and dimensions are
+    /// limited by the server's configuration.
     #[schema(value_type = Option<String>, format = Binary)]
     file: Option<Vec<u8>>,
     /// Instead of `file`.
