@@ -21,7 +21,7 @@ pub use decode::{decode, DecodeLimits, Decoded};
 pub use encode::{encode, EncodeOptions, OutputFormat};
 pub use error::{CutoutError, DecodeError, EncodeError, ErrorKind, OptionsError};
 pub use mask::Mask;
-pub use pipeline::{process, process_decoded, Options, Output, StageTimings};
+pub use pipeline::{cut_out, process, process_decoded, Options, Output, StageTimings};
 pub use refine::RefineOptions;
 pub use segment::{
     Device, EngineKind, FrameSegmenter, PerFrame, SegmentError, SegmentErrorKind, SegmentOutput,

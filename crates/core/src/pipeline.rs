@@ -84,6 +84,27 @@ pub fn process_decoded(
     })
 }
 
+/// Decodes, segments and refines, and stops there: the straight-RGBA cut-out at the input's
+/// size, for callers that compose and encode it their own way (remove.bg's options).
+pub fn cut_out(
+    input: &[u8],
+    segmenter: &dyn Segmenter,
+    opts: &Options,
+) -> Result<(RgbaImage, StageTimings), CutoutError> {
+    let t = Instant::now();
+    let decoded = decode(input, &opts.limits)?;
+    let mut timings = StageTimings {
+        decode: t.elapsed(),
+        ..StageTimings::default()
+    };
+    let plain = Options {
+        encode: EncodeOptions::default(),
+        ..opts.clone()
+    };
+    let (image, _) = cutout(decoded.image, segmenter, &plain, &mut timings)?;
+    Ok((image, timings))
+}
+
 /// Segments and refines: returns the straight-RGBA cut-out, and the original when PSD needs it.
 fn cutout(
     image: RgbaImage,

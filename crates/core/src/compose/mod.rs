@@ -6,6 +6,8 @@ use image::{Rgba, RgbaImage};
 use crate::resize::{resize, Filter};
 use crate::OptionsError;
 
+pub mod place;
+
 /// What goes behind the subject.
 #[derive(Debug, Clone, Default)]
 pub enum Background {

@@ -9,6 +9,7 @@
 pub mod assets;
 pub mod image_jobs;
 mod openapi;
+pub mod removebg;
 pub mod system;
 pub mod video;
 
@@ -57,6 +58,11 @@ pub fn router(state: AppState) -> Router {
             &state,
             authed(video::router(&state)),
             video::DIALECT,
+        ))
+        .merge(family(
+            &state,
+            authed(removebg::router(&state)),
+            removebg::DIALECT,
         ))
         .route_layer(from_fn_with_state(
             state.clone(),

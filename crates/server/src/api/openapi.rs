@@ -82,6 +82,7 @@ fn build() -> OpenApi {
         (Doc::openapi(), None),
         (super::assets::Doc::openapi(), Some(Dialect::Structured)),
         (super::video::Doc::openapi(), Some(Dialect::Structured)),
+        (super::removebg::Doc::openapi(), Some(Dialect::RemoveBg)),
     ] {
         doc.merge(decorate(family, dialect));
     }
@@ -112,6 +113,7 @@ fn base() -> OpenApi {
             ),
         )
         .schema_from::<crate::http::doc::StructuredError>()
+        .schema_from::<crate::http::doc::RemoveBgErrors>()
         .build();
     let either_key = ["ApiKeyHeader", "BearerAuth"]
         .map(|scheme| SecurityRequirement::new(scheme, Vec::<String>::new()));
@@ -232,17 +234,22 @@ fn internal(dialect: Dialect) -> RefOr<Response> {
 fn shared(dialect: Dialect, name: &str, description: &str) -> RefOr<Response> {
     match dialect {
         Dialect::ImageJobs => Ref::from_response_name(name).into(),
-        Dialect::Structured => ResponseBuilder::new()
-            .description(description)
-            .content(
-                "application/json",
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("StructuredError")))
-                    .build(),
-            )
-            .build()
-            .into(),
+        Dialect::Structured => schema_response(description, "StructuredError"),
+        Dialect::RemoveBg => schema_response(description, "RemoveBgErrors"),
     }
+}
+
+fn schema_response(description: &str, schema: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name(schema)))
+                .build(),
+        )
+        .build()
+        .into()
 }
 
 #[cfg(test)]

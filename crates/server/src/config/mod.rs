@@ -1,6 +1,7 @@
 //! Configuration: documented defaults, then an optional TOML file, then `CUTOUT_*` environment
 //! variables (`CUTOUT_LIMITS__MAX_INPUT_BYTES=...`: a double underscore separates the section).
 
+mod removebg;
 mod sections;
 #[cfg(test)]
 mod tests;
@@ -12,6 +13,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+pub use removebg::RemoveBgConfig;
 pub use sections::*;
 pub use video::VideoConfig;
 
@@ -32,6 +34,7 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     pub log: LogConfig,
     pub video: VideoConfig,
+    pub removebg: RemoveBgConfig,
 }
 
 #[derive(Debug, thiserror::Error)]

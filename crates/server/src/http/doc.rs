@@ -51,6 +51,38 @@ pub struct StructuredErrorDetail {
     pub request_id: Option<String>,
 }
 
+/// remove.bg's error shape: `{"errors":[{"title","code","detail"}]}`.
+#[derive(Serialize, ToSchema)]
+pub struct RemoveBgErrors {
+    pub errors: Vec<RemoveBgError>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RemoveBgError {
+    /// A short sentence for people.
+    #[schema(examples("Invalid parameter"))]
+    pub title: String,
+    /// A stable machine code, e.g. `missing_source`, `invalid_parameter`, `auth_failed`,
+    /// `insufficient_credits`, `rate_limit_exceeded`, `image_too_large`, `corrupt_image`.
+    #[schema(examples("invalid_parameter"))]
+    pub code: String,
+    /// What exactly was wrong (absent for 5xx: the cause is logged under the request id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl RemoveBgErrors {
+    pub fn one(title: &str, code: &str, detail: Option<String>) -> Self {
+        Self {
+            errors: vec![RemoveBgError {
+                title: title.into(),
+                code: code.into(),
+                detail,
+            }],
+        }
+    }
+}
+
 impl Serialize for ErrorCode {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())

@@ -60,6 +60,8 @@ async fn multipart(
 pub struct Form {
     pub fields: serde_json::Map<String, serde_json::Value>,
     pub file: Option<Upload>,
+    /// Files under `FormSpec::other_files`, by field name (the first of each).
+    pub others: Vec<(String, Upload)>,
 }
 
 /// What a route's form looks like.
@@ -72,6 +74,8 @@ pub struct FormSpec {
     pub second_file: Option<fn() -> ApiError>,
     /// Read the other fields as text (at most 64 KiB each); `false` skips them unread.
     pub text_fields: bool,
+    /// More fields streamed to disk under the same limit (a background image, a base64 image).
+    pub other_files: &'static [&'static str],
 }
 
 impl Form {
@@ -86,6 +90,7 @@ impl Form {
         let mut form = Form {
             fields: serde_json::Map::new(),
             file: None,
+            others: Vec::new(),
         };
         while let Some(mut field) = mp.next_field().await.map_err(multipart_error)? {
             let name = field.name().unwrap_or_default().to_owned();
@@ -96,6 +101,11 @@ impl Form {
                     }
                     (Some(_), Some(refuse)) => return Err(refuse()),
                     (Some(_), None) => {}
+                }
+            } else if spec.other_files.contains(&name.as_str()) {
+                if !form.others.iter().any(|(n, _)| *n == name) {
+                    let upload = stream_limited(state, &mut field, spec.max_bytes).await?;
+                    form.others.push((name, upload));
                 }
             } else if spec.text_fields {
                 let text = text_field(&mut field).await?;

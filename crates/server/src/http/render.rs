@@ -1,11 +1,11 @@
 //! The one place an [`ApiError`] becomes a response: its status, and the JSON shape of the API
 //! family (dialect) that answers, with the request id and `Retry-After` where they apply.
 
-use super::doc::{ImageErrorBody, StructuredError, StructuredErrorDetail};
+use super::doc::{ImageErrorBody, RemoveBgErrors, StructuredError, StructuredErrorDetail};
 use super::request_id::RequestId;
 use crate::error::ApiError;
 use axum::extract::Request;
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -16,6 +16,9 @@ pub enum Dialect {
     ImageJobs,
     /// `{"error":{"code","message","request_id"}}` (video and assets).
     Structured,
+    /// remove.bg's `{"errors":[{"title","code","detail"}]}`, with its statuses: 403 for a
+    /// missing or bad key, 400 for any bad request (too large included).
+    RemoveBg,
 }
 
 impl ApiError {
@@ -53,13 +56,65 @@ impl ApiError {
         }
     }
 
+    /// remove.bg's body and status for this error.
+    pub(crate) fn removebg(&self, request_id: Option<&str>) -> (StatusCode, RemoveBgErrors) {
+        let (status, title, code) = match self {
+            Self::Unauthorized(_) => (StatusCode::FORBIDDEN, "Auth failed", "auth_failed"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden", "forbidden"),
+            Self::BadRequest(_) | Self::Validation(_) => (
+                StatusCode::BAD_REQUEST,
+                "Invalid parameter",
+                "invalid_parameter",
+            ),
+            Self::PayloadTooLarge(_) => {
+                (StatusCode::BAD_REQUEST, "File too large", "file_too_large")
+            }
+            Self::InsufficientCredits => (
+                StatusCode::PAYMENT_REQUIRED,
+                "Insufficient credits",
+                "insufficient_credits",
+            ),
+            Self::NotFound => (StatusCode::NOT_FOUND, "Not found", "not_found"),
+            Self::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Rate limit exceeded",
+                "rate_limit_exceeded",
+            ),
+            Self::Unavailable { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service unavailable",
+                "unavailable",
+            ),
+            Self::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal error",
+                "internal_error",
+            ),
+        };
+        let detail = match self {
+            Self::Internal => request_id.map(|id| format!("request id {id}")),
+            other => Some(other.message()),
+        };
+        (status, RemoveBgErrors::one(title, code, detail))
+    }
+
     /// The response in `dialect`'s shape, with `Retry-After` where it applies.
     pub fn into_response_for(self, dialect: Dialect, request_id: Option<&str>) -> Response {
-        let body = match dialect {
-            Dialect::ImageJobs => axum::Json(self.image_body(request_id)).into_response(),
-            Dialect::Structured => axum::Json(self.structured_body(request_id)).into_response(),
+        let (status, body) = match dialect {
+            Dialect::ImageJobs => (
+                self.status(),
+                axum::Json(self.image_body(request_id)).into_response(),
+            ),
+            Dialect::Structured => (
+                self.status(),
+                axum::Json(self.structured_body(request_id)).into_response(),
+            ),
+            Dialect::RemoveBg => {
+                let (status, body) = self.removebg(request_id);
+                (status, axum::Json(body).into_response())
+            }
         };
-        let mut resp = (self.status(), body).into_response();
+        let mut resp = (status, body).into_response();
         let retry = match self {
             Self::RateLimited { retry_after_secs } => Some(retry_after_secs),
             Self::Unavailable {

@@ -74,6 +74,37 @@ async fn process(
         .map_err(|e| JobError::abort(ErrorCode::INTERNAL, format!("processing task failed: {e}")))?
 }
 
+/// Cuts out `input` with `model` on the blocking pool and hands the straight-RGBA cut-out, at
+/// the input's size, to `finish` there too (placing, resizing and encoding are as heavy as the
+/// rest): for a family that composes and encodes its own way.
+pub async fn cut_out_then<T: Send + 'static>(
+    state: &AppState,
+    model: &str,
+    input: Bytes,
+    finish: impl FnOnce(cutout_core::RgbaImage) -> Result<T, CutoutError> + Send + 'static,
+) -> Result<T, JobError> {
+    let provider = Arc::clone(&state.segmenters);
+    let opts = Options {
+        limits: decode_limits(state),
+        ..Options::default()
+    };
+    let model = model.to_owned();
+    let state = state.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        let segmenter = provider.get(&model).map_err(segment_error)?;
+        let (cutout, timings) =
+            cutout_core::cut_out(&input, segmenter.as_ref(), &opts).map_err(pipeline_error)?;
+        crate::metrics::Metrics::observe(
+            &state.metrics.inference_seconds,
+            &model,
+            timings.inference.as_secs_f64(),
+        );
+        finish(cutout).map_err(pipeline_error)
+    });
+    task.await
+        .map_err(|e| JobError::abort(ErrorCode::INTERNAL, format!("processing task failed: {e}")))?
+}
+
 fn pipeline_error(e: CutoutError) -> JobError {
     match e.kind() {
         ErrorKind::Input | ErrorKind::Limit => JobError::abort(ErrorCode::from_lower(e.code()), e),

@@ -9,6 +9,7 @@ mod errors;
 mod formats;
 mod idempotency;
 mod jobs;
+mod removebg;
 mod security;
 mod store_copy;
 mod system;

@@ -74,6 +74,7 @@ pub async fn on_upload(
     let Form {
         fields: form,
         file: upload,
+        ..
     } = read_form(&state, req, &["image", "file"]).await?;
     let upload = upload
         .ok_or_else(|| ApiError::BadRequest("the multipart field image is required".into()))?;

@@ -75,7 +75,7 @@ pub async fn create(
     req: Request,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::AssetsWrite)?;
-    let Form { fields, file } = read_form(&state, req, &["file", "image"]).await?;
+    let Form { fields, file, .. } = read_form(&state, req, &["file", "image"]).await?;
     let file =
         file.ok_or_else(|| ApiError::BadRequest("the multipart field file is required".into()))?;
     let hash = request_hash("assets", &fields, Some(&file.sha256));
@@ -151,6 +151,7 @@ pub(super) async fn read_form(
         max_bytes: state.config.limits.max_input_bytes,
         second_file: Some(|| ApiError::BadRequest("send one file per asset".into())),
         text_fields: true,
+        other_files: &[],
     };
     Form::read(state, req, &spec).await
 }

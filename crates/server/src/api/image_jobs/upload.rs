@@ -179,8 +179,11 @@ async fn read_multipart(state: &AppState, req: Request) -> Result<Raw, ApiError>
         max_bytes: state.config.limits.max_input_bytes,
         second_file: Some(|| ApiError::field("file", "send one file per job")),
         text_fields: true,
+        other_files: &[],
     };
-    let Form { mut fields, file } = Form::read(state, req, &spec).await?;
+    let Form {
+        mut fields, file, ..
+    } = Form::read(state, req, &spec).await?;
     if let Some(Value::String(text)) = fields.get("params") {
         if let Ok(inline @ Value::Object(_)) = serde_json::from_str::<Value>(text) {
             fields.insert("params".into(), inline);

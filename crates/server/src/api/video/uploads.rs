@@ -40,6 +40,7 @@ pub async fn upload(
         // As before: the first `file` counts, anything else is skipped unread.
         second_file: None,
         text_fields: false,
+        other_files: &[],
     };
     let file = Form::read(&state, req, &spec)
         .await?
