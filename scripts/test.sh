@@ -7,8 +7,9 @@ source "$(dirname "$0")/lib.sh"
 ensure_apt imagemagick ffmpeg libjpeg-turbo-progs libheif1
 ensure_rust
 # psd-tools reads back our PSD output in the encode tests; numpy/Pillow run the eval scorer;
-# openapi-spec-validator checks the generated /openapi.json against the OpenAPI 3.1 schema.
-ensure_venv psd-tools numpy pillow openapi-spec-validator
+# openapi-spec-validator checks the generated /openapi.json against the OpenAPI 3.1 schema;
+# requests runs a remove.bg client written from remove.bg's docs.
+ensure_venv psd-tools numpy pillow openapi-spec-validator requests
 export CUTOUT_TEST_PYTHON="$VENV/bin/python"
 # The scale-out backend's tests run against a real PostgreSQL (this machine's, or a private one).
 ensure_postgres

@@ -30,6 +30,8 @@ pub enum Need {
     Cjpeg,
     /// libheif (Debian's `libheif1`), which decodes AVIF and HEIC inputs.
     Libheif,
+    /// Python with `requests` (`CUTOUT_TEST_PYTHON`), for clients written from vendors' docs.
+    PyRequests,
 }
 
 impl Need {
@@ -45,6 +47,7 @@ impl Need {
             Self::ImageMagick => "ImageMagick",
             Self::Cjpeg => "cjpeg and jpegtran",
             Self::Libheif => "libheif (libheif1)",
+            Self::PyRequests => "Python with requests",
         }
     }
 
@@ -60,6 +63,7 @@ impl Need {
             Self::ImageMagick => runs("identify", &["-version"]),
             Self::Cjpeg => runs("cjpeg", &["-version"]) && runs("jpegtran", &["-version"]),
             Self::Libheif => cutout_core::decode::heif_available(),
+            Self::PyRequests => runs(&python(), &["-c", "import requests"]),
         }
     }
 }

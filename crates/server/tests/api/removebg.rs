@@ -436,3 +436,27 @@ async fn rate_limits_and_a_saturated_pool_answer_with_retry_after() {
     }
     assert_eq!(error(r).await.1, "rate_limit_exceeded");
 }
+
+/// A client written only from remove.bg's public docs (Python, `requests`; no shared code)
+/// works against Cutout with nothing changed but the base URL and the key.
+#[tokio::test]
+async fn a_client_written_from_removebgs_docs_works() {
+    cutout_testkit::require!(PyRequests);
+    let app = spawn_app(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/removebg_client.py");
+    let out = tokio::process::Command::new(cutout_testkit::tier::python())
+        .arg(script)
+        .arg(&app.base)
+        .arg(&app.key)
+        .arg(cutout_testkit::fixtures::path("person.jpg"))
+        .arg(dir.path())
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("ok credits_charged=1"), "{said}");
+    let (w, h, lo, hi) = alpha_range(&std::fs::read(dir.path().join("no-bg.png")).unwrap());
+    assert_eq!((w, h, lo, hi), (640, 427, 0, 255));
+}
