@@ -34,7 +34,7 @@ pub enum DecodeError {
     TooLarge { width: u32, height: u32, limit: u32 },
     #[error(
         "unsupported or unrecognised image format{0}; supported: {list}",
-        list = crate::decode::supported_list()
+        list = crate::input_format::supported_list()
     )]
     UnsupportedFormat(String),
     #[error("the image data is corrupt or truncated: {0}")]

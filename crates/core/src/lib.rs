@@ -8,6 +8,7 @@ pub mod compose;
 pub mod decode;
 pub mod encode;
 mod error;
+mod input_format;
 pub mod mask;
 pub mod pipeline;
 mod psd;

@@ -13,7 +13,7 @@ mod jpeg;
 mod psd;
 mod svg;
 
-pub use format::{supported_list, InputFormat};
+pub use crate::input_format::{supported_list, InputFormat};
 pub use heif::available as heif_available;
 pub use svg::DEFAULT_SIDE as SVG_DEFAULT_SIDE;
 

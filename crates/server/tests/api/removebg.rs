@@ -444,7 +444,10 @@ async fn a_client_written_from_removebgs_docs_works() {
     cutout_testkit::require!(PyRequests);
     let app = spawn_app(|_| {}).await;
     let dir = tempfile::tempdir().unwrap();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/removebg_client.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/removebg_client.py"
+    );
     let out = tokio::process::Command::new(cutout_testkit::tier::python())
         .arg(script)
         .arg(&app.base)
@@ -455,7 +458,11 @@ async fn a_client_written_from_removebgs_docs_works() {
         .await
         .unwrap();
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(said.contains("ok credits_charged=1"), "{said}");
     let (w, h, lo, hi) = alpha_range(&std::fs::read(dir.path().join("no-bg.png")).unwrap());
     assert_eq!((w, h, lo, hi), (640, 427, 0, 255));
