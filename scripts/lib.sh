@@ -209,3 +209,18 @@ stop_seaweedfs() {
     wait "$SW_PID" 2>/dev/null || true
     rm -rf "$SW_TMP"
 }
+
+# playwright-core (pinned) for the browser tests, driving Debian's chromium; NODE_PATH finds it.
+PLAYWRIGHT_VERSION=1.65.1
+ensure_playwright() {
+    ensure_apt chromium
+    # Node may come from elsewhere than Debian (its npm then comes with it).
+    command -v npm >/dev/null || ensure_apt nodejs npm
+    local dir="$CACHE/node-$PLAYWRIGHT_VERSION"
+    if [ ! -d "$dir/node_modules/playwright-core" ]; then
+        log "npm install playwright-core@$PLAYWRIGHT_VERSION"
+        mkdir -p "$dir"
+        npm install --silent --no-audit --no-fund --prefix "$dir" "playwright-core@$PLAYWRIGHT_VERSION" >/dev/null
+    fi
+    export NODE_PATH="$dir/node_modules"
+}

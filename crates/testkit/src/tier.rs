@@ -32,6 +32,8 @@ pub enum Need {
     Libheif,
     /// Python with `requests` (`CUTOUT_TEST_PYTHON`), for clients written from vendors' docs.
     PyRequests,
+    /// Node with playwright-core (`NODE_PATH`, set by `scripts/test.sh`) and Debian's chromium.
+    Browser,
 }
 
 impl Need {
@@ -48,6 +50,7 @@ impl Need {
             Self::Cjpeg => "cjpeg and jpegtran",
             Self::Libheif => "libheif (libheif1)",
             Self::PyRequests => "Python with requests",
+            Self::Browser => "node with playwright-core (NODE_PATH) and chromium",
         }
     }
 
@@ -64,6 +67,10 @@ impl Need {
             Self::Cjpeg => runs("cjpeg", &["-version"]) && runs("jpegtran", &["-version"]),
             Self::Libheif => cutout_core::decode::heif_available(),
             Self::PyRequests => runs(&python(), &["-c", "import requests"]),
+            Self::Browser => {
+                runs("node", &["-e", "require('playwright-core')"])
+                    && runs("chromium", &["--version"])
+            }
         }
     }
 }

@@ -41,7 +41,8 @@ pub fn router(state: AppState) -> Router {
         );
     let public = image_jobs::public_router()
         .merge(system::router())
-        .merge(openapi::router());
+        .merge(openapi::router())
+        .merge(crate::web::router());
     Router::new()
         .merge(family(
             &state,

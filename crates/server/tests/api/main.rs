@@ -14,3 +14,4 @@ mod security;
 mod store_copy;
 mod system;
 mod videos;
+mod web;

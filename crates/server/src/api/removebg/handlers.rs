@@ -89,6 +89,12 @@ pub async fn remove_bg(
         Ok(r) => r,
         Err(e) => return Ok(refuse("Invalid parameters", "invalid_parameter", e)),
     };
+    if let Some(m) = &rb.model {
+        if !state.segmenters.image_models().contains(m) {
+            let detail = format!("model: `{m}` is not installed here (see GET /v1/models)");
+            return Ok(refuse("Invalid parameters", "invalid_parameter", detail));
+        }
+    }
     let image = match source(&state, &input, &rb).await {
         Ok(b) => b,
         Err(Refusal(r)) => return Ok(r),
@@ -151,7 +157,10 @@ async fn run(
             return Err(ApiError::InsufficientCredits);
         }
     }
-    let model = model_for(state, rb.kind);
+    let model = rb
+        .model
+        .clone()
+        .unwrap_or_else(|| model_for(state, rb.kind));
     let kind = rb.kind.header();
     let limits = decode_limits(state);
     let done = cut_out_then(state, &model, image, move |cutout| {

@@ -101,11 +101,13 @@ pub struct RemoveBgRequest {
     /// Accepted for compatibility; no shadow is drawn.
     pub add_shadow: bool,
     pub image_url: Option<String>,
+    /// A Cutout extension: an installed image model by name (else chosen by `type`).
+    pub model: Option<String>,
 }
 
 /// The parameters this endpoint reads; others are ignored, as remove.bg does.
 #[cfg(test)]
-const PARAMS: [&str; 18] = [
+const PARAMS: [&str; 19] = [
     "image_file",
     "image_file_b64",
     "image_url",
@@ -124,6 +126,7 @@ const PARAMS: [&str; 18] = [
     "bg_image_url",
     "bg_image_file",
     "add_shadow",
+    "model",
 ];
 
 fn text(v: &Value) -> Option<String> {
@@ -325,6 +328,7 @@ pub fn parse(fields: &Map<String, Value>) -> Result<RemoveBgRequest, String> {
     };
     let backdrop = backdrop(&mut r);
     let image_url = r.get("image_url");
+    let model = r.get("model");
     if r.errors.is_empty() {
         Ok(RemoveBgRequest {
             size,
@@ -340,6 +344,7 @@ pub fn parse(fields: &Map<String, Value>) -> Result<RemoveBgRequest, String> {
             backdrop,
             add_shadow,
             image_url,
+            model,
         })
     } else {
         Err(r.errors.join("; "))

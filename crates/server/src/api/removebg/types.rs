@@ -78,6 +78,9 @@ pub struct RemoveBgForm {
     bg_image_file: Option<Vec<u8>>,
     /// Accepted for compatibility; no shadow is drawn.
     add_shadow: Option<bool>,
+    /// A Cutout extension: an installed image model (`GET /v1/models`); default: by `type`.
+    #[schema(examples("u2net"))]
+    model: Option<String>,
 }
 
 /// `GET /v1.0/account`: remove.bg's account shape.
