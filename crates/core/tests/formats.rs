@@ -219,15 +219,7 @@ fn svg_embedded_images_are_drawn_and_bounded() {
 
 #[test]
 fn svg_bombs_are_refused_before_expansion() {
-    let mut laughs =
-        String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE svg [\n<!ENTITY l0 \"lol\">\n");
-    for i in 1..10 {
-        laughs.push_str(&format!(
-            "<!ENTITY l{i} \"{}\">\n",
-            format!("&l{};", i - 1).repeat(10)
-        ));
-    }
-    laughs.push_str("]>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"><text>&l9;</text></svg>");
+    let laughs = cutout_testkit::fixtures::svg_billion_laughs(10, 10);
     let e = decode(laughs.as_bytes(), &DecodeLimits::default()).unwrap_err();
     assert!(e.to_string().contains("entities expand"), "{e}");
 

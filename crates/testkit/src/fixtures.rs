@@ -30,3 +30,17 @@ pub fn path(name: &str) -> PathBuf {
 pub fn format_sample(name: &str) -> Vec<u8> {
     std::fs::read(dir().join("formats").join(name)).expect("a committed fixture")
 }
+
+/// An SVG "billion laughs": ten levels of entities, each ten of the one below (3·10⁹ bytes once
+/// expanded), drawn as `width`×`height`.
+pub fn svg_billion_laughs(width: u32, height: u32) -> String {
+    let mut doc = String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE svg [\n<!ENTITY l0 \"lol\">\n");
+    for i in 1..10 {
+        let refs = format!("&l{};", i - 1).repeat(10);
+        doc.push_str(&format!("<!ENTITY l{i} \"{refs}\">\n"));
+    }
+    doc.push_str(&format!(
+        "]>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\"><text>&l9;</text></svg>"
+    ));
+    doc
+}

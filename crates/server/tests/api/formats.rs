@@ -93,15 +93,7 @@ fn bad_inputs(listener: &str) -> Vec<(String, Vec<u8>, &'static str)> {
             r#"<svg xmlns="http://www.w3.org/2000/svg" width="50" height="50"><image href="{href}" width="50" height="50"/></svg>"#
         )
     };
-    let mut laughs =
-        String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE svg [\n<!ENTITY l0 \"lol\">\n");
-    for i in 1..10 {
-        laughs.push_str(&format!(
-            "<!ENTITY l{i} \"{}\">\n",
-            format!("&l{};", i - 1).repeat(10)
-        ));
-    }
-    laughs.push_str("]>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"9\" height=\"9\"><text>&l9;</text></svg>");
+    let laughs = cutout_testkit::fixtures::svg_billion_laughs(9, 9);
     let psd = format_sample("imagemagick.psd");
     let mut psd_huge = psd.clone();
     psd_huge[14..22].copy_from_slice(&[0, 1, 0x86, 0xA0, 0, 1, 0x86, 0xA0]);

@@ -5,7 +5,7 @@
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use cutout_store::{BlobKey, CreateOutcome, IdemRecord, JobId, LedgerReason, NewJob};
+use cutout_store::{BlobKey, CreateOutcome, IdemRecord, JobId, NewJob};
 use serde_json::{json, Value};
 
 use super::addon_params::{AddonMode, AddonRequest, Call, Disposition};
@@ -16,6 +16,7 @@ use crate::error::OrInternal;
 use crate::http::auth::Caller;
 use crate::service::assets::SaveJob;
 use crate::service::assets::{Png, SaveError, SaveTarget, Saved};
+use crate::service::credits;
 use crate::service::payload::JobPayload;
 use crate::service::spec::ProcessingRequest;
 use crate::service::state::AppState;
@@ -36,15 +37,11 @@ pub(super) async fn charged_render(
         .or_internal("inline slots closed")?;
     let cost = state.config.jobs.credits_per_image;
     let account = caller.0.account;
-    if cost > 0 {
-        let charged = state
-            .repo
-            .credit(account, -cost, LedgerReason::Charge)
-            .await
-            .or_internal("charging failed")?;
-        if charged.is_none() {
-            return Err(ApiError::InsufficientCredits);
-        }
+    if !credits::charge(state, account, cost)
+        .await
+        .or_internal("charging failed")?
+    {
+        return Err(ApiError::InsufficientCredits);
     }
     match crate::service::render::render(state, spec, input).await {
         Ok((out, _)) => Ok(Png {
@@ -53,11 +50,7 @@ pub(super) async fn charged_render(
             bytes: out.bytes.into(),
         }),
         Err(e) => {
-            if cost > 0 {
-                if let Err(r) = state.repo.credit(account, cost, LedgerReason::Refund).await {
-                    tracing::error!(error = %r, cost, "refunding a failed add-on call failed");
-                }
-            }
+            credits::refund(state, account, cost, "add-on call").await;
             Err(render_error(e))
         }
     }

@@ -9,7 +9,7 @@ use base64::Engine;
 use bytes::Bytes;
 use cutout_core::decode::{check_dimensions, probe_with};
 use cutout_core::CutoutError;
-use cutout_store::{LedgerReason, Scope};
+use cutout_store::Scope;
 use serde_json::{Map, Value};
 
 use super::output::{answer, finish};
@@ -22,6 +22,7 @@ use crate::error::{ApiError, ErrorCode, OrInternal};
 use crate::http::auth::Caller;
 use crate::http::doc::RemoveBgErrors;
 use crate::http::form::{Form, FormSpec};
+use crate::service::credits;
 use crate::service::render::{cut_out_then, decode_limits, fetch};
 use crate::service::state::AppState;
 use crate::service::JobError;
@@ -147,15 +148,11 @@ async fn run(
         _ => cfg.credits_full,
     };
     let account = caller.0.account;
-    if cost > 0 {
-        let charged = state
-            .repo
-            .credit(account, -cost, LedgerReason::Charge)
-            .await
-            .or_internal("charging failed")?;
-        if charged.is_none() {
-            return Err(ApiError::InsufficientCredits);
-        }
+    if !credits::charge(state, account, cost)
+        .await
+        .or_internal("charging failed")?
+    {
+        return Err(ApiError::InsufficientCredits);
     }
     let model = rb
         .model
@@ -170,11 +167,7 @@ async fn run(
     match done {
         Ok(f) => Ok(answer(f, kind, cost, wants_json)),
         Err(e) => {
-            if cost > 0 {
-                if let Err(r) = state.repo.credit(account, cost, LedgerReason::Refund).await {
-                    tracing::error!(error = %r, cost, "refunding a failed remove.bg call failed");
-                }
-            }
+            credits::refund(state, account, cost, "remove.bg call").await;
             failure(e)
         }
     }

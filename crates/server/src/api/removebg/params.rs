@@ -6,6 +6,8 @@ use cutout_core::compose::place::{Length, Margins, Position};
 use cutout_core::Rgba;
 use serde_json::{Map, Value};
 
+use crate::service::spec::text;
+
 /// The result's size class: the largest number of pixels it may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SizeClass {
@@ -128,15 +130,6 @@ const PARAMS: [&str; 19] = [
     "add_shadow",
     "model",
 ];
-
-fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.trim().to_owned()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
 
 struct Reader<'a> {
     fields: &'a Map<String, Value>,

@@ -182,7 +182,8 @@ pub struct Context<'a> {
     pub allow_hosts: &'a [String],
 }
 
-fn text(v: &Value) -> Option<String> {
+/// A form or JSON value as trimmed text (numbers and booleans spelled out).
+pub fn text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.trim().to_owned()),
         Value::Number(n) => Some(n.to_string()),
