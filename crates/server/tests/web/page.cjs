@@ -62,6 +62,14 @@ function fail(msg) { console.error("FAILED: " + msg); process.exit(1); }
   const saved = path.join(out, download.suggestedFilename());
   await download.saveAs(saved);
   if (fs.statSync(saved).size < 1000) fail("the download is empty");
+  // All as one zip, made in the browser: two stored entries.
+  const [zipped] = await Promise.all([page.waitForEvent("download"), page.click("#zip")]);
+  const zipPath = path.join(out, "cutouts.zip");
+  await zipped.saveAs(zipPath);
+  const zip = fs.readFileSync(zipPath);
+  const entries = zip.toString("latin1").split("PK\x01\x02").length - 1;
+  if (zip.readUInt32LE(0) !== 0x04034b50 || entries !== 2) fail(`the zip has ${entries} entries`);
+  if (!zip.includes(Buffer.from("cat-cutout.png"))) fail("the zip lacks cat-cutout.png");
 
   // A clip: upload progress, job progress to 100 %, then it plays.
   await page.setInputFiles("#video-file", clip);
