@@ -127,9 +127,7 @@ impl Application {
         match self.listener {
             Some(listener) => {
                 let app = crate::api::router(self.state.clone());
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(signal)
-                    .await?;
+                crate::listen::serve(listener, app, &self.state.config.server, signal).await?;
             }
             None => {
                 let admin = self.admin.map(|l| {

@@ -19,6 +19,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod keys;
+mod listen;
 pub mod logging;
 mod metrics;
 pub mod net;

@@ -21,6 +21,13 @@ pub struct ServerConfig {
     pub max_json_bytes: usize,
     /// Where `cutout worker` answers `/healthz`, `/readyz` and `/metrics` (no API there).
     pub worker_bind: SocketAddr,
+    /// Seconds a client has to send a request's headers; then the connection is closed
+    /// (a client that sends part of them and stalls cannot hold it).
+    pub header_read_timeout_secs: u64,
+    /// Largest request head (request line and headers), in bytes; more is answered 431.
+    pub max_header_bytes: usize,
+    /// Connections served at once; more wait in the listen queue until one closes.
+    pub max_connections: usize,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -190,6 +197,9 @@ impl Default for ServerConfig {
             request_timeout_secs: 120,
             max_json_bytes: 1 << 20,
             worker_bind: SocketAddr::from(([127, 0, 0, 1], 9091)),
+            header_read_timeout_secs: 5,
+            max_header_bytes: 16 << 10,
+            max_connections: 1024,
         }
     }
 }

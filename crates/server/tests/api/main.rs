@@ -5,6 +5,7 @@ mod helpers;
 
 mod addon;
 mod assets;
+mod connections;
 mod errors;
 mod formats;
 mod idempotency;
