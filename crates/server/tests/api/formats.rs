@@ -43,7 +43,7 @@ async fn every_new_format_is_cut_out_through_the_upload() {
 }
 
 #[tokio::test]
-async fn the_addon_and_assets_take_them_too() {
+async fn the_addon_assets_and_removebg_take_them_too() {
     let app = spawn_app(|_| {}).await;
     for (name, bytes, size) in samples() {
         let form = reqwest::multipart::Form::new().part(
@@ -63,6 +63,15 @@ async fn the_addon_and_assets_take_them_too() {
         assert_eq!(r.status(), 200, "{name}: {}", r.text().await.unwrap());
         let (w, h, _, _) = alpha_range(&r.bytes().await.unwrap());
         assert_eq!((w, h), size, "{name}");
+
+        let form = reqwest::multipart::Form::new().part(
+            "image_file",
+            reqwest::multipart::Part::bytes(bytes.clone()).file_name(format!("in.{name}")),
+        );
+        let r = app.post("/v1.0/removebg").multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), 200, "remove.bg API, {name}: {}", r.text().await.unwrap());
+        let (w, h, _, _) = alpha_range(&r.bytes().await.unwrap());
+        assert_eq!((w, h), size, "remove.bg API, {name}");
 
         let asset = crate::assets::upload_asset(&app, &app.key, &bytes, None).await;
         let mime = asset["content_type"].as_str().unwrap();
