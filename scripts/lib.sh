@@ -191,7 +191,8 @@ JSON
     "$weed" server -dir="$SW_TMP" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
         -master.port="$master" -master.volumeSizeLimitMB=16 \
         -volume.port="$volume" -volume.max=5000 -filer -filer.port="$filer" \
-        -s3 -s3.port="$s3" -s3.config="$SW_TMP/s3.json" >"$SW_TMP/log" 2>&1 &
+        -s3 -s3.port="$s3" -s3.config="$SW_TMP/s3.json" \
+        -s3.port.iceberg=0 -s3.port.lance=0 >"$SW_TMP/log" 2>&1 &
     SW_PID=$!
     on_exit stop_seaweedfs
     local i
