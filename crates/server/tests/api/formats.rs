@@ -68,8 +68,18 @@ async fn the_addon_assets_and_removebg_take_them_too() {
             "image_file",
             reqwest::multipart::Part::bytes(bytes.clone()).file_name(format!("in.{name}")),
         );
-        let r = app.post("/v1.0/removebg").multipart(form).send().await.unwrap();
-        assert_eq!(r.status(), 200, "remove.bg API, {name}: {}", r.text().await.unwrap());
+        let r = app
+            .post("/v1.0/removebg")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            200,
+            "remove.bg API, {name}: {}",
+            r.text().await.unwrap()
+        );
         let (w, h, _, _) = alpha_range(&r.bytes().await.unwrap());
         assert_eq!((w, h), size, "remove.bg API, {name}");
 

@@ -14,5 +14,6 @@ mod removebg;
 mod security;
 mod store_copy;
 mod system;
+mod tenants;
 mod videos;
 mod web;
