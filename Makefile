@@ -1,5 +1,5 @@
 # Shortcuts; each target is a script that installs what it needs first.
-.PHONY: run test eval bench load video-bench video-eval bench-scaleout
+.PHONY: run test eval bench load video-bench video-eval bench-scaleout api-fuzz
 run:
 	./scripts/run.sh
 test:
@@ -18,3 +18,6 @@ video-eval:
 
 bench-scaleout:
 	./scripts/bench-scaleout.sh
+
+api-fuzz:
+	./scripts/api-fuzz.sh

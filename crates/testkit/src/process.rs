@@ -58,6 +58,38 @@ pub fn start(mut cmd: Command, ready: &str) -> (Server, Value) {
     (Server(child), found)
 }
 
+/// As [`start`], keeping every log line (for tests that read the whole log).
+pub fn start_logged(
+    mut cmd: Command,
+    ready: &str,
+) -> (Server, Value, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let found = loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("the process exited before {ready:?}"))
+            .unwrap();
+        log.lock().unwrap().push(line.clone());
+        let v: Value = serde_json::from_str(&line).unwrap_or_default();
+        if v["message"] == ready {
+            break v;
+        }
+    };
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    (Server(child), found, log)
+}
+
 /// `cutout keys create` with `credits` on the database `config` names; returns the key.
 pub fn create_key(mut cmd: Command, config: &Path, credits: i64) -> String {
     let out = cmd
