@@ -74,16 +74,21 @@ pub fn document() -> &'static str {
     })
 }
 
-fn build() -> OpenApi {
-    let mut doc = base();
-    for (family, dialect) in [
+/// Each family's document, with the dialect its errors use.
+fn families() -> [(OpenApi, Option<Dialect>); 6] {
+    [
         (super::image_jobs::Doc::openapi(), Some(Dialect::ImageJobs)),
         (super::system::Doc::openapi(), None),
         (Doc::openapi(), None),
         (super::assets::Doc::openapi(), Some(Dialect::Structured)),
         (super::video::Doc::openapi(), Some(Dialect::Structured)),
         (super::removebg::Doc::openapi(), Some(Dialect::RemoveBg)),
-    ] {
+    ]
+}
+
+fn build() -> OpenApi {
+    let mut doc = base();
+    for (family, dialect) in families() {
         doc.merge(decorate(family, dialect));
     }
     doc
@@ -259,6 +264,24 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
+
+    /// Merging keeps the first schema of a name: two families defining different types under
+    /// one name would silently document one family's body with the other's.
+    #[test]
+    fn families_do_not_share_schema_names_for_different_types() {
+        let mut seen: std::collections::BTreeMap<String, Value> = Default::default();
+        for (doc, _) in families() {
+            let Some(components) = doc.components else {
+                continue;
+            };
+            for (name, schema) in components.schemas {
+                let schema = serde_json::to_value(schema).unwrap();
+                if let Some(earlier) = seen.insert(name.clone(), schema.clone()) {
+                    assert_eq!(earlier, schema, "two different schemas are named {name}");
+                }
+            }
+        }
+    }
 
     fn refs(v: &Value, out: &mut BTreeSet<String>) {
         match v {

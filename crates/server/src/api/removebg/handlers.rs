@@ -15,8 +15,8 @@ use serde_json::{Map, Value};
 use super::output::{answer, finish};
 use super::params::{self, Backdrop, Kind, RemoveBgRequest, SizeClass};
 use super::types::{
-    Account, AccountApi, AccountAttributes, AccountCredits, AccountData, RemoveBgAnswer,
-    RemoveBgForm,
+    RemoveBgAccount, RemoveBgAccountApi, RemoveBgAccountAttributes, RemoveBgAccountCredits,
+    RemoveBgAccountData, RemoveBgAnswer, RemoveBgForm,
 };
 use crate::error::{ApiError, ErrorCode, OrInternal};
 use crate::http::auth::Caller;
@@ -375,7 +375,7 @@ async fn source(state: &AppState, input: &Input, rb: &RemoveBgRequest) -> Result
 /// Account balance (remove.bg API v1.0)
 #[utoipa::path(get, path = "/v1.0/account", tag = "remove.bg", operation_id = "removeBgAccount",
     responses(
-        (status = 200, description = "The account's credits.", body = Account),
+        (status = 200, description = "The account's credits.", body = RemoveBgAccount),
         (status = 401, description = "Never sent: remove.bg answers a missing or bad key with 403.",
             body = RemoveBgErrors),
         (status = 403, description = "Missing or invalid API key.", body = RemoveBgErrors),
@@ -387,16 +387,16 @@ pub async fn account(State(state): State<AppState>, caller: Caller) -> Result<Re
         .await
         .or_internal("reading an account failed")?
         .map_or(0, |a| a.balance);
-    let body = Account {
-        data: AccountData {
-            attributes: AccountAttributes {
-                credits: AccountCredits {
+    let body = RemoveBgAccount {
+        data: RemoveBgAccountData {
+            attributes: RemoveBgAccountAttributes {
+                credits: RemoveBgAccountCredits {
                     total: balance,
                     subscription: 0,
                     payg: balance,
                     enterprise: 0,
                 },
-                api: AccountApi {
+                api: RemoveBgAccountApi {
                     free_calls: 0,
                     sizes: "all",
                 },

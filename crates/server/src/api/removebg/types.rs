@@ -85,24 +85,24 @@ pub struct RemoveBgForm {
 
 /// `GET /v1.0/account`: remove.bg's account shape.
 #[derive(Serialize, ToSchema)]
-pub struct Account {
-    pub data: AccountData,
+pub struct RemoveBgAccount {
+    pub data: RemoveBgAccountData,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct AccountData {
-    pub attributes: AccountAttributes,
+pub struct RemoveBgAccountData {
+    pub attributes: RemoveBgAccountAttributes,
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct AccountAttributes {
-    pub credits: AccountCredits,
-    pub api: AccountApi,
+pub struct RemoveBgAccountAttributes {
+    pub credits: RemoveBgAccountCredits,
+    pub api: RemoveBgAccountApi,
 }
 
 /// The account's balance; Cutout has one kind of credit, reported as pay-as-you-go.
 #[derive(Serialize, ToSchema)]
-pub struct AccountCredits {
+pub struct RemoveBgAccountCredits {
     pub total: i64,
     pub subscription: i64,
     pub payg: i64,
@@ -110,7 +110,7 @@ pub struct AccountCredits {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct AccountApi {
+pub struct RemoveBgAccountApi {
     /// Calls that cost nothing: none are counted here (see `removebg.credits_preview`).
     pub free_calls: i64,
     #[schema(examples("all"))]
