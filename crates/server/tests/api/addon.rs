@@ -496,3 +496,22 @@ async fn a_broken_model_is_a_503_not_a_400() {
     assert!(!msg.contains("onnx") && !msg.contains("protobuf"), "{msg}");
     assert_eq!(app.balance().await, before, "refunded");
 }
+
+/// A background URL that cannot be reached is the request's problem: 400, refunded (it was a
+/// 503, which told the client to retry the same doomed call).
+#[tokio::test]
+async fn an_unreachable_background_url_is_a_400() {
+    let app = spawn_app(|_| {}).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/bg.jpg", closed.local_addr().unwrap());
+    drop(closed);
+    let query = format!("mode=get_image&bg_image_url={url}");
+    let r = on_file(&app, &app.key, &query, PERSON).await;
+    let (status, code, msg) = error_of(r).await;
+    assert_eq!((status, code.as_str()), (400, "invalid_request"), "{msg}");
+    assert!(
+        msg.starts_with("bg_image_url could not be fetched"),
+        "{msg}"
+    );
+    assert_eq!(app.balance().await, 100, "refunded");
+}

@@ -319,3 +319,19 @@ async fn an_unreadable_spec_fails_refunds_and_still_calls_the_webhook() {
     let body: Value = serde_json::from_str(&hooks[0].1).unwrap();
     assert_eq!(hooks[0].0["x-webhook-event"], "job.failed", "{body}");
 }
+
+/// A null option is an absent one: a preset stores and shows only what was set (schemathesis
+/// found nulls echoed where the schema promises a string).
+#[tokio::test]
+async fn null_options_are_not_stored_in_presets() {
+    let app = spawn_app(|_| {}).await;
+    let r = app
+        .with_key(reqwest::Method::PUT, "/api/v1/params/n", &app.key)
+        .json(&json!({"bg_color": "#ff0000", "bg_image_url": null, "only_mask": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["params"], json!({"bg_color": "#ff0000"}), "{body}");
+}

@@ -71,6 +71,10 @@ pub(super) fn render_error(e: JobError) -> ApiError {
                 retry_after_secs: 60,
             }
         }
+        // The background image the client named could not be had: its URL, not this server.
+        JobError::Retry { code, message } if code.as_str().starts_with("fetch_") => {
+            ApiError::BadRequest(format!("bg_image_url could not be fetched: {message}"))
+        }
         JobError::Retry { code, message } => {
             tracing::warn!(%code, error = %message, "add-on processing failed; the client may retry");
             ApiError::Unavailable {

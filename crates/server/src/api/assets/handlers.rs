@@ -2,7 +2,7 @@
 //! conversions. Errors use the structured `{"error":{"code","message","request_id"}}` shape, and
 //! another account's asset is a 404, never a 403, so ids cannot be probed.
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::error::OrInternal;
 use crate::http::auth::Caller;
 use crate::http::doc::StructuredError;
+use crate::http::extract::QueryParams;
 use crate::http::form::{check_image, Form, FormSpec};
 use crate::http::idempotency::{remember, replay, request_hash};
 use crate::http::Idempotency;
@@ -188,7 +189,7 @@ pub async fn get(
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<Json<AssetList>, ApiError> {
     caller.require(Scope::AssetsRead)?;
     let limit = match q.limit.as_deref().map(str::parse::<u32>) {

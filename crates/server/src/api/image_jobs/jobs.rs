@@ -1,6 +1,6 @@
 //! Job status, job detail, result delivery (signed URLs and published files) and the account.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,8 +12,9 @@ use crate::error::ApiError;
 use crate::error::OrInternal;
 use crate::http::auth::Caller;
 use crate::http::doc::{
-    Forbidden, InternalError, NotFound, RateLimited, Unauthorized, ValidationError,
+    BadRequest, Forbidden, InternalError, NotFound, RateLimited, Unauthorized, ValidationError,
 };
+use crate::http::extract::QueryParams;
 use crate::service::results::ResultInfo;
 use crate::service::signing::SignatureError;
 use crate::service::state::AppState;
@@ -50,6 +51,7 @@ pub async fn owned_job(state: &AppState, caller: &Caller, id: &str) -> Result<Jo
     params(StatusQuery),
     responses(
         (status = 200, description = "The job's status.", body = JobStatus),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
@@ -60,7 +62,7 @@ pub async fn owned_job(state: &AppState, caller: &Caller, id: &str) -> Result<Jo
 pub async fn status(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<StatusQuery>,
+    QueryParams(q): QueryParams<StatusQuery>,
 ) -> Result<Json<JobStatus>, ApiError> {
     let id = q
         .job_id
@@ -129,6 +131,7 @@ pub struct SignedQuery {
                 (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/webp"),
                 (Vec<u8> = "image/tiff"), (Vec<u8> = "image/vnd.adobe.photoshop"),
             )),
+        (status = 400, response = BadRequest),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 500, response = InternalError),
@@ -136,7 +139,7 @@ pub struct SignedQuery {
 pub async fn signed_result(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<SignedQuery>,
+    QueryParams(q): QueryParams<SignedQuery>,
 ) -> Result<Response, ApiError> {
     let id: JobId = id.parse().map_err(|_| ApiError::NotFound)?;
     let (Some(expires), Some(sig)) = (q.expires.and_then(|e| e.parse::<i64>().ok()), q.signature)

@@ -200,6 +200,12 @@ async fn save(
 ) -> Result<(StatusCode, PresetView), ApiError> {
     check_name(name)?;
     check_options(state, opts)?;
+    // A null option is an absent one (as at job creation): not stored, never echoed back.
+    let opts: Map<String, Value> = opts
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let fail = |e: cutout_store::StoreError| ApiError::internal("saving a preset failed", &e);
     let created = state
         .repo

@@ -1,7 +1,7 @@
 //! Video jobs: created on an upload or a remote URL and charged per second of video by model,
 //! listed, started (drafts), cancelled, and their outputs downloaded through signed links.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cutout_store::{
@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::error::OrInternal;
 use crate::http::auth::Caller;
 use crate::http::doc::StructuredError;
+use crate::http::extract::QueryParams;
 use crate::http::idempotency::{replay, request_hash};
 use crate::http::{Idempotency, JsonBody, RequestId};
 use crate::service::payload::JobPayload;
@@ -200,7 +201,7 @@ pub async fn get_job(
 pub async fn list_jobs(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    QueryParams(q): QueryParams<ListQuery>,
 ) -> Result<Json<JobList>, ApiError> {
     caller.require_video_read()?;
     let limit = q.limit.unwrap_or(20);

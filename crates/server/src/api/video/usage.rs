@@ -1,7 +1,7 @@
 //! `GET /v1/usage/summary?days=` and `GET /v1/usage/events?limit=`: the credit ledger as the
 //! video vendor shows it (charges, refunds and grants, per account).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use cutout_store::{now_ms, LedgerEntry, LedgerReason};
 
@@ -9,6 +9,7 @@ use crate::error::ApiError;
 use crate::error::OrInternal;
 use crate::http::auth::Caller;
 use crate::http::doc::StructuredError;
+use crate::http::extract::QueryParams;
 use crate::service::state::AppState;
 
 use super::types::{EventsQuery, SummaryQuery, UsageEvent, UsageEvents, UsageSummary};
@@ -46,7 +47,7 @@ fn event(e: &LedgerEntry) -> UsageEvent {
 pub async fn summary(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<SummaryQuery>,
+    QueryParams(q): QueryParams<SummaryQuery>,
 ) -> Result<Json<UsageSummary>, ApiError> {
     caller.require_video_read()?;
     let days = bounded(q.days.as_deref(), 30, 90, "days")?;
@@ -97,7 +98,7 @@ pub async fn summary(
 pub async fn events(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<EventsQuery>,
+    QueryParams(q): QueryParams<EventsQuery>,
 ) -> Result<Json<UsageEvents>, ApiError> {
     caller.require_video_read()?;
     let limit = bounded(q.limit.as_deref(), 20, 100, "limit")?;
