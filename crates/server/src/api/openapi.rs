@@ -153,6 +153,9 @@ fn decorate(mut doc: OpenApi, dialect: Option<Dialect>) -> OpenApi {
                 let r = &mut op.responses.responses;
                 r.entry("429".into()).or_insert_with(|| rate_limited(d));
                 r.entry("500".into()).or_insert_with(|| internal(d));
+                if idempotent {
+                    r.entry("422".into()).or_insert_with(|| key_reused(d));
+                }
             }
             for (status, response) in op.responses.responses.iter_mut() {
                 let RefOr::T(r) = response else { continue };
@@ -223,6 +226,15 @@ fn rate_limited(dialect: Dialect) -> RefOr<Response> {
         dialect,
         "RateLimited",
         "Too many requests for this API key; retry after `Retry-After` seconds.",
+    )
+}
+
+/// The answer to an `Idempotency-Key` sent again with a different request.
+fn key_reused(dialect: Dialect) -> RefOr<Response> {
+    shared(
+        dialect,
+        "ValidationError",
+        "This Idempotency-Key was already used with a different request.",
     )
 }
 

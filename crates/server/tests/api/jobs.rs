@@ -327,11 +327,15 @@ async fn null_options_are_not_stored_in_presets() {
     let app = spawn_app(|_| {}).await;
     let r = app
         .with_key(reqwest::Method::PUT, "/api/v1/params/n", &app.key)
-        .json(&json!({"bg_color": "#ff0000", "bg_image_url": null, "only_mask": null}))
+        .json(&json!({"bg_color": "#ff0000", "bg_image_url": null, "webhook_url": "", "only_mask": 0, "crop": "yes", "crop_margin": 0}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
     let body: Value = r.json().await.unwrap();
-    assert_eq!(body["params"], json!({"bg_color": "#ff0000"}), "{body}");
+    assert_eq!(
+        body["params"],
+        json!({"bg_color": "#ff0000", "only_mask": false, "crop": true, "crop_margin": "0"}),
+        "{body}"
+    );
 }

@@ -300,7 +300,7 @@ pub async fn delete(
 #[utoipa::path(get, path = "/api/v1/assets/{id}/file", tag = "Assets", operation_id = "getAssetFile",
     params(("id" = String, Path, format = Uuid, description = "The asset's id.")),
     responses(
-        (status = 200, description = "The file, with its sniffed type.", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The file, with its sniffed type.", content_type = "image/*", body = Vec<u8>),
         (status = 401, description = "Missing or invalid key.", body = StructuredError),
         (status = 403, description = "The key lacks the scope.", body = StructuredError),
         (status = 404, description = "No such asset for this account.", body = StructuredError),

@@ -200,11 +200,21 @@ async fn save(
 ) -> Result<(StatusCode, PresetView), ApiError> {
     check_name(name)?;
     check_options(state, opts)?;
-    // A null option is an absent one (as at job creation): not stored, never echoed back.
+    // A null or empty option is an absent one (as at job creation): not stored, never echoed.
     let opts: Map<String, Value> = opts
         .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .filter(|(_, v)| !v.is_null() && v.as_str() != Some(""))
+        .map(|(k, v)| {
+            // Stored as the schema says, however the client spelled them: booleans as booleans
+            // (`1`, `yes`, ...), every other option as text (`"crop_margin": 0` → `"0"`).
+            let flag = matches!(k.as_str(), "crop" | "only_mask");
+            let v = match (flag, crate::service::spec::boolean(v), v) {
+                (true, Some(b), _) => Value::Bool(b),
+                (false, _, Value::Number(n)) => Value::String(n.to_string()),
+                _ => v.clone(),
+            };
+            (k.clone(), v)
+        })
         .collect();
     let fail = |e: cutout_store::StoreError| ApiError::internal("saving a preset failed", &e);
     let created = state

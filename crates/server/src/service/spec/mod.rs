@@ -192,7 +192,8 @@ pub fn text(v: &Value) -> Option<String> {
     }
 }
 
-fn boolean(v: &Value) -> Option<bool> {
+/// A form or JSON value as a boolean (`true`/`false`, 1/0, yes/no, on/off).
+pub fn boolean(v: &Value) -> Option<bool> {
     match v {
         Value::Bool(b) => Some(*b),
         Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
