@@ -47,4 +47,4 @@ log "schemathesis against http://127.0.0.1:$port/openapi.json"
     --header "X-API-Key: $key" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
     --phases examples,coverage,fuzzing --max-examples "${MAX_EXAMPLES:-25}" \
-    --report junit --report-dir "$work/report" "$@"
+    --report junit --report-dir "${REPORT_DIR:-$ROOT/target/api-fuzz}" "$@"
