@@ -209,3 +209,25 @@ async fn files_cut_after_their_header_fail_the_job_and_are_refunded() {
     }
     assert_eq!(app.balance().await, 100, "refunded");
 }
+
+/// Fonts named by path or URL in an SVG's CSS are ignored (text uses the system's fonts): the
+/// picture is cut out, and nothing is fetched.
+#[tokio::test]
+async fn svg_fonts_from_paths_and_urls_are_ignored() {
+    let app = spawn_app(|_| {}).await;
+    let (listener, hits) = counting_listener().await;
+    let svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="60">
+  <style>@font-face {{ font-family: Evil; src: url({listener}) }}
+         @font-face {{ font-family: Local; src: url(/etc/passwd) }}</style>
+  <rect width="120" height="60" fill="white"/>
+  <text x="10" y="40" font-family="Evil, Local" font-size="30">Hi</text>
+</svg>"#
+    );
+    let r = app.upload_file(svg.as_bytes(), &[]).await;
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    let job: Value = r.json().await.unwrap();
+    let (_, png) = app.result(job["job_id"].as_str().unwrap()).await;
+    assert_eq!(alpha_range(&png).0, 120);
+    assert_eq!(hits.load(Ordering::SeqCst), 0, "the font URL was fetched");
+}
