@@ -11,9 +11,10 @@ const SCRIPT: &str = include_str!("app.js");
 const STYLE: &str = include_str!("app.css");
 
 /// Scripts and styles only from this origin (no inline code, no `unsafe-inline`); results are
-/// shown as `blob:` URLs, videos from this server's signed URLs.
+/// shown as `blob:` URLs; videos play from wherever the blob store serves them (an S3 store's
+/// presigned URLs are on its own origin), which media elements may load but never execute.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data: https:; \
-    media-src 'self' blob:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+    media-src * blob:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 fn file(body: &'static str, mime: &'static str) -> Response {
     let mut r = body.into_response();
