@@ -29,21 +29,7 @@ async fn resources(app: &TestApp) -> Owned {
         .unwrap();
     assert_eq!(r.status(), 201);
     let dir = tempfile::tempdir().unwrap();
-    let clip = dir.path().join("clip.mp4");
-    cutout_testkit::media::make_clip(&clip, "testsrc2=size=160x120:rate=15:duration=1", 1, &[]);
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(std::fs::read(&clip).unwrap()).file_name("c.mp4"),
-    );
-    let up: Value = app
-        .post("/v1/uploads")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let up = crate::videos::upload_clip(app, dir.path(), 1).await;
     let job: Value = app
         .post("/v1/jobs")
         .json(&json!({"video_url": up["video_url"], "output_format": "webm", "model": "light"}))

@@ -14,7 +14,7 @@ use cutout_testkit::media::{ffprobe, first_frame_alpha, make_clip};
 use cutout_testkit::require;
 
 /// A `secs` s, 15 fps, 160x120 test pattern with a tone.
-fn clip(dir: &Path, secs: u32) -> PathBuf {
+pub fn clip(dir: &Path, secs: u32) -> PathBuf {
     let out = dir.join(format!("clip{secs}.mp4"));
     let pattern = format!("testsrc2=size=160x120:rate=15:duration={secs}");
     make_clip(&out, &pattern, secs, &[]);
@@ -235,7 +235,7 @@ async fn jobs_are_validated_cancelled_and_refunded() {
 }
 
 /// Uploads a fresh `secs` s clip and returns the upload's answer.
-async fn upload_clip(app: &TestApp, dir: &Path, secs: u32) -> Value {
+pub async fn upload_clip(app: &TestApp, dir: &Path, secs: u32) -> Value {
     let bytes = std::fs::read(clip(dir, secs)).unwrap();
     let r = upload(app, "/v1/uploads", bytes, "in.mp4").await;
     assert_eq!(r.status(), 200);

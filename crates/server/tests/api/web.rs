@@ -32,8 +32,7 @@ async fn a_visitor_cuts_out_two_photos_and_a_clip_in_the_browser() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let clip = dir.path().join("clip.mp4");
-    cutout_testkit::media::make_clip(&clip, "testsrc2=size=160x120:rate=15:duration=2", 2, &[]);
+    let clip = crate::videos::clip(dir.path(), 2);
     // Screenshots go where the README takes them from when asked to.
     let shots = std::env::var("CUTOUT_SCREENSHOTS").map_or(dir.path().to_owned(), Into::into);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/web/page.cjs");
