@@ -9,7 +9,7 @@ BIN_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 VENV="$CACHE/venv"
 export CUTOUT_DATA_DIR="${CUTOUT_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/cutout}"
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+log() { printf '\033[1m==> [%s] %s\033[0m\n' "$(date +%T)" "$*" >&2; }
 
 # Debian/Ubuntu packages: a C toolchain (libwebp is built from source by its -sys crate),
 # Python with venv for pip downloads and the test helpers.
