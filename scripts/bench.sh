@@ -6,6 +6,7 @@ ensure_apt
 ensure_rust
 build_release
 ensure_models
+ensure_openvino
 ensure_rembg_venv
 cd "$ROOT"
 cargo run --release --locked -q -p cutout-bench --bin cutout-bench -- --rembg-python "$REMBG_VENV/bin/python" "$@"

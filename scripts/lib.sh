@@ -67,6 +67,16 @@ ensure_models() {
     "$BIN_DIR/cutout" models install "$@"
 }
 
+# OpenVINO's libraries (bf16 inference on CPUs with AMX or AVX-512 BF16), verified by sha256.
+ensure_openvino() {
+    "$BIN_DIR/cutout" models install --runtime-only --engine openvino
+}
+
+# True when the CPU computes bf16 natively, where `engine = "auto"` picks OpenVINO.
+native_bf16() {
+    grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | grep -qwE 'amx_bf16|avx512_bf16'
+}
+
 # The rembg peer for the benchmarks (with its HTTP server), in its own venv.
 ensure_rembg_venv() {
     REMBG_VENV="$CACHE/rembg-venv"

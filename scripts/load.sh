@@ -6,8 +6,11 @@ ensure_apt
 ensure_rust
 build_release
 ensure_models
+ensure_openvino
 ensure_rembg_venv
 cd "$ROOT"
 cargo build --release --locked -q -p cutout-bench
+# Where `auto` is OpenVINO bf16, ONNX Runtime f32 runs too, as the peer engine.
+if [ -z "${CUTOUT_LOAD_ENGINES:-}" ] && native_bf16; then export CUTOUT_LOAD_ENGINES=onnxruntime,auto; fi
 exec "$BIN_DIR/cutout-load" --cutout "$BIN_DIR/cutout" \
     --rembg-python "$REMBG_VENV/bin/python" "$@"

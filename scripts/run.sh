@@ -9,6 +9,11 @@ ensure_rust
 ensure_venv
 build_release
 ensure_models
+# Where the CPU computes bf16 natively, OpenVINO runs the models several times faster and
+# `engine = "auto"` picks it; elsewhere it would not be used, so it is not installed.
+if native_bf16; then ensure_openvino; fi
+# GPU inference, when `scripts/install-cuda.sh` was run: the GPU build of ONNX Runtime.
+if [ -f "$CUTOUT_DATA_DIR/cuda.env" ]; then source "$CUTOUT_DATA_DIR/cuda.env"; fi
 if (($#)); then
     exec "$BIN_DIR/cutout" "$@"
 fi

@@ -23,6 +23,8 @@ build_release
 ensure_models
 # Robust Video Matting is GPL, so never installed by default; the tests exercise it.
 ensure_models rvm
+# The OpenVINO engine's tests run on every CPU (f32 everywhere, bf16 where native).
+ensure_openvino
 cd "$ROOT"
 log "cargo fmt --check"
 cargo fmt --all --check

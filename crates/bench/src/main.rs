@@ -3,6 +3,7 @@
 //!
 //!     cargo run --release -p cutout-bench -- [--runs 3] [--model u2net] [IMAGE...]
 
+mod engines;
 mod measure;
 
 // The same allocator as the `cutout` binary, so the figures are the product's.
@@ -27,6 +28,15 @@ struct Args {
     /// slow both sides alike instead of whichever ran during the slow spell.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
+    /// Engine for the end-to-end runs: auto, onnxruntime, openvino.
+    #[arg(long, default_value = "auto")]
+    engine: cutout_core::EngineChoice,
+    /// Precision for the end-to-end runs: auto, f32, bf16.
+    #[arg(long, default_value = "auto")]
+    precision: cutout_core::PrecisionChoice,
+    /// Skip the table of inference alone per model and engine.
+    #[arg(long)]
+    no_engine_table: bool,
     /// Python of a virtualenv with rembg installed; the peer is skipped without it.
     #[arg(long, env = "CUTOUT_REMBG_PYTHON")]
     rembg_python: Option<PathBuf>,
@@ -41,10 +51,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.images.clone()
     };
     let data = cutout_models::DataDir::from_env();
+    if !args.no_engine_table {
+        let first = cutout_core::decode(&std::fs::read(&images[0])?, &Default::default())?;
+        engines::table(&data, &first.image, args.runs.max(3))?;
+    }
+    let options = cutout_infer::InferenceOptions::exclusive(1).on(args.engine, args.precision);
     let mut report: Option<measure::Report> = None;
     let mut peer: Option<measure::Peer> = None;
     for _ in 0..args.rounds.max(1) {
-        let round = measure::cutout(&data, &args.model, &images, args.runs)?;
+        let round = measure::cutout(&data, options, &args.model, &images, args.runs)?;
         match &mut report {
             Some(r) => r.absorb(round),
             None => report = Some(round),

@@ -29,6 +29,8 @@ impl ImageReport {
 
 pub struct Report {
     pub model: String,
+    /// Engine, device and precision, as the engine reports them.
+    pub engine: String,
     pub images: Vec<ImageReport>,
     pub peak_rss_mb: f64,
 }
@@ -77,12 +79,16 @@ pub fn default_images(tmp: &Path) -> Result<Vec<PathBuf>, BoxError> {
 
 pub fn cutout(
     data: &DataDir,
+    options: InferenceOptions,
     model: &str,
     images: &[PathBuf],
     runs: usize,
 ) -> Result<Report, BoxError> {
-    let provider = EngineProvider::new(data.clone(), InferenceOptions::exclusive(1));
+    let provider = EngineProvider::new(data.clone(), options);
     let seg = provider.get(model)?;
+    let engine = provider
+        .engine_report(model)
+        .map_or_else(|| "?".into(), |r| r.to_string());
     let opts = Options::default();
     let mut out = Vec::new();
     for path in images {
@@ -100,6 +106,7 @@ pub fn cutout(
     }
     Ok(Report {
         model: model.to_owned(),
+        engine,
         images: out,
         peak_rss_mb: peak_rss_mb(),
     })
@@ -187,9 +194,10 @@ pub fn print(report: &Report, peer: Option<&Peer>) {
         None => "no rembg peer",
     };
     println!(
-        "model: {}   (median of {} timed runs per image, {rounds}, each after a warm-up; ms and \
-         % of end-to-end)\n",
+        "model: {} on {}   (median of {} timed runs per image, {rounds}, each after a warm-up; \
+         ms and % of end-to-end)\n",
         report.model,
+        report.engine,
         report.images.first().map_or(0, |i| i.samples.len())
     );
     for (i, r) in report.images.iter().enumerate() {

@@ -120,8 +120,9 @@ pub enum KeysCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
-    /// Installed and available models, with licences, sizes and inputs.
-    List,
+    /// Installed and available models, with licences, sizes and inputs, and the engine, device
+    /// and precision they run with here.
+    List(EngineArgs),
     /// Install models (the Apache-2.0 defaults when none are named) and the ONNX Runtime library.
     Install(InstallArgs),
 }
@@ -133,6 +134,25 @@ pub struct InstallArgs {
     /// Install only the ONNX Runtime library.
     #[arg(long)]
     pub runtime_only: bool,
+    /// Also install a second engine's libraries: `openvino` (bf16 on CPUs with AMX or
+    /// AVX-512 BF16, picked by `engine = "auto"` there).
+    #[arg(long, value_parser = ["openvino"])]
+    pub engine: Option<String>,
+}
+
+/// Which engine, precision and device run the models (as `[inference]` in the config file).
+#[derive(Debug, Args, Clone, Copy)]
+pub struct EngineArgs {
+    /// auto (OpenVINO bf16 on native-bf16 CPUs where installed, else ONNX Runtime), onnxruntime,
+    /// openvino.
+    #[arg(long, default_value = "auto")]
+    pub engine: cutout_core::EngineChoice,
+    /// auto, f32, bf16 (OpenVINO only).
+    #[arg(long, default_value = "auto")]
+    pub precision: cutout_core::PrecisionChoice,
+    /// cpu, or cuda (ONNX Runtime's CUDA provider; see `scripts/install-cuda.sh`).
+    #[arg(long, default_value = "cpu")]
+    pub device: cutout_core::Device,
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +166,8 @@ pub struct RemoveArgs {
     /// Segmentation model (see `cutout models list`).
     #[arg(short, long, default_value = "u2net")]
     pub model: String,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Output format: png, jpg, webp, tiff, psd, mask [default: the output file's extension, else png].
     #[arg(short, long)]
     pub format: Option<String>,

@@ -30,8 +30,8 @@ fn main() -> ExitCode {
     );
     let result = match cli.command {
         args::Command::Remove(a) => remove::run(&data, a),
-        args::Command::Models(args::ModelsCommand::List) => {
-            models_cmd::list(&data).map_err(Into::into)
+        args::Command::Models(args::ModelsCommand::List(e)) => {
+            models_cmd::list(&data, e).map_err(Into::into)
         }
         args::Command::Models(args::ModelsCommand::Install(a)) => {
             models_cmd::install(&data, &a).map_err(Into::into)

@@ -1,25 +1,51 @@
 use std::process::ExitCode;
 
+use cutout_infer::{resolve, CpuFeatures};
 use cutout_models::{
-    install_model, install_runtime, manifest, DataDir, InstallOutcome, ModelsError,
+    install_model, install_openvino, install_runtime, manifest, DataDir, InstallOutcome,
+    ModelsError,
 };
 
-use crate::args::InstallArgs;
+use crate::args::{EngineArgs, InstallArgs};
 
-/// Prints every model of the manifest with its licence, size, input and install state.
-pub fn list(data: &DataDir) -> Result<ExitCode, ModelsError> {
+/// Prints the engines, what runs the models on this machine, and every model of the manifest
+/// with its licence, size, input and install state.
+pub fn list(data: &DataDir, e: EngineArgs) -> Result<ExitCode, ModelsError> {
     println!("data directory: {}", data.root().display());
-    let rt = data.runtime_path();
+    let installed = |yes: bool| if yes { "installed" } else { "not installed" };
+    let (m, ov) = (manifest(), &manifest().openvino);
     println!(
-        "onnxruntime {} ({}): {}\n",
-        manifest().runtime.version,
-        manifest().runtime.license,
-        if rt.is_file() {
-            "installed"
-        } else {
-            "not installed"
-        }
+        "onnxruntime {} ({}): {}",
+        m.runtime.version,
+        m.runtime.license,
+        installed(data.runtime_path().is_file())
     );
+    println!(
+        "openvino {} ({}): {}",
+        ov.version,
+        ov.license,
+        installed(data.openvino_installed())
+    );
+    let cpu = CpuFeatures::detect();
+    println!(
+        "this CPU computes bf16 natively: {}",
+        if cpu.native_bf16 { "yes" } else { "no" }
+    );
+    match resolve(
+        e.engine,
+        e.precision,
+        e.device,
+        cpu,
+        data.openvino_installed(),
+    ) {
+        Ok(p) => println!(
+            "models run on: {} {} {} (asked; a loaded model reports what its engine computes in)\n",
+            p.engine.as_str(),
+            p.device.as_str(),
+            p.precision.as_str()
+        ),
+        Err(err) => println!("models cannot run as asked: {err}\n"),
+    }
     println!(
         "{:<8} {:<10} {:>8}  {:<10} {:<11} {:<30} LICENCE",
         "MODEL", "STATE", "SIZE", "COMMERCIAL", "DEFAULT", "INPUT"
@@ -55,6 +81,9 @@ pub fn list(data: &DataDir) -> Result<ExitCode, ModelsError> {
 /// Installs the runtime and the named models (or the defaults), verifying each by sha256.
 pub fn install(data: &DataDir, args: &InstallArgs) -> Result<ExitCode, ModelsError> {
     report("onnxruntime", install_runtime(data)?);
+    if args.engine.is_some() {
+        report("openvino", install_openvino(data)?);
+    }
     if args.runtime_only {
         return Ok(ExitCode::SUCCESS);
     }

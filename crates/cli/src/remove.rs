@@ -30,10 +30,15 @@ pub fn run(data: &DataDir, args: RemoveArgs) -> Result<ExitCode, BoxError> {
         args.output.as_deref(),
         opts.encode.format.extension(),
     )?;
+    let e = args.engine;
     let provider = EngineProvider::new(
         data.clone(),
-        InferenceOptions::exclusive(usize::from(args.jobs)),
+        InferenceOptions {
+            device: e.device,
+            ..InferenceOptions::exclusive(usize::from(args.jobs)).on(e.engine, e.precision)
+        },
     );
+    provider.plan()?;
     let segmenter = provider.get(&args.model)?;
     if targets
         == [Target {

@@ -23,7 +23,25 @@ pub fn run(data: &DataDir, args: &ServeArgs, http: bool) -> Result<ExitCode, Box
         .data_dir
         .clone()
         .map_or_else(|| data.clone(), DataDir::new);
+    let openvino_installed = data.openvino_installed();
     let provider = Arc::new(EngineProvider::new(data, inference_options(&config)));
+    // Settings that cannot work here (bf16 on ONNX Runtime, OpenVINO not installed) stop the
+    // start, rather than failing every job later.
+    let plan = provider.plan()?;
+    let native_bf16 = cutout_infer::CpuFeatures::detect().native_bf16;
+    tracing::info!(
+        engine = plan.engine.as_str(),
+        device = plan.device.as_str(),
+        precision = plan.precision.as_str(),
+        native_bf16,
+        "inference engine"
+    );
+    if native_bf16 && !openvino_installed {
+        tracing::warn!(
+            "this CPU computes bf16 natively: `cutout models install --engine openvino` lets \
+             engine = \"auto\" run the models several times faster"
+        );
+    }
     let default = config.inference.default_model.clone();
     if !provider.image_models().contains(&default) {
         return Err(format!(
@@ -74,6 +92,7 @@ fn inference_options(config: &Config) -> InferenceOptions {
     let i = &config.inference;
     InferenceOptions {
         engine: i.engine,
+        precision: i.precision,
         device: i.device,
         sessions: i.sessions,
         threads: i.threads,

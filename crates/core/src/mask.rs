@@ -1,6 +1,6 @@
 //! A single-channel soft mask (0 = background, 255 = subject).
 
-use fast_image_resize::PixelType;
+use crate::resize::Pixels;
 use image::GrayImage;
 
 use crate::resize::{resize, Filter};
@@ -55,7 +55,7 @@ impl Mask {
             &self.data,
             (self.width, self.height),
             (width, height),
-            PixelType::U8,
+            Pixels::Gray,
             Filter::Lanczos3,
         );
         Mask {

@@ -109,6 +109,11 @@ pub trait SegmenterProvider: Send + Sync {
     fn sequence(&self, model: &str) -> Result<Box<dyn FrameSegmenter>, SegmentError> {
         Ok(Box::new(PerFrame(self.get(model)?)))
     }
+    /// How `model` runs (or will run, when not loaded yet): engine, device, precision. `None`
+    /// where that is unknown, e.g. a stand-in segmenter.
+    fn engine_report(&self, _model: &str) -> Option<EngineReport> {
+        None
+    }
 }
 
 /// A (shared) still-image segmenter used frame by frame.
@@ -120,20 +125,159 @@ impl FrameSegmenter for PerFrame {
     }
 }
 
-/// Which inference engine runs the models (`[inference] engine`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// An inference engine that runs the models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineKind {
     /// ONNX Runtime, loaded from the `onnxruntime` wheel's library at run time.
-    #[default]
-    #[serde(alias = "ort")]
+    #[serde(rename = "onnxruntime")]
     OnnxRuntime,
+    /// OpenVINO, loaded from the `openvino` wheel's libraries at run time: bf16 on CPUs that
+    /// compute it natively.
+    #[serde(rename = "openvino")]
+    OpenVino,
 }
 
-/// Where inference runs (`[inference] device`). Only the CPU today; GPUs come with their engines.
+impl EngineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OnnxRuntime => "onnxruntime",
+            Self::OpenVino => "openvino",
+        }
+    }
+}
+
+/// Which engine to use (`[inference] engine`): `auto` picks OpenVINO with bf16 where the CPU
+/// computes bf16 natively and OpenVINO is installed, ONNX Runtime fp32 elsewhere.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineChoice {
+    #[default]
+    Auto,
+    #[serde(rename = "onnxruntime", alias = "ort")]
+    OnnxRuntime,
+    #[serde(rename = "openvino")]
+    OpenVino,
+}
+
+impl EngineChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::OnnxRuntime => "onnxruntime",
+            Self::OpenVino => "openvino",
+        }
+    }
+}
+
+/// The number format inference computes in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    F32,
+    Bf16,
+}
+
+impl Precision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::F32 => "f32",
+            Self::Bf16 => "bf16",
+        }
+    }
+}
+
+/// Which precision to ask for (`[inference] precision`): `auto` is bf16 on OpenVINO with a
+/// native-bf16 CPU, f32 everywhere else.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrecisionChoice {
+    #[default]
+    Auto,
+    F32,
+    Bf16,
+}
+
+impl PrecisionChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::F32 => "f32",
+            Self::Bf16 => "bf16",
+        }
+    }
+}
+
+/// Where inference runs (`[inference] device`).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Device {
     #[default]
     Cpu,
+    /// An NVIDIA GPU through ONNX Runtime's CUDA execution provider (opt-in install).
+    Cuda,
 }
+
+impl Device {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cpu => "cpu",
+            Self::Cuda => "cuda",
+        }
+    }
+}
+
+/// How a model runs: the engine, the device, and the precision the engine reports it computes
+/// in (what was asked for may differ: OpenVINO runs f32 where bf16 is not native).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct EngineReport {
+    pub engine: EngineKind,
+    pub device: Device,
+    pub precision: Precision,
+}
+
+impl std::fmt::Display for EngineReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} {}",
+            self.engine.as_str(),
+            self.device.as_str(),
+            self.precision.as_str()
+        )
+    }
+}
+
+/// Parses the names the config file uses (`auto`, `onnxruntime`/`ort`, `openvino`, …) for the
+/// command line, so both spell the choices alike.
+macro_rules! parse_by_name {
+    ($ty:ty, $($name:literal => $value:expr),+ $(,)?) => {
+        impl std::str::FromStr for $ty {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($name => Ok($value),)+
+                    other => Err(format!(
+                        "unknown value `{other}`; expected one of: {}",
+                        [$($name),+].join(", ")
+                    )),
+                }
+            }
+        }
+    };
+}
+
+parse_by_name!(EngineChoice,
+    "auto" => EngineChoice::Auto,
+    "onnxruntime" => EngineChoice::OnnxRuntime,
+    "ort" => EngineChoice::OnnxRuntime,
+    "openvino" => EngineChoice::OpenVino,
+);
+parse_by_name!(PrecisionChoice,
+    "auto" => PrecisionChoice::Auto,
+    "f32" => PrecisionChoice::F32,
+    "bf16" => PrecisionChoice::Bf16,
+);
+parse_by_name!(Device, "cpu" => Device::Cpu, "cuda" => Device::Cuda);

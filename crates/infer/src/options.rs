@@ -1,13 +1,15 @@
 //! How inference uses the machine: engine, device, sessions and threads, with the policy that
 //! turns "auto" (0) into numbers in one place for the server, the CLI and the benches.
 
-use cutout_core::{Device, EngineKind};
+use cutout_core::{Device, EngineChoice, PrecisionChoice};
 
 /// Inference settings (the `[inference]` section of the server's config).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct InferenceOptions {
-    /// Default: ONNX Runtime.
-    pub engine: EngineKind,
+    /// Default: auto (OpenVINO bf16 on native-bf16 CPUs where installed, else ONNX Runtime).
+    pub engine: EngineChoice,
+    /// Default: auto (bf16 with OpenVINO on native-bf16 CPUs, else f32).
+    pub precision: PrecisionChoice,
     /// Default: the CPU.
     pub device: Device,
     /// Inferences at once, per model (sessions). 0: as many as the threads leave cores for.
@@ -38,12 +40,30 @@ impl InferenceOptions {
         }
     }
 
+    /// The same options on another engine and precision.
+    pub fn on(self, engine: EngineChoice, precision: PrecisionChoice) -> Self {
+        Self {
+            engine,
+            precision,
+            ..self
+        }
+    }
+
     /// The pool on a machine with `cores` cores. By default up to 4 threads per session and as
     /// many sessions as that fills the cores with: one fast inference beats two slow ones for
     /// latency, and on a small machine it also measured faster overall (the other workers
     /// decode, refine and encode while one job is in the model).
     pub fn pool(&self, cores: usize) -> PoolConfig {
         let cores = cores.max(1);
+        if self.device == Device::Cuda {
+            // On a GPU the CPU threads only feed it: several sessions of one thread keep it busy
+            // while the others copy inputs and outputs.
+            return PoolConfig {
+                sessions: if self.sessions == 0 { 4 } else { self.sessions },
+                intra_threads: self.threads.max(1),
+                spin: self.spin,
+            };
+        }
         let threads = match (self.threads, self.sessions) {
             (0, 0) => cores.min(4),
             (0, s) => (cores / s).max(1),
@@ -87,5 +107,10 @@ mod tests {
             (4, 3)
         );
         assert_eq!(auto.pool(0).sessions, 1);
+        let gpu = InferenceOptions {
+            device: Device::Cuda,
+            ..auto
+        };
+        assert_eq!((gpu.pool(2).sessions, gpu.pool(2).intra_threads), (4, 1));
     }
 }

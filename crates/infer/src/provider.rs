@@ -5,16 +5,20 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use cutout_core::{FrameSegmenter, PerFrame, SegmentError, Segmenter, SegmenterProvider};
+use cutout_core::{
+    EngineReport, FrameSegmenter, PerFrame, SegmentError, Segmenter, SegmenterProvider,
+};
 use cutout_models::{manifest, DataDir};
 
 use crate::engine::Engine;
+use crate::plan::{resolve, CpuFeatures, EnginePlan};
 use crate::preprocess::Family;
 use crate::{InferError, InferenceOptions, ModelSegmenter, PoolConfig, RvmRunner};
 
 pub struct EngineProvider {
     data: DataDir,
-    options: InferenceOptions,
+    /// Resolved once: `auto` must not change its mind between two models of one process.
+    plan: Result<EnginePlan, String>,
     pool: PoolConfig,
     engine: Mutex<Option<Arc<dyn Engine>>>,
     loaded: Mutex<HashMap<String, Arc<ModelSegmenter>>>,
@@ -23,13 +27,27 @@ pub struct EngineProvider {
 impl EngineProvider {
     /// Models from `data`, run as `options` say (sessions and threads resolved for this machine).
     pub fn new(data: DataDir, options: InferenceOptions) -> Self {
+        let plan = resolve(
+            options.engine,
+            options.precision,
+            options.device,
+            CpuFeatures::detect(),
+            data.openvino_installed(),
+        )
+        .map_err(|e| e.to_string());
         Self {
             data,
             pool: options.pool_here(),
-            options,
+            plan,
             engine: Mutex::new(None),
             loaded: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The engine, device and precision asked for; an error when the settings cannot work here
+    /// (checked by `cutout serve` before it starts).
+    pub fn plan(&self) -> Result<EnginePlan, InferError> {
+        self.plan.clone().map_err(InferError::Config)
     }
 
     fn engine(&self) -> Result<Arc<dyn Engine>, InferError> {
@@ -37,7 +55,7 @@ impl EngineProvider {
         if let Some(e) = engine.as_ref() {
             return Ok(e.clone());
         }
-        let opened = crate::engine::open(self.options.engine, self.options.device, &self.data)?;
+        let opened = crate::engine::open(self.plan()?, &self.data)?;
         *engine = Some(opened.clone());
         Ok(opened)
     }
@@ -54,6 +72,18 @@ impl EngineProvider {
 }
 
 impl SegmenterProvider for EngineProvider {
+    /// A loaded model reports what its engine computes in; one not loaded yet, the plan.
+    fn engine_report(&self, model: &str) -> Option<EngineReport> {
+        let plan = self.plan.as_ref().ok()?;
+        let loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+        let precision = loaded.get(model).map_or(plan.precision, |s| s.precision());
+        Some(EngineReport {
+            engine: plan.engine,
+            device: plan.device,
+            precision,
+        })
+    }
+
     fn image_models(&self) -> Vec<String> {
         self.installed(false)
     }

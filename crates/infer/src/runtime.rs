@@ -20,6 +20,7 @@ pub(crate) fn init_runtime(lib: &Path) -> Result<Environment, InferError> {
             .map_err(|e| e.to_string())
     });
     result.clone().map_err(|detail| InferError::Runtime {
+        engine: "ONNX Runtime",
         path: lib.display().to_string(),
         detail,
     })

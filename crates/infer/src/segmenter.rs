@@ -1,6 +1,6 @@
 use std::time::Instant;
 
-use cutout_core::{RgbaImage, SegmentError, SegmentOutput, Segmenter};
+use cutout_core::{Precision, RgbaImage, SegmentError, SegmentOutput, Segmenter};
 use cutout_models::{manifest, DataDir};
 
 use crate::engine::{Engine, EngineSession, SessionOptions, TensorIn};
@@ -12,6 +12,7 @@ use crate::{InferError, PoolConfig};
 pub struct ModelSegmenter {
     name: String,
     family: Family,
+    precision: Precision,
     pool: Pool,
 }
 
@@ -64,11 +65,18 @@ impl ModelSegmenter {
         let sessions = (0..config.sessions.max(1))
             .map(|_| open_session(engine, data, name, config))
             .collect::<Result<Vec<_>, _>>()?;
+        let precision = sessions.first().map_or(Precision::F32, |s| s.precision());
         Ok(Self {
             name: name.to_owned(),
             family,
+            precision,
             pool: Pool::new(sessions),
         })
+    }
+
+    /// What the engine computes this model in.
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     fn run(&self, image: &RgbaImage) -> Result<SegmentOutput, InferError> {

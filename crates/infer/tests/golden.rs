@@ -10,11 +10,15 @@ use std::path::Path;
 
 use cutout_core::SegmenterProvider;
 use cutout_core::{decode, DecodeLimits};
+use cutout_core::{EngineChoice, PrecisionChoice};
 use cutout_infer::{EngineProvider, InferenceOptions};
 use cutout_models::DataDir;
 
 fn compare(model: &str) {
-    let provider = EngineProvider::new(DataDir::from_env(), InferenceOptions::exclusive(1));
+    let provider = EngineProvider::new(
+        DataDir::from_env(),
+        InferenceOptions::exclusive(1).on(EngineChoice::OnnxRuntime, PrecisionChoice::Auto),
+    );
     let seg = provider
         .get(model)
         .unwrap_or_else(|e| panic!("{e} (the test command installs the models)"));

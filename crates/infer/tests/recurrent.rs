@@ -6,6 +6,7 @@ use cutout_testkit::require;
 
 use cutout_core::SegmenterProvider;
 use cutout_core::{decode, DecodeLimits, Mask};
+use cutout_core::{EngineChoice, PrecisionChoice};
 use cutout_infer::{EngineProvider, InferenceOptions};
 use cutout_models::DataDir;
 
@@ -26,7 +27,10 @@ fn rvm_mattes_a_person_and_carries_state_across_frames() {
         .unwrap()
         .image;
     let (w, h) = img.dimensions();
-    let provider = EngineProvider::new(data, InferenceOptions::exclusive(1));
+    let provider = EngineProvider::new(
+        data,
+        InferenceOptions::exclusive(1).on(EngineChoice::OnnxRuntime, PrecisionChoice::Auto),
+    );
     let reference = provider
         .get("u2net")
         .unwrap()

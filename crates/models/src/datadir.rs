@@ -48,6 +48,37 @@ impl DataDir {
         }
     }
 
+    /// Where OpenVINO's libraries are installed (one folder per version, as they load each
+    /// other from their own folder).
+    pub fn openvino_dir(&self) -> PathBuf {
+        let ov = &manifest().openvino;
+        self.root
+            .join("runtime")
+            .join(format!("openvino-{}", ov.version))
+    }
+
+    /// True when every OpenVINO library is present and was verified at install time.
+    pub fn openvino_installed(&self) -> bool {
+        let dir = self.openvino_dir();
+        let ov = &manifest().openvino;
+        ov.files
+            .iter()
+            .all(|f| stamp_matches(&dir.join(&f.file), &f.sha256))
+    }
+
+    /// OpenVINO's C API library, or an error that names the install command.
+    pub fn require_openvino(&self) -> Result<PathBuf, ModelsError> {
+        if self.openvino_installed() {
+            Ok(self.openvino_dir().join(&manifest().openvino.entry))
+        } else {
+            Err(ModelsError::EngineMissing {
+                engine: "OpenVINO",
+                path: self.openvino_dir(),
+                command: "cutout models install --engine openvino",
+            })
+        }
+    }
+
     /// True when the model file is present and was verified at install time.
     ///
     /// The installer writes a `.sha256` stamp beside the file after checking the full hash, so this

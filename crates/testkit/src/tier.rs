@@ -34,6 +34,8 @@ pub enum Need {
     PyRequests,
     /// Node with playwright-core (`NODE_PATH`, set by `scripts/test.sh`) and Debian's chromium.
     Browser,
+    /// OpenVINO's libraries (`cutout models install --engine openvino`).
+    OpenVino,
 }
 
 impl Need {
@@ -51,6 +53,7 @@ impl Need {
             Self::Libheif => "libheif (libheif1)",
             Self::PyRequests => "Python with requests",
             Self::Browser => "node with playwright-core (NODE_PATH) and chromium",
+            Self::OpenVino => "OpenVINO (cutout models install --engine openvino)",
         }
     }
 
@@ -67,6 +70,7 @@ impl Need {
             Self::Cjpeg => runs("cjpeg", &["-version"]) && runs("jpegtran", &["-version"]),
             Self::Libheif => cutout_core::decode::heif_available(),
             Self::PyRequests => runs(&python(), &["-c", "import requests"]),
+            Self::OpenVino => cutout_models::DataDir::from_env().openvino_installed(),
             Self::Browser => {
                 runs("node", &["-e", "require('playwright-core')"])
                     && runs("chromium", &["--version"])

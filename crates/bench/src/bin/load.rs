@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use cutout_core::{EngineChoice, PrecisionChoice};
 use serde_json::Value;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -31,10 +32,48 @@ struct Args {
     requests: usize,
     #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
     concurrency: Vec<usize>,
+    /// Cutout's engines to measure, each as its own server: `auto`, `onnxruntime`, `openvino`,
+    /// optionally with a precision (`openvino:f32`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "auto",
+        env = "CUTOUT_LOAD_ENGINES"
+    )]
+    engines: Vec<EngineSpec>,
     /// Also run this many requests at concurrency 16 against Cutout and compare RSS between the
     /// first and the last fifth.
     #[arg(long, default_value_t = 0)]
     soak: usize,
+}
+
+/// An engine and precision, spelled `ENGINE[:PRECISION]`.
+#[derive(Clone, Copy, Debug)]
+struct EngineSpec {
+    engine: EngineChoice,
+    precision: PrecisionChoice,
+}
+
+impl std::str::FromStr for EngineSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (e, p) = s.split_once(':').unwrap_or((s, "auto"));
+        Ok(Self {
+            engine: e.parse()?,
+            precision: p.parse()?,
+        })
+    }
+}
+
+impl EngineSpec {
+    /// As the config file spells it.
+    fn toml(self) -> String {
+        format!(
+            "[inference]\nengine = \"{}\"\nprecision = \"{}\"\n",
+            self.engine.as_str(),
+            self.precision.as_str()
+        )
+    }
 }
 
 struct Server {
@@ -77,13 +116,19 @@ fn images() -> Result<Vec<Vec<u8>>, BoxError> {
     Ok(out)
 }
 
-fn start_cutout(args: &Args, dir: &Path) -> Result<(Server, String), BoxError> {
+fn start_cutout(args: &Args, spec: EngineSpec, dir: &Path) -> Result<(Server, String), BoxError> {
+    let dir = &dir.join(format!(
+        "{}-{}",
+        spec.engine.as_str(),
+        spec.precision.as_str()
+    ));
+    std::fs::create_dir_all(dir)?;
     let d = dir.display();
     let cfg = dir.join("cutout.toml");
     std::fs::write(&cfg, format!(
         "[server]\nbind = \"127.0.0.1:0\"\n[storage]\ndatabase_url = \"sqlite://{d}/cutout.db\"\nblob_url = \"file://{d}/blobs\"\n\
          [security]\nsigning_secret_file = \"{d}/signing.key\"\n[limits]\nrate_limit_per_minute = 0\nmax_pending_jobs = 100000\n\
-         [jobs]\ndefault_model = \"{}\"\n[log]\nlevel = \"warn,cutout::serve=info\"\n", args.model))?;
+         [jobs]\ndefault_model = \"{}\"\n[log]\nlevel = \"warn,cutout::serve=info\"\n{}", args.model, spec.toml()))?;
     let out = Command::new(&args.cutout)
         .args([
             "keys",
@@ -336,15 +381,6 @@ async fn main() -> Result<(), BoxError> {
         args.requests,
         std::thread::available_parallelism()?.get()
     );
-    let ceiling = inference_ceiling(&args.model, &images)?;
-    println!(
-        "the model alone (resize to its input and inference, in process, one session on every core): \
-         {ceiling:.2} img/s: no server running this model on this machine can exceed it"
-    );
-    let (cutout, key) = start_cutout(&args, dir.path())?;
-    let cbase = format!("http://127.0.0.1:{}", cutout.port);
-    wait_up(&format!("{cbase}/healthz")).await?;
-    let ctarget = Target::Cutout { base: cbase, key };
     let rembg = match &args.rembg_python {
         Some(py) => {
             let port = portpicker(dir.path())?;
@@ -358,26 +394,47 @@ async fn main() -> Result<(), BoxError> {
         base: format!("http://127.0.0.1:{}", s.port),
         model: args.model.clone(),
     });
-    // Warm-up: model loads and first-call costs are not part of the figures.
-    run(&ctarget, cutout.child.id(), &images, 2, 4).await;
+    // rembg first, once per level; each Cutout engine is then compared with the same runs.
+    let mut peer = Vec::new();
     if let (Some(t), Some(s)) = (&rtarget, &rembg) {
-        run(t, s.child.id(), &images, 2, 4).await;
-    }
-    println!("| server  | conc |    ok | errors |  img/s  |  p50 ms  |  p99 ms  |  RSS MB  |");
-    println!("|---------|------|-------|--------|---------|----------|----------|----------|");
-    for &c in &args.concurrency {
-        let cr = run(&ctarget, cutout.child.id(), &images, c, args.requests).await;
-        row("cutout", &cr);
-        if let (Some(t), Some(s)) = (&rtarget, &rembg) {
-            let rr = run(t, s.child.id(), &images, c, args.requests).await;
-            row("rembg", &rr);
-            println!(
-                "|  ratio  | {c:>4} | throughput {:.2}x, p99 {:.2}x of rembg |",
-                (cr.ok as f64 / cr.secs) / (rr.ok as f64 / rr.secs),
-                cr.p99 / rr.p99
-            );
+        run(t, s.child.id(), &images, 2, 4).await; // warm-up
+        for &c in &args.concurrency {
+            peer.push(run(t, s.child.id(), &images, c, args.requests).await);
         }
     }
+    drop(rembg);
+    let mut last = None;
+    for &spec in &args.engines {
+        let ceiling = inference_ceiling(&args.model, spec, &images)?;
+        println!(
+            "\n## engine {}, precision {}\nthe model alone (resize to its input and inference, in \
+             process, one session on every core): {ceiling:.2} img/s",
+            spec.engine.as_str(),
+            spec.precision.as_str()
+        );
+        let (cutout, key) = start_cutout(&args, spec, dir.path())?;
+        let cbase = format!("http://127.0.0.1:{}", cutout.port);
+        wait_up(&format!("{cbase}/healthz")).await?;
+        let ctarget = Target::Cutout { base: cbase, key };
+        // Warm-up: model loads and first-call costs are not part of the figures.
+        run(&ctarget, cutout.child.id(), &images, 2, 4).await;
+        println!("| server  | conc |    ok | errors |  img/s  |  p50 ms  |  p99 ms  |  RSS MB  |");
+        println!("|---------|------|-------|--------|---------|----------|----------|----------|");
+        for (i, &c) in args.concurrency.iter().enumerate() {
+            let cr = run(&ctarget, cutout.child.id(), &images, c, args.requests).await;
+            row("cutout", &cr);
+            if let Some(rr) = peer.get(i) {
+                row("rembg", rr);
+                println!(
+                    "|  ratio  | {c:>4} | throughput {:.2}x, p99 {:.2}x of rembg |",
+                    (cr.ok as f64 / cr.secs) / (rr.ok as f64 / rr.secs),
+                    cr.p99 / rr.p99
+                );
+            }
+        }
+        last = Some((cutout, ctarget));
+    }
+    let (cutout, ctarget) = last.ok_or("no engine to measure")?;
     if args.soak > 0 {
         let r = run(&ctarget, cutout.child.id(), &images, 16, args.soak).await;
         // The issue's criterion: the first and the last thousand requests (halves when shorter).
@@ -395,11 +452,14 @@ async fn main() -> Result<(), BoxError> {
 
 /// Images per second the model's inference alone reaches here, after one warm-up: the upper bound
 /// for any server's throughput with the same model file and the same ONNX Runtime.
-fn inference_ceiling(model: &str, images: &[Vec<u8>]) -> Result<f64, BoxError> {
+fn inference_ceiling(model: &str, spec: EngineSpec, images: &[Vec<u8>]) -> Result<f64, BoxError> {
     let data = cutout_models::DataDir::from_env();
-    let provider =
-        cutout_infer::EngineProvider::new(data, cutout_infer::InferenceOptions::exclusive(1));
+    let options = cutout_infer::InferenceOptions::exclusive(1).on(spec.engine, spec.precision);
+    let provider = cutout_infer::EngineProvider::new(data, options);
     let seg = cutout_core::SegmenterProvider::get(&provider, model)?;
+    if let Some(r) = cutout_core::SegmenterProvider::engine_report(&provider, model) {
+        println!("{model} runs on: {r}");
+    }
     let decoded = images
         .iter()
         .map(|b| cutout_core::decode(b, &Default::default()).map(|d| d.image))

@@ -21,6 +21,12 @@ use cutout_video::{probe, process_video, Tools, VideoFormat, VideoOptions, Video
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
+    /// Engine for the in-process runs: auto, onnxruntime, openvino.
+    #[arg(long, global = true, default_value = "auto")]
+    engine: cutout_core::EngineChoice,
+    /// Precision for the in-process runs: auto, f32, bf16.
+    #[arg(long, global = true, default_value = "auto")]
+    precision: cutout_core::PrecisionChoice,
 }
 
 #[derive(Subcommand)]
@@ -230,8 +236,17 @@ fn main() {
     let cli = Cli::parse();
     let provider = Arc::new(EngineProvider::new(
         cutout_models::DataDir::from_env(),
-        InferenceOptions::exclusive(1),
+        InferenceOptions::exclusive(1).on(cli.engine, cli.precision),
     ));
+    match provider.plan() {
+        Ok(p) => println!(
+            "engine: {} {} {}",
+            p.engine.as_str(),
+            p.device.as_str(),
+            p.precision.as_str()
+        ),
+        Err(e) => panic!("{e}"),
+    }
     match cli.cmd {
         Cmd::Stability {
             set,

@@ -1,6 +1,6 @@
 //! Composition: crop to the subject, resize within limits, and place on a background.
 
-use fast_image_resize::PixelType;
+use crate::resize::Pixels;
 use image::{Rgba, RgbaImage};
 
 use crate::resize::{resize, Filter};
@@ -148,7 +148,7 @@ fn fit(img: RgbaImage, opts: &ComposeOptions) -> RgbaImage {
         img.as_raw(),
         (w, h),
         (tw, th),
-        PixelType::U8x4,
+        Pixels::Rgba,
         Filter::Lanczos3,
     );
     RgbaImage::from_raw(tw, th, out).expect("resize returns the requested size")
@@ -166,7 +166,7 @@ fn cover(bg: &RgbaImage, w: u32, h: u32) -> RgbaImage {
         bg.as_raw(),
         (bw, bh),
         (sw, sh),
-        PixelType::U8x4,
+        Pixels::Rgba,
         Filter::Bilinear,
     );
     let scaled = RgbaImage::from_raw(sw, sh, scaled).expect("resize returns the requested size");

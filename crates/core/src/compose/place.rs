@@ -2,7 +2,7 @@
 //! subject scaled to a share of the canvas and positioned on it (what remove.bg's `roi`,
 //! `crop_margin`, `scale` and `position` do). Pure functions on straight-RGBA cut-outs.
 
-use fast_image_resize::PixelType;
+use crate::resize::Pixels;
 use image::{Rgba, RgbaImage};
 
 use crate::resize::{resize, Filter};
@@ -118,7 +118,7 @@ pub fn place(img: RgbaImage, scale: Option<f32>, position: Position) -> RgbaImag
                 subject.as_raw(),
                 (bw, bh),
                 (sw, sh),
-                PixelType::U8x4,
+                Pixels::Rgba,
                 Filter::Lanczos3,
             );
             RgbaImage::from_raw(sw, sh, raw).expect("resize returns the requested size")

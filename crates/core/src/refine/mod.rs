@@ -10,7 +10,7 @@ mod fused;
 mod guided;
 mod plane;
 
-use fast_image_resize::PixelType;
+use crate::resize::Pixels;
 use image::RgbaImage;
 use rayon::prelude::*;
 
@@ -77,7 +77,7 @@ pub fn refine(image: &mut RgbaImage, mask: &Mask, opts: &RefineOptions) {
         image.as_raw(),
         (w, h),
         (ww, wh),
-        PixelType::U8x4,
+        Pixels::Rgba,
         Filter::Bilinear,
     );
     let guide = [0, 1, 2].map(|c| {

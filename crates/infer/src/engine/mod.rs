@@ -1,16 +1,17 @@
 //! The engine seam: something that opens a model file as sessions and runs f32 tensors through
 //! them. Preprocessing and postprocessing (`crate::preprocess`) are engine-neutral; each engine is
-//! one file here behind [`Engine`], chosen by [`EngineKind`] with a [`Device`].
+//! one file here behind [`Engine`], chosen by an [`EnginePlan`] (engine, device, precision).
 
+mod openvino;
 mod ort;
 
 use std::path::Path;
 use std::sync::Arc;
 
-use cutout_core::{Device, EngineKind};
+use cutout_core::{EngineKind, Precision};
 use cutout_models::DataDir;
 
-use crate::InferError;
+use crate::{EnginePlan, InferError};
 
 /// An input tensor, borrowed. An empty `name` means "the model's input at this position".
 pub struct TensorIn<'a> {
@@ -37,6 +38,10 @@ pub struct SessionOptions {
 
 /// One loaded model, run by one caller at a time.
 pub trait EngineSession: Send {
+    /// The precision the engine computes this model in (what it reports, not what was asked).
+    fn precision(&self) -> Precision {
+        Precision::F32
+    }
     /// Runs the graph. `outputs` names the outputs wanted, in order; an empty name is the
     /// model's first output.
     fn run(&mut self, inputs: &[TensorIn<'_>], outputs: &[&str]) -> Result<Vec<TensorOut>, String>;
@@ -51,13 +56,13 @@ pub trait Engine: Send + Sync {
         -> Result<Box<dyn EngineSession>, String>;
 }
 
-/// The engine `kind` on `device`, with its native library found in `data`.
-pub fn open(
-    kind: EngineKind,
-    device: Device,
-    data: &DataDir,
-) -> Result<Arc<dyn Engine>, InferError> {
-    match kind {
-        EngineKind::OnnxRuntime => Ok(Arc::new(ort::OrtEngine::new(data, device)?)),
+/// The engine of `plan`, with its native libraries found in `data`.
+pub fn open(plan: EnginePlan, data: &DataDir) -> Result<Arc<dyn Engine>, InferError> {
+    match plan.engine {
+        EngineKind::OnnxRuntime => Ok(Arc::new(ort::OrtEngine::new(data, plan.device)?)),
+        EngineKind::OpenVino => Ok(Arc::new(openvino::OpenVinoEngine::new(
+            data,
+            plan.precision,
+        )?)),
     }
 }

@@ -42,9 +42,18 @@ impl Engine for OrtEngine {
             // jobs' decode, refine and encode running beside inference.
             .with_intra_op_spinning(o.spin)
             .map_err(text)?;
-        // The CPU provider is ONNX Runtime's default; other devices add theirs here.
+        // The CPU provider is ONNX Runtime's default. CUDA must not fall back to it silently:
+        // a server configured for a GPU that runs on its CPU is a misconfiguration to report.
         let mut builder = match self.device {
             Device::Cpu => builder,
+            Device::Cuda => builder
+                .with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])
+                .map_err(|e| {
+                    format!(
+                        "the CUDA execution provider could not start ({e}); it needs an NVIDIA \
+                         GPU and the libraries `scripts/install-cuda.sh` installs"
+                    )
+                })?,
         };
         let session = builder.commit_from_file(model).map_err(text)?;
         Ok(Box::new(OrtSession(session)))

@@ -58,10 +58,15 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
     let models = state.segmenters.image_models();
     let ok = db.is_ok() && blobs.is_ok() && !models.is_empty();
+    let seg = &state.segmenters;
+    let inference = (models.iter().chain(&seg.video_models()))
+        .filter_map(|m| seg.engine_report(m).map(|r| ModelEngine::new(m, r)))
+        .collect();
     let body = Readiness {
         database: Health::of(db.is_ok()),
         blobs: Health::of(blobs.is_ok()),
         models,
+        inference,
     };
     let status = if ok {
         StatusCode::OK
@@ -119,7 +124,11 @@ pub async fn models(State(state): State<AppState>) -> Json<ModelList> {
         .chain(video)
         .map(|(name, media)| {
             let m = manifest.get(&name).ok();
+            let run = seg.engine_report(&name);
             ModelInfo {
+                engine: run.map(|r| r.engine.as_str()),
+                device: run.map(|r| r.device.as_str()),
+                precision: run.map(|r| r.precision.as_str()),
                 default: m.map(|_| name == state.config.inference.default_model),
                 licence: m.map(|m| m.license.clone()),
                 commercial_use: m.map(|m| m.commercial_use),
@@ -161,6 +170,18 @@ pub struct ModelInfo {
     /// The model used when a request names none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<bool>,
+    /// The inference engine that runs the model on this node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^(onnxruntime|openvino)$")]
+    pub engine: Option<&'static str>,
+    /// Where it runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^(cpu|cuda)$")]
+    pub device: Option<&'static str>,
+    /// The precision the engine computes in (reported by the engine once the model is loaded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, pattern = "^(f32|bf16)$")]
+    pub precision: Option<&'static str>,
 }
 
 /// Which parts of the node answer.
@@ -171,6 +192,33 @@ pub struct Readiness {
     pub blobs: Health,
     /// The installed image models; none makes the node unready.
     pub models: Vec<String>,
+    /// How each installed model runs on this node.
+    pub inference: Vec<ModelEngine>,
+}
+
+/// The engine, device and precision a model runs with: what the engine reports once the model
+/// is loaded, the configured plan before.
+#[derive(Serialize, ToSchema)]
+pub struct ModelEngine {
+    #[schema(examples("u2net"))]
+    pub model: String,
+    #[schema(value_type = String, pattern = "^(onnxruntime|openvino)$")]
+    pub engine: &'static str,
+    #[schema(value_type = String, pattern = "^(cpu|cuda)$")]
+    pub device: &'static str,
+    #[schema(value_type = String, pattern = "^(f32|bf16)$")]
+    pub precision: &'static str,
+}
+
+impl ModelEngine {
+    fn new(model: &str, r: cutout_core::EngineReport) -> Self {
+        Self {
+            model: model.to_owned(),
+            engine: r.engine.as_str(),
+            device: r.device.as_str(),
+            precision: r.precision.as_str(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Serialize, ToSchema)]

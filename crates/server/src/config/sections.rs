@@ -129,9 +129,12 @@ pub struct JobsConfig {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct InferenceConfig {
-    /// `onnxruntime` (the only engine so far).
-    pub engine: cutout_core::EngineKind,
-    /// `cpu` (the only device so far).
+    /// `auto` (OpenVINO bf16 on CPUs with native bf16 where OpenVINO is installed, else ONNX
+    /// Runtime f32), `onnxruntime` or `openvino`.
+    pub engine: cutout_core::EngineChoice,
+    /// `auto`, `f32` or `bf16` (OpenVINO only).
+    pub precision: cutout_core::PrecisionChoice,
+    /// `cpu`, or `cuda` (ONNX Runtime's CUDA provider; opt-in install, see the README).
     pub device: cutout_core::Device,
     /// Inferences at once, per model; 0 = cores / threads.
     pub sessions: usize,
@@ -150,6 +153,7 @@ impl Default for InferenceConfig {
     fn default() -> Self {
         Self {
             engine: Default::default(),
+            precision: Default::default(),
             device: Default::default(),
             sessions: 0,
             threads: 0,
