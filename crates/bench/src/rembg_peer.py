@@ -27,5 +27,15 @@ for path in sys.argv[4:]:
         "times_ms": times,
         "out_bytes": len(out),
     }
-results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_rss_mb():
+    # VmHWM is this process's own peak. ru_maxrss is not: Linux carries the parent's peak over
+    # fork and exec, so it would report the bench's peak whenever that was higher.
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+results["peak_rss_mb"] = peak_rss_mb()
 print(json.dumps(results))

@@ -124,7 +124,27 @@ pub enum ModelsCommand {
     /// and precision they run with here.
     List(EngineArgs),
     /// Install models (the Apache-2.0 defaults when none are named) and the ONNX Runtime library.
+    /// Names from the hub catalogue (`cutout models list`) are downloaded from their official URL
+    /// and checked against the published checksum.
     Install(InstallArgs),
+    /// Import an ONNX model file (e.g. one downloaded elsewhere, for an air-gapped server): its
+    /// graph is checked against the family, its sha256 and licence recorded, and it becomes
+    /// usable by name in the CLI, all three APIs and `/v1/models`.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The name to use it by (a-z, 0-9, - and _).
+    pub name: String,
+    /// The .onnx file.
+    pub file: PathBuf,
+    /// Its preprocessing family: u2net, isnet, birefnet, modnet.
+    #[arg(long)]
+    pub family: String,
+    /// The weights' licence, shown wherever the model is listed.
+    #[arg(long)]
+    pub licence: String,
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +158,10 @@ pub struct InstallArgs {
     /// AVX-512 BF16, picked by `engine = "auto"` there).
     #[arg(long, value_parser = ["openvino"])]
     pub engine: Option<String>,
+    /// For a hub model: download from this URL (a mirror) instead of the catalogue's; the
+    /// catalogue's checksum still applies.
+    #[arg(long)]
+    pub url: Option<String>,
 }
 
 /// Which engine, precision and device run the models (as `[inference]` in the config file).

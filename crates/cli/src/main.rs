@@ -36,6 +36,9 @@ fn main() -> ExitCode {
         args::Command::Models(args::ModelsCommand::Install(a)) => {
             models_cmd::install(&data, &a).map_err(Into::into)
         }
+        args::Command::Models(args::ModelsCommand::Import(a)) => {
+            models_cmd::import(&data, &a).map_err(Into::into)
+        }
         args::Command::Serve(a) => serve::run(&data, &a, true),
         args::Command::Worker(a) => serve::run(&data, &a, false),
         args::Command::Migrate(a) => serve::migrate(&a),

@@ -25,8 +25,9 @@ pub use mask::Mask;
 pub use pipeline::{cut_out, process, process_decoded, Options, Output, StageTimings};
 pub use refine::RefineOptions;
 pub use segment::{
-    Device, EngineChoice, EngineKind, EngineReport, FrameSegmenter, PerFrame, Precision,
-    PrecisionChoice, SegmentError, SegmentErrorKind, SegmentOutput, Segmenter, SegmenterProvider,
+    Device, EngineChoice, EngineKind, EngineReport, FrameSegmenter, ModelDescription, PerFrame,
+    Precision, PrecisionChoice, SegmentError, SegmentErrorKind, SegmentOutput, Segmenter,
+    SegmenterProvider,
 };
 pub use temporal::{Stabilizer, TemporalOptions};
 

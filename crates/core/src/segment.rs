@@ -114,6 +114,21 @@ pub trait SegmenterProvider: Send + Sync {
     fn engine_report(&self, _model: &str) -> Option<EngineReport> {
         None
     }
+    /// What to show about `model` in listings (licence first); `None` where the provider does
+    /// not know (listings then fall back to the built-in manifest).
+    fn describe(&self, _model: &str) -> Option<ModelDescription> {
+        None
+    }
+}
+
+/// A model's licence and description, as listings show them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelDescription {
+    pub licence: String,
+    /// Unknown for models users imported: their licence text says.
+    pub commercial_use: Option<bool>,
+    pub input: Option<String>,
+    pub summary: Option<String>,
 }
 
 /// A (shared) still-image segmenter used frame by frame.

@@ -4,6 +4,7 @@
 //! runs on dedicated threads. Everything outside this crate gets models through
 //! [`EngineProvider`], a [`cutout_core::SegmenterProvider`].
 
+mod check;
 pub mod engine;
 mod error;
 mod options;
@@ -15,6 +16,7 @@ mod recurrent;
 mod runtime;
 mod segmenter;
 
+pub use check::check_model;
 pub use error::InferError;
 pub use options::{InferenceOptions, PoolConfig};
 pub use plan::{resolve, CpuFeatures, EnginePlan};

@@ -6,6 +6,8 @@ use cutout_core::resize::{rgb_resized, Filter};
 use cutout_core::{Mask, RgbaImage};
 use ndarray::Array4;
 
+use crate::engine::Signature;
+
 /// The preprocessing family, from the manifest's `kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
@@ -17,6 +19,9 @@ pub enum Family {
     Isnet,
     /// Robust Video Matting: recurrent, video only.
     Rvm,
+    /// BiRefNet (its own inference code): 1024², bilinear, x/255 then ImageNet mean/std;
+    /// logits out, through a sigmoid.
+    Birefnet,
 }
 
 impl Family {
@@ -26,15 +31,57 @@ impl Family {
             "modnet" => Self::Modnet,
             "isnet" => Self::Isnet,
             "rvm" => Self::Rvm,
+            "birefnet" => Self::Birefnet,
             _ => return None,
         })
+    }
+
+    /// The families a user may import a model as.
+    pub const IMPORTABLE: &'static str = "u2net, isnet, birefnet, modnet";
+
+    /// Whether a graph with `sig`'s inputs and outputs can be fed and read as this family: one
+    /// image input of 3 channels (N×3×H×W) at the family's size where the graph fixes it, and a
+    /// first output of one channel.
+    pub fn accepts(self, sig: &Signature) -> Result<(), String> {
+        let input = sig.inputs.first().ok_or("the graph has no input")?;
+        let fits = |d: i64, want: i64| d == want || d < 0;
+        if input.len() != 4 || !fits(input[1], 3) {
+            return Err(format!(
+                "its input is {input:?}; an image input is N x 3 x H x W"
+            ));
+        }
+        let want = match self {
+            Self::U2net => Some(320),
+            Self::Isnet | Self::Birefnet => Some(1024),
+            Self::Modnet | Self::Rvm => None,
+        };
+        if let Some(side) = want {
+            if !fits(input[2], side) || !fits(input[3], side) {
+                return Err(format!(
+                    "its input is {input:?}; the {self:?} family feeds {side}x{side}"
+                ));
+            }
+        }
+        if self != Self::Rvm && sig.inputs.len() != 1 {
+            return Err(format!(
+                "it has {} inputs; this family feeds one",
+                sig.inputs.len()
+            ));
+        }
+        let output = sig.outputs.first().ok_or("the graph has no output")?;
+        if output.len() != 4 || !fits(output[1], 1) {
+            return Err(format!(
+                "its first output is {output:?}; a mask is N x 1 x H x W"
+            ));
+        }
+        Ok(())
     }
 
     /// The model input size for an image of `w`×`h`.
     pub fn input_size(self, w: u32, h: u32) -> (u32, u32) {
         match self {
             Self::U2net => (320, 320),
-            Self::Isnet => (1024, 1024),
+            Self::Isnet | Self::Birefnet => (1024, 1024),
             Self::Modnet | Self::Rvm => modnet_size(w, h),
         }
     }
@@ -60,6 +107,13 @@ impl Family {
             Self::Modnet => fill(&mut t, &rgb, |v, _| (f32::from(v) - 127.5) / 127.5),
             Self::Isnet => fill(&mut t, &rgb, |v, _| (f32::from(v) - 128.0) / 256.0),
             Self::Rvm => fill(&mut t, &rgb, |v, _| f32::from(v) / 255.0),
+            Self::Birefnet => {
+                const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
+                const STD: [f32; 3] = [0.229, 0.224, 0.225];
+                fill(&mut t, &rgb, |v, c| {
+                    (f32::from(v) / 255.0 - MEAN[c]) / STD[c]
+                });
+            }
         }
         t
     }
@@ -74,6 +128,10 @@ impl Family {
                 let range = (ma - mi).max(f32::EPSILON);
                 let norm: Vec<f32> = out.iter().map(|v| (v - mi) / range).collect();
                 Mask::from_unit_f32(w, h, &norm)
+            }
+            Self::Birefnet => {
+                let alpha: Vec<f32> = out.iter().map(|&v| 1.0 / (1.0 + (-v).exp())).collect();
+                Mask::from_unit_f32(w, h, &alpha)
             }
             _ => Mask::from_unit_f32(w, h, out),
         }
@@ -122,6 +180,49 @@ mod tests {
         // max over the image is 200: R = (1.0 - 0.485) / 0.229
         assert!((t[[0, 0, 10, 10]] - (1.0 - 0.485) / 0.229).abs() < 1e-4);
         assert!((t[[0, 2, 10, 10]] - (0.25 - 0.406) / 0.225).abs() < 1e-4);
+    }
+
+    #[test]
+    fn birefnet_feeds_imagenet_normalised_1024_and_reads_logits() {
+        let img = RgbaImage::from_pixel(300, 200, image::Rgba([255, 0, 51, 255]));
+        let t = Family::Birefnet.tensor(&img);
+        assert_eq!(t.shape(), &[1, 3, 1024, 1024]);
+        assert!((t[[0, 0, 5, 5]] - (1.0 - 0.485) / 0.229).abs() < 1e-4);
+        assert!((t[[0, 1, 5, 5]] - (0.0 - 0.456) / 0.224).abs() < 1e-4);
+        assert!((t[[0, 2, 5, 5]] - (0.2 - 0.406) / 0.225).abs() < 1e-4);
+        let m = Family::Birefnet.mask(3, 1, &[0.0, 20.0, -20.0]).unwrap();
+        assert_eq!(m.data(), &[127, 255, 0]);
+    }
+
+    #[test]
+    fn families_accept_only_graphs_they_can_feed() {
+        let sig = |i: Vec<i64>, o: Vec<i64>| Signature {
+            inputs: vec![i],
+            outputs: vec![o],
+        };
+        let u2 = sig(vec![1, 3, 320, 320], vec![1, 1, 320, 320]);
+        assert!(Family::U2net.accepts(&u2).is_ok());
+        assert!(Family::Birefnet.accepts(&u2).unwrap_err().contains("1024"));
+        let dynamic = sig(vec![-1, 3, -1, -1], vec![-1, 1, -1, -1]);
+        for f in [
+            Family::U2net,
+            Family::Isnet,
+            Family::Birefnet,
+            Family::Modnet,
+        ] {
+            assert!(f.accepts(&dynamic).is_ok(), "{f:?}");
+        }
+        assert!(Family::Modnet
+            .accepts(&sig(vec![1, 1, 512, 512], vec![1, 1, 512, 512]))
+            .is_err());
+        assert!(Family::Isnet
+            .accepts(&sig(vec![1, 3, 1024, 1024], vec![1, 3, 1024, 1024]))
+            .is_err());
+        let two = Signature {
+            inputs: vec![vec![1, 3, 320, 320], vec![1]],
+            outputs: vec![vec![1, 1, 320, 320]],
+        };
+        assert!(Family::U2net.accepts(&two).is_err());
     }
 
     #[test]

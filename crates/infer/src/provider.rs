@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use cutout_core::{
-    EngineReport, FrameSegmenter, PerFrame, SegmentError, Segmenter, SegmenterProvider,
+    EngineReport, FrameSegmenter, ModelDescription, PerFrame, SegmentError, Segmenter,
+    SegmenterProvider,
 };
-use cutout_models::{manifest, DataDir};
+use cutout_models::DataDir;
 
 use crate::engine::Engine;
 use crate::plan::{resolve, CpuFeatures, EnginePlan};
@@ -60,18 +61,33 @@ impl EngineProvider {
         Ok(opened)
     }
 
+    /// Installed models, built in and imported, of the recurrent family or the others.
     fn installed(&self, rvm: bool) -> Vec<String> {
-        manifest()
-            .models
-            .iter()
-            .filter(|m| Family::from_kind(&m.kind).is_some_and(|f| (f == Family::Rvm) == rvm))
-            .filter(|m| self.data.is_installed(m))
-            .map(|m| m.name.clone())
+        self.data
+            .installed_models()
+            .into_iter()
+            .filter(|m| Family::from_kind(&m.family).is_some_and(|f| (f == Family::Rvm) == rvm))
+            .map(|m| m.name)
             .collect()
     }
 }
 
 impl SegmenterProvider for EngineProvider {
+    fn describe(&self, model: &str) -> Option<ModelDescription> {
+        let m = self.data.model(model).ok()?;
+        let summary = match (&m.summary, &m.imported_from) {
+            (Some(s), _) => Some(s.clone()),
+            (None, Some(from)) => Some(format!("imported ({} family) from {from}", m.family)),
+            (None, None) => None,
+        };
+        Some(ModelDescription {
+            licence: m.licence,
+            commercial_use: m.commercial_use,
+            input: m.input,
+            summary,
+        })
+    }
+
     /// A loaded model reports what its engine computes in; one not loaded yet, the plan.
     fn engine_report(&self, model: &str) -> Option<EngineReport> {
         let plan = self.plan.as_ref().ok()?;
@@ -95,10 +111,11 @@ impl SegmenterProvider for EngineProvider {
     /// A recurrent model gets its own session per video (its state is the video's); the others
     /// are the shared still-image models, frame by frame.
     fn sequence(&self, model: &str) -> Result<Box<dyn FrameSegmenter>, SegmentError> {
-        let entry = manifest()
-            .get(model)
+        let entry = self
+            .data
+            .model(model)
             .map_err(|e| SegmentError::not_installed(e.to_string()))?;
-        if Family::from_kind(&entry.kind) == Some(Family::Rvm) {
+        if Family::from_kind(&entry.family) == Some(Family::Rvm) {
             self.data.require_model(model).map_err(InferError::from)?;
             let engine = self.engine()?;
             let runner = RvmRunner::load(engine.as_ref(), &self.data, model, self.pool)?;

@@ -1,7 +1,7 @@
 use std::time::Instant;
 
 use cutout_core::{Precision, RgbaImage, SegmentError, SegmentOutput, Segmenter};
-use cutout_models::{manifest, DataDir};
+use cutout_models::DataDir;
 
 use crate::engine::{Engine, EngineSession, SessionOptions, TensorIn};
 use crate::pool::Pool;
@@ -54,10 +54,10 @@ impl ModelSegmenter {
         name: &str,
         config: PoolConfig,
     ) -> Result<Self, InferError> {
-        let entry = manifest().get(name)?;
-        let family = Family::from_kind(&entry.kind).ok_or_else(|| InferError::Load {
+        let kind = data.model(name)?.family;
+        let family = Family::from_kind(&kind).ok_or_else(|| InferError::Load {
             model: name.into(),
-            detail: format!("unknown kind {}", entry.kind),
+            detail: format!("unknown family {kind}"),
         })?;
         if family == Family::Rvm {
             return Err(InferError::VideoOnly(name.into()));

@@ -2,6 +2,22 @@ use std::path::{Path, PathBuf};
 
 use crate::{manifest, ModelEntry, ModelsError};
 
+/// A model as everything outside this crate sees it: built in (the manifest) or imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelSpec {
+    pub name: String,
+    /// The preprocessing family (`u2net`, `modnet`, `isnet`, `birefnet`, `rvm`).
+    pub family: String,
+    pub path: PathBuf,
+    pub licence: String,
+    /// Unknown for imported models: their licence text says.
+    pub commercial_use: Option<bool>,
+    pub input: Option<String>,
+    pub summary: Option<String>,
+    /// Where an imported model came from; `None` for built-in ones.
+    pub imported_from: Option<String>,
+}
+
 /// The directory that holds installed model files and the ONNX Runtime library.
 ///
 /// Chosen from `CUTOUT_DATA_DIR`, else `$XDG_DATA_HOME/cutout`, else `~/.local/share/cutout`.
@@ -87,10 +103,55 @@ impl DataDir {
         stamp_matches(&self.model_path(entry), &entry.sha256)
     }
 
+    /// Model `name`, built in or imported, installed or not.
+    pub fn model(&self, name: &str) -> Result<ModelSpec, ModelsError> {
+        if let Some(m) = self.imported().into_iter().find(|m| m.name == name) {
+            return Ok(ModelSpec {
+                path: self.imported_path(name),
+                family: m.family,
+                licence: m.licence,
+                commercial_use: None,
+                input: None,
+                summary: None,
+                imported_from: Some(m.source),
+                name: m.name,
+            });
+        }
+        let e = manifest().get(name)?;
+        Ok(ModelSpec {
+            name: e.name.clone(),
+            family: e.kind.clone(),
+            path: self.model_path(e),
+            licence: e.license.clone(),
+            commercial_use: Some(e.commercial_use),
+            input: Some(e.input.clone()),
+            summary: Some(e.summary.clone()),
+            imported_from: None,
+        })
+    }
+
+    /// Every installed model, built in then imported (an imported file that changed since it
+    /// was imported no longer counts).
+    pub fn installed_models(&self) -> Vec<ModelSpec> {
+        let builtin = manifest()
+            .models
+            .iter()
+            .filter(|m| self.is_installed(m))
+            .map(|m| m.name.clone());
+        let imported = self
+            .imported()
+            .into_iter()
+            .filter(|m| stamp_matches(&self.imported_path(&m.name), &m.sha256))
+            .map(|m| m.name);
+        builtin
+            .chain(imported)
+            .filter_map(|n| self.model(&n).ok())
+            .collect()
+    }
+
     /// The installed model's path, or an error that names the install command.
     pub fn require_model(&self, name: &str) -> Result<PathBuf, ModelsError> {
-        let entry = manifest().get(name)?;
-        let path = self.model_path(entry);
+        let path = self.model(name)?.path;
         if !path.is_file() {
             return Err(ModelsError::NotInstalled {
                 name: name.to_owned(),

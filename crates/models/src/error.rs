@@ -40,6 +40,8 @@ pub enum ModelsError {
     },
     #[error("cannot read the package archive: {0}")]
     Archive(String),
+    #[error("cannot import the model: {0}")]
+    BadImport(String),
 }
 
 impl ModelsError {
@@ -55,6 +57,7 @@ impl ModelsError {
             Self::Checksum { .. } => "checksum_mismatch",
             Self::Io { .. } => "io_error",
             Self::Archive(_) => "bad_archive",
+            Self::BadImport(_) => "bad_import",
         }
     }
 

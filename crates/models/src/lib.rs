@@ -5,13 +5,17 @@
 //! into a data directory. Nothing here links ONNX Runtime, so the HTTP layer can list models
 //! without it.
 
+mod catalogue;
 mod datadir;
 mod error;
 mod fetch;
 mod install;
 mod manifest;
 
-pub use datadir::DataDir;
+pub use catalogue::{
+    check_name, hub_catalogue, hub_entry, install_from_hub, HubEntry, ImportedModel,
+};
+pub use datadir::{DataDir, ModelSpec};
 pub use error::ModelsError;
 pub use install::{install_model, install_openvino, install_runtime, InstallOutcome};
 pub use manifest::{manifest, EngineLibs, LibFile, Manifest, ModelEntry, Registry, RuntimeEntry};

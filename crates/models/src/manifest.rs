@@ -94,6 +94,9 @@ impl ModelEntry {
 pub struct Manifest {
     pub runtime: RuntimeEntry,
     pub openvino: EngineLibs,
+    /// Well-known models published on hubs (see `catalogue`).
+    #[serde(default)]
+    pub hub: Vec<crate::HubEntry>,
     #[serde(rename = "model")]
     pub models: Vec<ModelEntry>,
 }

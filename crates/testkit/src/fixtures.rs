@@ -44,3 +44,23 @@ pub fn svg_billion_laughs(width: u32, height: u32) -> String {
     ));
     doc
 }
+
+/// A tiny ONNX graph of `data/models/` (made by `scripts/make-onnx-fixtures.py`): `tiny-u2net`
+/// (1x3x320x320 in, one channel out) or `tiny-birefnet` (1024x1024 logits), each one 1x1
+/// convolution, to import and run a model of that family in milliseconds.
+pub fn tiny_model(name: &str) -> PathBuf {
+    dir().join("models").join(format!("{name}.onnx"))
+}
+
+/// An empty data directory under `root` that shares this machine's installed ONNX Runtime
+/// library (linked, not copied), for tests that import models without touching the real one.
+pub fn scratch_data_dir(root: &std::path::Path) -> cutout_models::DataDir {
+    let real = cutout_models::DataDir::from_env().runtime_path();
+    let data = cutout_models::DataDir::new(root);
+    let dest = root
+        .join("runtime")
+        .join(real.file_name().expect("a file name"));
+    std::fs::create_dir_all(dest.parent().expect("a parent")).expect("a writable temp dir");
+    let _ = std::os::unix::fs::symlink(&real, &dest);
+    data
+}

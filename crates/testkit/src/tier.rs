@@ -36,6 +36,8 @@ pub enum Need {
     Browser,
     /// OpenVINO's libraries (`cutout models install --engine openvino`).
     OpenVino,
+    /// Python with numpy and Pillow (`CUTOUT_TEST_PYTHON`), for reference implementations.
+    PyNumpy,
 }
 
 impl Need {
@@ -54,6 +56,7 @@ impl Need {
             Self::PyRequests => "Python with requests",
             Self::Browser => "node with playwright-core (NODE_PATH) and chromium",
             Self::OpenVino => "OpenVINO (cutout models install --engine openvino)",
+            Self::PyNumpy => "Python with numpy and Pillow",
         }
     }
 
@@ -71,6 +74,7 @@ impl Need {
             Self::Libheif => cutout_core::decode::heif_available(),
             Self::PyRequests => runs(&python(), &["-c", "import requests"]),
             Self::OpenVino => cutout_models::DataDir::from_env().openvino_installed(),
+            Self::PyNumpy => runs(&python(), &["-c", "import numpy, PIL"]),
             Self::Browser => {
                 runs("node", &["-e", "require('playwright-core')"])
                     && runs("chromium", &["--version"])

@@ -27,6 +27,13 @@ pub struct TensorOut {
     pub data: Vec<f32>,
 }
 
+/// A graph's input and output shapes, in order (-1 for a dynamic dimension).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Signature {
+    pub inputs: Vec<Vec<i64>>,
+    pub outputs: Vec<Vec<i64>>,
+}
+
 /// How one session may use the machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SessionOptions {
@@ -41,6 +48,10 @@ pub trait EngineSession: Send {
     /// The precision the engine computes this model in (what it reports, not what was asked).
     fn precision(&self) -> Precision {
         Precision::F32
+    }
+    /// The graph's tensor shapes, where the engine tells them (used to vet imported models).
+    fn signature(&self) -> Option<Signature> {
+        None
     }
     /// Runs the graph. `outputs` names the outputs wanted, in order; an empty name is the
     /// model's first output.

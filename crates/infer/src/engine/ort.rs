@@ -10,7 +10,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionInputValue};
 use ort::value::TensorRef;
 
-use super::{Engine, EngineSession, SessionOptions, TensorIn, TensorOut};
+use super::{Engine, EngineSession, SessionOptions, Signature, TensorIn, TensorOut};
 use crate::runtime::init_runtime;
 use crate::InferError;
 
@@ -63,6 +63,24 @@ impl Engine for OrtEngine {
 struct OrtSession(Session);
 
 impl EngineSession for OrtSession {
+    fn signature(&self) -> Option<Signature> {
+        let shape = |t: &ort::value::ValueType| t.tensor_shape().map(|s| s.to_vec());
+        Some(Signature {
+            inputs: self
+                .0
+                .inputs()
+                .iter()
+                .filter_map(|i| shape(i.dtype()))
+                .collect(),
+            outputs: self
+                .0
+                .outputs()
+                .iter()
+                .filter_map(|o| shape(o.dtype()))
+                .collect(),
+        })
+    }
+
     fn run(&mut self, inputs: &[TensorIn<'_>], outputs: &[&str]) -> Result<Vec<TensorOut>, String> {
         let mut feed: Vec<(String, SessionInputValue<'_>)> = Vec::with_capacity(inputs.len());
         for (i, t) in inputs.iter().enumerate() {

@@ -123,17 +123,30 @@ pub async fn models(State(state): State<AppState>) -> Json<ModelList> {
     let models = image
         .chain(video)
         .map(|(name, media)| {
-            let m = manifest.get(&name).ok();
+            // The provider knows imported models too; the manifest covers stand-ins.
+            let d = seg.describe(&name).or_else(|| {
+                manifest
+                    .get(&name)
+                    .ok()
+                    .map(|m| cutout_core::ModelDescription {
+                        licence: m.license.clone(),
+                        commercial_use: Some(m.commercial_use),
+                        input: Some(m.input.clone()),
+                        summary: Some(m.summary.clone()),
+                    })
+            });
             let run = seg.engine_report(&name);
             ModelInfo {
                 engine: run.map(|r| r.engine.as_str()),
                 device: run.map(|r| r.device.as_str()),
                 precision: run.map(|r| r.precision.as_str()),
-                default: m.map(|_| name == state.config.inference.default_model),
-                licence: m.map(|m| m.license.clone()),
-                commercial_use: m.map(|m| m.commercial_use),
-                input: m.map(|m| m.input.clone()),
-                summary: m.map(|m| m.summary.clone()),
+                default: d
+                    .as_ref()
+                    .map(|_| name == state.config.inference.default_model),
+                commercial_use: d.as_ref().and_then(|d| d.commercial_use),
+                input: d.as_ref().and_then(|d| d.input.clone()),
+                summary: d.as_ref().and_then(|d| d.summary.clone()),
+                licence: d.map(|d| d.licence),
                 name,
                 media,
             }
