@@ -46,6 +46,7 @@ for model in "${models[@]}"; do
         if [ "$variant" = default ] && [ "$engine:$precision" != onnxruntime:f32 ]; then
             "$VENV/bin/python" "$ROOT/scripts/eval-compare.py" \
                 "$OUT/$model-default-onnxruntime-f32/scores.json" "$dir/scores.json" \
+                "$model" "$precision" "$ROOT/models/manifest.toml" \
                 | tee -a "$summary" || failed=1
         fi
     done

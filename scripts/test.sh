@@ -19,7 +19,10 @@ ensure_postgres
 ensure_seaweedfs
 # Every test must run here: a test that finds a tool or model missing fails instead of skipping.
 export CUTOUT_FULL_TESTS=1
-build_release
+# One build for the binaries and every test target (the `cutout` binary the installer below
+# runs is one of them): a separate `cargo build` first would build the bench binaries twice.
+log "cargo test --no-run (the binaries and every test)"
+(cd "$ROOT" && cargo test --release --locked --workspace --no-run -q)
 ensure_models
 # Robust Video Matting is GPL, so never installed by default; the tests exercise it.
 ensure_models rvm
@@ -36,6 +39,6 @@ log "cargo test"
 cargo test --release --locked --workspace
 log "cargo test: the black-box API suites again, on PostgreSQL and S3"
 CUTOUT_TEST_DATABASE=postgres CUTOUT_TEST_BLOBS=s3 \
-    cargo test --release --locked -p cutout-server --test api
+    cargo test --release --locked --workspace --test api
 log "cargo test (vendor/zune-jpeg, the patched decoder's own tests)"
 cargo test --release --locked --manifest-path vendor/zune-jpeg/Cargo.toml --lib

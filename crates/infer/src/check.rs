@@ -19,11 +19,13 @@ pub fn check_model(data: &DataDir, path: &Path, family: &str) -> Result<(), Stri
         engine: cutout_core::EngineKind::OnnxRuntime,
         device: Device::Cpu,
         precision: Precision::F32,
+        forced: true,
     };
     let engine = engine::open(plan, data).map_err(|e: InferError| e.to_string())?;
     let options = SessionOptions {
         threads: 1,
         spin: false,
+        precision: Precision::F32,
     };
     let session = engine
         .open(path, options)

@@ -45,6 +45,22 @@ pub struct EnginePlan {
     pub device: Device,
     /// What is asked of the engine; the engine reports what it really computes in.
     pub precision: Precision,
+    /// Whether `precision` was set in the configuration. When it was not, bf16 is only used for
+    /// models whose bf16 quality was verified (`bf16 = true` in the manifest): see
+    /// [`EnginePlan::precision_for`].
+    pub forced: bool,
+}
+
+impl EnginePlan {
+    /// The precision to ask for when running a model: `auto` keeps a model in f32 unless its
+    /// bf16 results passed the eval gate (within 0.002 IoU/MAE and 0.003 boundary F of f32).
+    pub fn precision_for(&self, bf16_verified: bool) -> Precision {
+        if self.precision == Precision::Bf16 && !self.forced && !bf16_verified {
+            Precision::F32
+        } else {
+            self.precision
+        }
+    }
 }
 
 /// Resolves the configured engine and precision for this CPU, given whether OpenVINO's
@@ -56,11 +72,13 @@ pub fn resolve(
     cpu: CpuFeatures,
     openvino_installed: bool,
 ) -> Result<EnginePlan, InferError> {
+    let forced = precision != PrecisionChoice::Auto;
     let plan = |engine, precision| {
         Ok(EnginePlan {
             engine,
             device,
             precision,
+            forced,
         })
     };
     if device == Device::Cuda {
@@ -175,6 +193,17 @@ mod tests {
         assert_eq!(refused(E::OnnxRuntime, P::Bf16, true), "engine_config");
         assert_eq!(refused(E::OpenVino, P::Auto, false), "engine_not_installed");
         assert_eq!(refused(E::Auto, P::Bf16, false), "engine_not_installed");
+    }
+
+    #[test]
+    fn auto_keeps_models_with_unverified_bf16_in_f32_and_forced_bf16_applies_to_all() {
+        let auto = resolve(E::Auto, P::Auto, Device::Cpu, BF16, true).unwrap();
+        assert_eq!(auto.precision_for(true), Precision::Bf16);
+        assert_eq!(auto.precision_for(false), Precision::F32);
+        let forced = resolve(E::Auto, P::Bf16, Device::Cpu, BF16, true).unwrap();
+        assert_eq!(forced.precision_for(false), Precision::Bf16);
+        let f32 = resolve(E::OpenVino, P::F32, Device::Cpu, BF16, true).unwrap();
+        assert_eq!(f32.precision_for(true), Precision::F32);
     }
 
     #[test]

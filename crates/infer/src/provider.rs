@@ -51,6 +51,12 @@ impl EngineProvider {
         self.plan.clone().map_err(InferError::Config)
     }
 
+    /// The precision `model` runs in under the plan (see [`EnginePlan::precision_for`]).
+    fn precision_for(&self, model: &str) -> Result<cutout_core::Precision, InferError> {
+        let verified = self.data.model(model)?.bf16_verified;
+        Ok(self.plan()?.precision_for(verified))
+    }
+
     fn engine(&self) -> Result<Arc<dyn Engine>, InferError> {
         let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(e) = engine.as_ref() {
@@ -92,7 +98,8 @@ impl SegmenterProvider for EngineProvider {
     fn engine_report(&self, model: &str) -> Option<EngineReport> {
         let plan = self.plan.as_ref().ok()?;
         let loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
-        let precision = loaded.get(model).map_or(plan.precision, |s| s.precision());
+        let planned = self.precision_for(model).unwrap_or(plan.precision);
+        let precision = loaded.get(model).map_or(planned, |s| s.precision());
         Some(EngineReport {
             engine: plan.engine,
             device: plan.device,
@@ -118,7 +125,8 @@ impl SegmenterProvider for EngineProvider {
         if Family::from_kind(&entry.family) == Some(Family::Rvm) {
             self.data.require_model(model).map_err(InferError::from)?;
             let engine = self.engine()?;
-            let runner = RvmRunner::load(engine.as_ref(), &self.data, model, self.pool)?;
+            let precision = self.precision_for(model)?;
+            let runner = RvmRunner::load(engine.as_ref(), &self.data, model, self.pool, precision)?;
             return Ok(Box::new(runner));
         }
         Ok(Box::new(PerFrame(self.get(model)?)))
@@ -134,11 +142,13 @@ impl SegmenterProvider for EngineProvider {
         // runtime library is.
         self.data.require_model(model).map_err(InferError::from)?;
         let engine = self.engine()?;
+        let precision = self.precision_for(model)?;
         let seg = Arc::new(ModelSegmenter::load(
             engine.as_ref(),
             &self.data,
             model,
             self.pool,
+            precision,
         )?);
         loaded.insert(model.to_owned(), seg.clone());
         Ok(seg)

@@ -26,10 +26,11 @@ impl RvmRunner {
         data: &DataDir,
         name: &str,
         config: PoolConfig,
+        precision: cutout_core::Precision,
     ) -> Result<Self, InferError> {
         Ok(Self {
             name: name.to_owned(),
-            session: open_session(engine, data, name, config)?,
+            session: open_session(engine, data, name, config, precision)?,
             state: None,
         })
     }

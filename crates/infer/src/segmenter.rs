@@ -31,11 +31,13 @@ pub(crate) fn open_session(
     data: &DataDir,
     name: &str,
     pool: PoolConfig,
+    precision: Precision,
 ) -> Result<Box<dyn EngineSession>, InferError> {
     let model_path = data.require_model(name)?;
     let options = SessionOptions {
         threads: pool.intra_threads.max(1),
         spin: pool.spin,
+        precision,
     };
     engine
         .open(&model_path, options)
@@ -53,6 +55,7 @@ impl ModelSegmenter {
         data: &DataDir,
         name: &str,
         config: PoolConfig,
+        precision: Precision,
     ) -> Result<Self, InferError> {
         let kind = data.model(name)?.family;
         let family = Family::from_kind(&kind).ok_or_else(|| InferError::Load {
@@ -63,7 +66,7 @@ impl ModelSegmenter {
             return Err(InferError::VideoOnly(name.into()));
         }
         let sessions = (0..config.sessions.max(1))
-            .map(|_| open_session(engine, data, name, config))
+            .map(|_| open_session(engine, data, name, config, precision))
             .collect::<Result<Vec<_>, _>>()?;
         let precision = sessions.first().map_or(Precision::F32, |s| s.precision());
         Ok(Self {

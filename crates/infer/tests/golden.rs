@@ -41,21 +41,8 @@ fn compare(model: &str) {
             (golden.width(), golden.height()),
             (ours.width(), ours.height())
         );
-        let n = ours.data().len() as f64;
-        let mad = ours
-            .data()
-            .iter()
-            .zip(golden.as_raw())
-            .map(|(&a, &b)| f64::from(a.abs_diff(b)))
-            .sum::<f64>()
-            / n;
-        let far = ours
-            .data()
-            .iter()
-            .zip(golden.as_raw())
-            .filter(|(&a, &b)| a.abs_diff(b) > 16)
-            .count() as f64
-            / n;
+        let d = cutout_testkit::masks::diff(ours.data(), golden.as_raw(), 16);
+        let (mad, far) = (d.mean_abs, d.far_share);
         eprintln!(
             "{model}/{name}: mean abs diff {mad:.3}/255, {:.3} % of pixels off by > 16",
             far * 100.0

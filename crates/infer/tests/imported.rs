@@ -61,21 +61,8 @@ fn an_imported_birefnet_runs_by_name_and_matches_the_python_reference() {
         .unwrap();
     assert!(ok.success(), "the Python reference failed");
     let want = image::open(&reference).unwrap().to_luma8();
-    let n = ours.data().len() as f64;
-    let mad = ours
-        .data()
-        .iter()
-        .zip(want.as_raw())
-        .map(|(&a, &b)| f64::from(a.abs_diff(b)))
-        .sum::<f64>()
-        / n;
-    let far = ours
-        .data()
-        .iter()
-        .zip(want.as_raw())
-        .filter(|(&a, &b)| a.abs_diff(b) > 8)
-        .count() as f64
-        / n;
+    let d = cutout_testkit::masks::diff(ours.data(), want.as_raw(), 8);
+    let (mad, far) = (d.mean_abs, d.far_share);
     eprintln!(
         "birefnet vs reference: mean abs diff {mad:.3}/255, {:.3} % off by > 8",
         far * 100.0

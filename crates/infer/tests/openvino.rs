@@ -26,13 +26,7 @@ fn person() -> cutout_core::RgbaImage {
 
 /// Mean absolute difference, in levels of 255.
 fn mad(a: &Mask, b: &Mask) -> f64 {
-    let sum: u64 = a
-        .data()
-        .iter()
-        .zip(b.data())
-        .map(|(&x, &y)| u64::from(x.abs_diff(y)))
-        .sum();
-    sum as f64 / a.data().len() as f64
+    cutout_testkit::masks::diff(a.data(), b.data(), 255).mean_abs
 }
 
 fn masks(p: &EngineProvider, model: &str, img: &cutout_core::RgbaImage) -> Vec<Mask> {
@@ -105,4 +99,22 @@ fn auto_follows_the_cpu_and_compiled_models_are_cached() {
         })
         .unwrap_or(0);
     assert!(blobs > 0, "no compiled model in {}", cache.display());
+}
+
+#[test]
+fn auto_runs_bf16_only_for_models_whose_bf16_passed_the_eval_gate() {
+    require!(Models, OpenVino);
+    let p = provider(EngineChoice::Auto, PrecisionChoice::Auto);
+    let native = CpuFeatures::detect().native_bf16;
+    let data = DataDir::from_env();
+    for model in ["u2netp", "u2net", "modnet"] {
+        p.get(model).unwrap();
+        let verified = data.model(model).unwrap().bf16_verified;
+        let got = p.engine_report(model).unwrap().precision;
+        assert_eq!(
+            got == Precision::Bf16,
+            native && verified,
+            "{model}: {got:?} (bf16 verified: {verified})"
+        );
+    }
 }

@@ -10,22 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::datadir::stamp_path;
-use crate::{manifest, DataDir, ModelsError};
-
-/// A model published on a hub, with the checksum its publisher gives.
-#[derive(Debug, Clone, Deserialize)]
-pub struct HubEntry {
-    pub name: String,
-    /// The preprocessing family (`u2net`, `isnet`, `birefnet`, `modnet`).
-    pub family: String,
-    pub url: String,
-    pub sha256: Option<String>,
-    /// Only where the publisher gives no sha256.
-    pub md5: Option<String>,
-    pub size_bytes: Option<u64>,
-    pub license: String,
-    pub summary: String,
-}
+use crate::{manifest, DataDir, HubEntry, ModelsError};
 
 /// An imported model, as recorded in `<data>/models/imported.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]

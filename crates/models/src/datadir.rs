@@ -16,6 +16,8 @@ pub struct ModelSpec {
     pub summary: Option<String>,
     /// Where an imported model came from; `None` for built-in ones.
     pub imported_from: Option<String>,
+    /// bf16 results verified against f32 by `make eval` (built-in models only).
+    pub bf16_verified: bool,
 }
 
 /// The directory that holds installed model files and the ONNX Runtime library.
@@ -114,6 +116,7 @@ impl DataDir {
                 input: None,
                 summary: None,
                 imported_from: Some(m.source),
+                bf16_verified: false,
                 name: m.name,
             });
         }
@@ -127,6 +130,7 @@ impl DataDir {
             input: Some(e.input.clone()),
             summary: Some(e.summary.clone()),
             imported_from: None,
+            bf16_verified: e.bf16,
         })
     }
 

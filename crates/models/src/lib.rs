@@ -12,13 +12,13 @@ mod fetch;
 mod install;
 mod manifest;
 
-pub use catalogue::{
-    check_name, hub_catalogue, hub_entry, install_from_hub, HubEntry, ImportedModel,
-};
+pub use catalogue::{check_name, hub_catalogue, hub_entry, install_from_hub, ImportedModel};
 pub use datadir::{DataDir, ModelSpec};
 pub use error::ModelsError;
 pub use install::{install_model, install_openvino, install_runtime, InstallOutcome};
-pub use manifest::{manifest, EngineLibs, LibFile, Manifest, ModelEntry, Registry, RuntimeEntry};
+pub use manifest::{
+    manifest, EngineLibs, HubEntry, LibFile, Manifest, ModelEntry, Registry, RuntimeEntry,
+};
 
 /// The command a user runs to install a model, named in "model missing" errors.
 pub fn install_command(name: &str) -> String {

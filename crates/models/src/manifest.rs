@@ -48,6 +48,21 @@ pub struct LibFile {
     pub sha256: String,
 }
 
+/// A model published on a hub, with the checksum its publisher gives.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HubEntry {
+    pub name: String,
+    /// The preprocessing family (`u2net`, `isnet`, `birefnet`, `modnet`).
+    pub family: String,
+    pub url: String,
+    pub sha256: Option<String>,
+    /// Only where the publisher gives no sha256.
+    pub md5: Option<String>,
+    pub size_bytes: Option<u64>,
+    pub license: String,
+    pub summary: String,
+}
+
 /// One model file: provenance, checksum, licence and how to feed it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ModelEntry {
@@ -68,6 +83,10 @@ pub struct ModelEntry {
     pub default: bool,
     /// Which preprocessing family the model belongs to (`u2net`, `modnet`, `isnet`, `rvm`).
     pub kind: String,
+    /// Whether its bf16 results passed `make eval`'s gate against f32 (within 0.002 IoU and
+    /// MAE, 0.003 boundary F, no more flicker): `engine = "auto"` runs it in bf16 only then.
+    #[serde(default)]
+    pub bf16: bool,
     pub input: String,
     pub preprocessing: String,
     pub output: String,
@@ -96,7 +115,7 @@ pub struct Manifest {
     pub openvino: EngineLibs,
     /// Well-known models published on hubs (see `catalogue`).
     #[serde(default)]
-    pub hub: Vec<crate::HubEntry>,
+    pub hub: Vec<HubEntry>,
     #[serde(rename = "model")]
     pub models: Vec<ModelEntry>,
 }

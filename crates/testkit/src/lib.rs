@@ -6,6 +6,7 @@
 //! - [`fake`]: a deterministic [`SegmenterProvider`](cutout_core::SegmenterProvider), so API
 //!   tests run without ONNX Runtime or model files;
 //! - [`media`]: the clip builder and readers for video outputs (ffmpeg, ffprobe);
+//! - [`masks`]: mask-to-mask differences for the model tests;
 //! - `app` (feature `app`): `spawn_app()` with its own database and typed endpoint helpers;
 //! - `real` (feature `real-models`): the ONNX Runtime provider for tests that need real models;
 //! - [`cli`]: a builder for `cutout` commands.
@@ -13,6 +14,7 @@
 pub mod cli;
 pub mod fake;
 pub mod fixtures;
+pub mod masks;
 pub mod media;
 pub mod process;
 pub mod tier;

@@ -174,14 +174,13 @@ async fn through_the_api(dir: &Path, data_dir: &Path) {
     let (_server, line) = process::start(cmd, "listening");
     let base = format!("http://127.0.0.1:{}", line["port"].as_u64().unwrap());
     let client = reqwest::Client::new();
-    let models: Value = client
-        .get(format!("{base}/v1/models"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let get = |path: String| {
+        let req = client
+            .get(format!("{base}{path}"))
+            .header("x-api-key", &key);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let models = get("/v1/models".into()).await;
     let find = |name: &str| {
         models["models"]
             .as_array()
@@ -195,6 +194,18 @@ async fn through_the_api(dir: &Path, data_dir: &Path) {
     assert_eq!(find("mine-bi")["default"], true);
     assert_eq!(find("tiny-hub")["licence"], "MIT (hub test)");
     assert_eq!(find("tiny-hub")["engine"], "onnxruntime");
+    let ready = get("/readyz".into()).await;
+    let runs = ready["inference"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["model"] == "mine-bi")
+        .cloned()
+        .unwrap_or_else(|| panic!("mine-bi not in {ready}"));
+    assert_eq!(
+        (&runs["engine"], &runs["device"], &runs["precision"]),
+        (&"onnxruntime".into(), &"cpu".into(), &"f32".into())
+    );
     for model in [None, Some("tiny-hub")] {
         let mut form = reqwest::multipart::Form::new().part(
             "file",
@@ -217,15 +228,7 @@ async fn through_the_api(dir: &Path, data_dir: &Path) {
             .to_owned();
         let t = Instant::now();
         loop {
-            let s: Value = client
-                .get(format!("{base}/api/v1/status?job_id={job}"))
-                .header("x-api-key", &key)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let s = get(format!("/api/v1/status?job_id={job}")).await;
             if s["state"] == "done" {
                 break;
             }

@@ -41,6 +41,8 @@ pub struct SessionOptions {
     pub threads: usize,
     /// Let idle threads spin-wait for work.
     pub spin: bool,
+    /// The precision to ask for (engines without a choice compute f32).
+    pub precision: Precision,
 }
 
 /// One loaded model, run by one caller at a time.
@@ -71,9 +73,6 @@ pub trait Engine: Send + Sync {
 pub fn open(plan: EnginePlan, data: &DataDir) -> Result<Arc<dyn Engine>, InferError> {
     match plan.engine {
         EngineKind::OnnxRuntime => Ok(Arc::new(ort::OrtEngine::new(data, plan.device)?)),
-        EngineKind::OpenVino => Ok(Arc::new(openvino::OpenVinoEngine::new(
-            data,
-            plan.precision,
-        )?)),
+        EngineKind::OpenVino => Ok(Arc::new(openvino::OpenVinoEngine::new(data)?)),
     }
 }

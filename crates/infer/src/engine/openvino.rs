@@ -19,12 +19,11 @@ use crate::InferError;
 pub struct OpenVinoEngine {
     /// Compiling sets device properties on the core first, so one compile at a time.
     core: Mutex<Core>,
-    precision: Precision,
     cache: PathBuf,
 }
 
 impl OpenVinoEngine {
-    pub fn new(data: &DataDir, precision: Precision) -> Result<Self, InferError> {
+    pub fn new(data: &DataDir) -> Result<Self, InferError> {
         let lib = data.require_openvino()?;
         let fail = |detail: String| InferError::Runtime {
             engine: "OpenVINO",
@@ -36,7 +35,6 @@ impl OpenVinoEngine {
         let core = Core::new().map_err(|e| fail(e.to_string()))?;
         Ok(Self {
             core: Mutex::new(core),
-            precision,
             cache: data.root().join("cache").join("openvino"),
         })
     }
@@ -46,10 +44,7 @@ impl OpenVinoEngine {
         let cpu = DeviceType::CPU;
         let threads = o.threads.max(1).to_string();
         let props = [
-            (
-                RwPropertyKey::HintInferencePrecision,
-                self.precision.as_str(),
-            ),
+            (RwPropertyKey::HintInferencePrecision, o.precision.as_str()),
             (RwPropertyKey::InferenceNumThreads, threads.as_str()),
             // One stream per session: the pool runs sessions side by side, as with ONNX Runtime.
             (RwPropertyKey::NumStreams, "1"),

@@ -161,8 +161,8 @@ pub struct ModelList {
 }
 
 /// An installed model: still-image models (usable for video frame by frame too) and video-only
-/// recurrent ones such as `rvm`. Only `name` and `media` are present when the model is not in
-/// the manifest.
+/// recurrent ones such as `rvm`, built in or imported by the operator (`cutout models import`).
+/// Only `name` and `media` are present when nothing describes the model.
 #[derive(Serialize, ToSchema)]
 pub struct ModelInfo {
     #[schema(examples("u2net"))]

@@ -105,19 +105,34 @@ fn check_parsed(raw: &str, allow: &AllowList) -> Result<Url, FetchError> {
     Ok(url)
 }
 
+/// Name resolution: the system's in production; tests swap in their own answers (a name that
+/// resolves to a private address, or public first and private second).
+pub(crate) type Lookup = Arc<
+    dyn Fn(String) -> futures_util::future::BoxFuture<'static, std::io::Result<Vec<SocketAddr>>>
+        + Send
+        + Sync,
+>;
+
+fn system_lookup() -> Lookup {
+    Arc::new(|host: String| {
+        Box::pin(async move { Ok(tokio::net::lookup_host((host.as_str(), 0)).await?.collect()) })
+    })
+}
+
 /// A resolver that refuses names resolving to any non-public address.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 struct GuardedResolver {
     allow: AllowList,
+    lookup: Lookup,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let allow = self.allow.clone();
+        let lookup = self.lookup.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> = lookup(host.clone()).await?;
             // One private answer taints the name: mixing public and private answers is a
             // rebinding trick, not a real deployment.
             if !allow.allows(&host) {
@@ -141,6 +156,10 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(cfg: &FetchConfig) -> Result<Self, FetchError> {
+        Self::with_lookup(cfg, system_lookup())
+    }
+
+    pub(crate) fn with_lookup(cfg: &FetchConfig, lookup: Lookup) -> Result<Self, FetchError> {
         let allow = AllowList(Arc::new(cfg.allow_hosts.clone()));
         let client = reqwest::Client::builder()
             // Redirects are followed by hand so each hop is checked.
@@ -149,6 +168,7 @@ impl Fetcher {
             .no_proxy()
             .dns_resolver(Arc::new(GuardedResolver {
                 allow: allow.clone(),
+                lookup,
             }))
             .connect_timeout(Duration::from_secs(cfg.connect_timeout_secs))
             .timeout(Duration::from_secs(cfg.timeout_secs))

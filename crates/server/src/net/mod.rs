@@ -3,5 +3,7 @@
 
 pub mod fetch;
 pub mod guard;
+#[cfg(test)]
+mod ssrf_tests;
 
 pub use fetch::{check_url, FetchError, Fetcher};
