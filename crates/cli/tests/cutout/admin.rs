@@ -83,13 +83,7 @@ fn keys_create_list_credit_revoke() {
         .output()
         .unwrap();
     let text = String::from_utf8(stdout_of(out)).unwrap();
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .unwrap()
-            .trim()
-            .to_owned()
-    };
+    let field = |name: &str| crate::printed(&text, name);
     let (key, key_id, account) = (field("key:"), field("key id:"), field("account id:"));
     assert!(key.starts_with("ck_") && key.len() == 67);
     let list = cutout()

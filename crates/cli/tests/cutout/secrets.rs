@@ -80,13 +80,7 @@ async fn no_secret_in_logs_bodies_or_config() {
         .output()
         .unwrap();
     let text = String::from_utf8(stdout_of(out)).unwrap();
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .unwrap()
-            .trim()
-            .to_owned()
-    };
+    let field = |name: &str| crate::printed(&text, name);
     let (key, webhook_secret) = (field("key:"), field("webhook secret:"));
     let mut cmd = cutout();
     cmd.args(["serve", "--config"])
