@@ -108,20 +108,27 @@ impl DataDir {
     /// Model `name`, built in or imported, installed or not.
     pub fn model(&self, name: &str) -> Result<ModelSpec, ModelsError> {
         if let Some(m) = self.imported().into_iter().find(|m| m.name == name) {
-            return Ok(ModelSpec {
-                path: self.imported_path(name),
-                family: m.family,
-                licence: m.licence,
-                commercial_use: None,
-                input: None,
-                summary: None,
-                imported_from: Some(m.source),
-                bf16_verified: false,
-                name: m.name,
-            });
+            return Ok(self.imported_spec(m));
         }
-        let e = manifest().get(name)?;
-        Ok(ModelSpec {
+        Ok(self.builtin_spec(manifest().get(name)?))
+    }
+
+    fn imported_spec(&self, m: crate::ImportedModel) -> ModelSpec {
+        ModelSpec {
+            path: self.imported_path(&m.name),
+            family: m.family,
+            licence: m.licence,
+            commercial_use: None,
+            input: None,
+            summary: None,
+            imported_from: Some(m.source),
+            bf16_verified: false,
+            name: m.name,
+        }
+    }
+
+    fn builtin_spec(&self, e: &ModelEntry) -> ModelSpec {
+        ModelSpec {
             name: e.name.clone(),
             family: e.kind.clone(),
             path: self.model_path(e),
@@ -131,26 +138,24 @@ impl DataDir {
             summary: Some(e.summary.clone()),
             imported_from: None,
             bf16_verified: e.bf16,
-        })
+        }
     }
 
     /// Every installed model, built in then imported (an imported file that changed since it
     /// was imported no longer counts).
     pub fn installed_models(&self) -> Vec<ModelSpec> {
+        // Called on every request that names a model: imported.toml is read once here.
         let builtin = manifest()
             .models
             .iter()
             .filter(|m| self.is_installed(m))
-            .map(|m| m.name.clone());
+            .map(|m| self.builtin_spec(m));
         let imported = self
             .imported()
             .into_iter()
             .filter(|m| stamp_matches(&self.imported_path(&m.name), &m.sha256))
-            .map(|m| m.name);
-        builtin
-            .chain(imported)
-            .filter_map(|n| self.model(&n).ok())
-            .collect()
+            .map(|m| self.imported_spec(m));
+        builtin.chain(imported).collect()
     }
 
     /// The installed model's path, or an error that names the install command.
