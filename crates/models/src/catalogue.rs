@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::datadir::stamp_path;
-use crate::{manifest, DataDir, HubEntry, ModelsError};
+use crate::{manifest, DataDir, HubEntry, ModelSpec, ModelsError};
 
 /// An imported model, as recorded in `<data>/models/imported.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -86,6 +86,20 @@ impl DataDir {
             .and_then(|t| toml::from_str::<Registry>(&t).ok())
             .map(|r| r.models)
             .unwrap_or_default()
+    }
+
+    pub(crate) fn imported_spec(&self, m: ImportedModel) -> ModelSpec {
+        ModelSpec {
+            path: self.imported_path(&m.name),
+            family: m.family,
+            licence: m.licence,
+            commercial_use: None,
+            input: None,
+            summary: None,
+            imported_from: Some(m.source),
+            bf16_verified: false,
+            name: m.name,
+        }
     }
 
     /// Where an imported model's file lives.

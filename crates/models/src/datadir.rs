@@ -113,20 +113,6 @@ impl DataDir {
         Ok(self.builtin_spec(manifest().get(name)?))
     }
 
-    fn imported_spec(&self, m: crate::ImportedModel) -> ModelSpec {
-        ModelSpec {
-            path: self.imported_path(&m.name),
-            family: m.family,
-            licence: m.licence,
-            commercial_use: None,
-            input: None,
-            summary: None,
-            imported_from: Some(m.source),
-            bf16_verified: false,
-            name: m.name,
-        }
-    }
-
     fn builtin_spec(&self, e: &ModelEntry) -> ModelSpec {
         ModelSpec {
             name: e.name.clone(),
