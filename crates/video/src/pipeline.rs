@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use cutout_core::refine::refine;
-use cutout_core::temporal::{steepen_alpha, MedianWindow};
+use cutout_core::temporal::steepen_alpha;
 use cutout_core::{
     compose, Background, ComposeOptions, FrameSegmenter, Mask, RefineOptions, Rgba, RgbaImage,
     Stabilizer, TemporalOptions,
@@ -60,6 +60,8 @@ pub struct VideoSummary {
     pub inference_ms: u64,
     /// Stabilise, refine and compose.
     pub post_ms: u64,
+    /// Of which temporal stabilisation alone, in microseconds (a few milliseconds a frame).
+    pub stabilize_us: u64,
     pub encode_ms: u64,
     pub total_ms: u64,
 }
@@ -118,8 +120,8 @@ pub fn process_video(
         (None, false) => Some(Rgba([255, 255, 255, 255])),
         (None, true) => None,
     };
+    let mut stabilizer = Stabilizer::new(opts.temporal);
     let mut post = Post {
-        stabilizer: Stabilizer::new(opts.temporal),
         sink: &mut sink,
         background,
         opts,
@@ -133,8 +135,6 @@ pub fn process_video(
         audio: info.has_audio && opts.format.has_audio(),
         ..Default::default()
     };
-    let mut window = MedianWindow::default();
-    let lookahead = opts.temporal.enabled && opts.temporal.median;
     loop {
         if Instant::now() > deadline {
             return Err(MediaError::Timeout {
@@ -152,15 +152,14 @@ pub fn process_video(
             .next_frame(&frame)
             .map_err(cutout_core::CutoutError::from)?;
         s.inference_ms += ms(t);
-        let ready = match lookahead {
-            true => window.push(frame, seg.mask),
-            false => Some((frame, seg.mask)),
-        };
+        let t = Instant::now();
+        let ready = stabilizer.push(frame, seg.mask);
+        s.stabilize_us += t.elapsed().as_micros() as u64;
         if let Some((frame, mask)) = ready {
             post.emit(frame, &mask, &mut s, progress)?;
         }
     }
-    if let Some((frame, mask)) = window.finish() {
+    if let Some((frame, mask)) = stabilizer.finish() {
         post.emit(frame, &mask, &mut s, progress)?;
     }
     if s.frames == 0 {
@@ -176,9 +175,8 @@ pub fn process_video(
     Ok(s)
 }
 
-/// Everything after inference for one frame: stabilise, refine, compose, encode, report.
+/// Everything after inference and stabilisation for one frame: refine, compose, encode, report.
 struct Post<'a> {
-    stabilizer: Stabilizer,
     sink: &'a mut FrameSink,
     background: Option<Rgba<u8>>,
     opts: &'a VideoOptions,
@@ -189,13 +187,12 @@ impl Post<'_> {
     fn emit(
         &mut self,
         mut frame: RgbaImage,
-        raw: &Mask,
+        mask: &Mask,
         s: &mut VideoSummary,
         progress: &mut dyn FnMut(u64, u64) -> bool,
     ) -> Result<(), MediaError> {
         let t = Instant::now();
-        let mask = self.stabilizer.apply(&frame, raw);
-        refine(&mut frame, &mask, &self.opts.refine);
+        refine(&mut frame, mask, &self.opts.refine);
         if self.opts.temporal.enabled {
             steepen_alpha(&mut frame, self.opts.temporal.edge_contrast);
         }

@@ -1,7 +1,9 @@
 //! `cutout-video-bench`: the video numbers of the closing note.
 //!
-//! `stability`: the eval clip (blackswan) as an mp4, through the video pipeline with and without
-//! temporal stabilisation, alphas scored by `../shared/eval/score.py` (mIoU, MAE, BF, flicker).
+//! `stability`: the eval clip (blackswan) and a synthetic fast-motion clip with exact ground truth
+//! ([`synth`]) as mp4s, through the video pipeline with and without temporal stabilisation,
+//! alphas scored by `../shared/eval/score.py` (mIoU, MAE, BF, flicker), with the stabiliser's own
+//! milliseconds per frame.
 //! `speed`: 10 s clips at 720p and 1080p per model: frames/s, real-time factor, and the share of
 //! time in decode, inference, post-processing and encode.
 
@@ -13,6 +15,8 @@ use clap::{Parser, Subcommand};
 
 #[path = "video/service.rs"]
 mod service;
+#[path = "video/synth.rs"]
+mod synth;
 use cutout_core::{SegmenterProvider, TemporalOptions};
 use cutout_infer::{EngineProvider, InferenceOptions};
 use cutout_video::{probe, process_video, Tools, VideoFormat, VideoOptions, VideoSummary};
@@ -36,6 +40,8 @@ enum Cmd {
         set: PathBuf,
         #[arg(long, default_value = "u2netp,u2net")]
         models: String,
+        #[arg(long, default_value = "blackswan,fastmotion")]
+        clips: String,
         #[arg(long, default_value = "out/video-eval")]
         out: PathBuf,
         #[arg(long, default_value = "python3")]
@@ -53,6 +59,8 @@ enum Cmd {
         /// The API's model names.
         #[arg(long, default_value = "light,original")]
         models: String,
+        #[arg(long, default_value = "blackswan,fastmotion")]
+        clips: String,
         #[arg(long, default_value = "out/video-service-eval")]
         out: PathBuf,
         #[arg(long, default_value = "python3")]
@@ -80,11 +88,48 @@ fn ffmpeg(args: &[&str]) {
     assert!(ok.is_ok_and(|s| s.success()), "ffmpeg {args:?} failed");
 }
 
-/// The clip's JPEG frames as a near-lossless 24 fps mp4 at `height` (0 = as is), looped to
+/// A clip of an eval set: `<set>/video/<name>/frames/NNNNN.<ext>` with `masks/NNNNN.png`.
+struct Clip {
+    name: String,
+    set: PathBuf,
+    ext: &'static str,
+    /// The eval set's `score.py`.
+    scorer: PathBuf,
+}
+
+/// The clips named in `names`: blackswan from the eval set, fastmotion built into `out/synth`.
+fn clips(names: &str, set: &Path, out: &Path) -> Vec<Clip> {
+    names
+        .split(',')
+        .map(|name| match name {
+            synth::NAME => {
+                let dir = out.join("synth");
+                let photo = set.join("../bench-images/person_craft-beer.jpg");
+                synth::build(set, &photo, &dir);
+                Clip {
+                    name: name.to_owned(),
+                    set: dir,
+                    ext: "png",
+                    scorer: set.join("score.py"),
+                }
+            }
+            _ => Clip {
+                name: name.to_owned(),
+                set: set.to_owned(),
+                ext: "jpg",
+                scorer: set.join("score.py"),
+            },
+        })
+        .collect()
+}
+
+/// The clip's frames as a near-lossless 24 fps mp4 at `height` (0 = as is), looped to
 /// `seconds` (0 = once).
-fn clip_mp4(set: &Path, out: &Path, height: u32, seconds: u32) -> PathBuf {
-    let frames = set.join("video/blackswan/frames/%05d.jpg");
-    let file = out.join(format!("blackswan-{height}p-{seconds}s.mp4"));
+fn clip_mp4(clip: &Clip, out: &Path, height: u32, seconds: u32) -> PathBuf {
+    let frames = clip
+        .set
+        .join(format!("video/{}/frames/%05d.{}", clip.name, clip.ext));
+    let file = out.join(format!("{}-{height}p-{seconds}s.mp4", clip.name));
     let scale = if height == 0 {
         "null".to_owned()
     } else {
@@ -141,8 +186,8 @@ fn run(
     .unwrap()
 }
 
-/// The defaults, or `CUTOUT_TEMPORAL=still,motion,change,contrast` (and `CUTOUT_TEMPORAL_MEDIAN=0`)
-/// to try other settings.
+/// The defaults, or `CUTOUT_TEMPORAL=still,motion,change,contrast`, `CUTOUT_TEMPORAL_MEDIAN=0`
+/// and `CUTOUT_TEMPORAL_SEARCH=px` (0: no motion compensation) to try other settings.
 fn temporal_options(enabled: bool) -> TemporalOptions {
     let mut t = TemporalOptions {
         enabled,
@@ -150,6 +195,12 @@ fn temporal_options(enabled: bool) -> TemporalOptions {
     };
     if std::env::var("CUTOUT_TEMPORAL_MEDIAN").is_ok_and(|v| v == "0") {
         t.median = false;
+    }
+    if let Some(search) = std::env::var("CUTOUT_TEMPORAL_SEARCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        t.motion_search = search;
     }
     if let Ok(v) = std::env::var("CUTOUT_TEMPORAL") {
         let p: Vec<f32> = v.split(',').filter_map(|x| x.parse().ok()).collect();
@@ -166,21 +217,26 @@ fn temporal_options(enabled: bool) -> TemporalOptions {
 }
 
 fn print_header() {
-    println!("| model | pipeline | mIoU | MAE | BF@3px | flicker |");
-    println!("|---|---|---|---|---|---|");
+    println!("| clip | model | pipeline | mIoU | MAE | BF@3px | flicker | stabiliser ms/frame |");
+    println!("|---|---|---|---|---|---|---|---|");
 }
 
 /// Scores the frame-by-frame and the stabilised PNG sequences and prints their rows.
-fn report(model: &str, zips: &[PathBuf; 2], set: &Path, python: &str) {
+fn report(clip: &Clip, model: &str, zips: &[PathBuf; 2], python: &str, stab_ms: Option<f64>) {
     let mut flicker = [0.0; 2];
     for (i, name) in ["frame by frame", "stabilised"].into_iter().enumerate() {
         let pred = zips[i].with_extension("");
-        alphas(&zips[i], &pred);
-        let s = score(python, set, &pred);
+        alphas(&zips[i], &pred, &clip.name);
+        let s = score(python, clip, &pred);
         flicker[i] = s["flicker"].as_f64().unwrap();
         let m = |k: &str| s[k].as_f64().unwrap();
+        let ms = match (i, stab_ms) {
+            (1, Some(ms)) => format!("{ms:.1}"),
+            _ => String::new(),
+        };
         println!(
-            "| {model} | {name} | {:.4} | {:.4} | {:.4} | {:.5} |",
+            "| {} | {model} | {name} | {:.4} | {:.4} | {:.4} | {:.5} | {ms} |",
+            clip.name,
             m("iou"),
             m("mae"),
             m("bf"),
@@ -188,12 +244,15 @@ fn report(model: &str, zips: &[PathBuf; 2], set: &Path, python: &str) {
         );
     }
     let reduction = 100.0 * (1.0 - flicker[1] / flicker[0]);
-    println!("| {model} | flicker reduction | | | | {reduction:.1} % |");
+    println!(
+        "| {} | {model} | flicker reduction | | | | {reduction:.1} % | |",
+        clip.name
+    );
 }
 
-/// Unzips the PNG frames' alpha into `dir/video/blackswan/00000.png ...` for the scorer.
-fn alphas(zip_path: &Path, dir: &Path) {
-    let target = dir.join("video/blackswan");
+/// Unzips the PNG frames' alpha into `dir/video/<clip>/00000.png ...` for the scorer.
+fn alphas(zip_path: &Path, dir: &Path, clip: &str) {
+    let target = dir.join("video").join(clip);
     std::fs::create_dir_all(&target).unwrap();
     let mut zip = zip::ZipArchive::new(std::fs::File::open(zip_path).unwrap()).unwrap();
     for i in 0..zip.len() {
@@ -208,10 +267,11 @@ fn alphas(zip_path: &Path, dir: &Path) {
     }
 }
 
-fn score(python: &str, set: &Path, pred: &Path) -> serde_json::Value {
+fn score(python: &str, clip: &Clip, pred: &Path) -> serde_json::Value {
+    let set = &clip.set;
     let json = pred.join("score.json");
     let ok = Command::new(python)
-        .arg(set.join("score.py"))
+        .arg(&clip.scorer)
         .arg(pred)
         .args([
             "--set",
@@ -229,7 +289,7 @@ fn score(python: &str, set: &Path, pred: &Path) -> serde_json::Value {
         .unwrap()
         .replace("NaN", "null");
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    v["video"]["blackswan"].clone()
+    v["video"][&clip.name].clone()
 }
 
 fn main() {
@@ -251,20 +311,25 @@ fn main() {
         Cmd::Stability {
             set,
             models,
+            clips: names,
             out,
             python,
         } => {
             std::fs::create_dir_all(&out).unwrap();
-            let input = clip_mp4(&set, &out, 0, 0);
             print_header();
-            for model in models.split(',') {
-                let zips = [false, true].map(|temporal| {
-                    let zip = out.join(format!("{model}-{temporal}.zip"));
-                    let fmt = VideoFormat::PngSequence;
-                    run(&provider, model, &input, &zip, fmt, temporal);
-                    zip
-                });
-                report(model, &zips, &set, &python);
+            for clip in clips(&names, &set, &out) {
+                let input = clip_mp4(&clip, &out, 0, 0);
+                for model in models.split(',') {
+                    let mut stab_ms = 0.0;
+                    let zips = [false, true].map(|temporal| {
+                        let zip = out.join(format!("{}-{model}-{temporal}.zip", clip.name));
+                        let fmt = VideoFormat::PngSequence;
+                        let s = run(&provider, model, &input, &zip, fmt, temporal);
+                        stab_ms = s.stabilize_us as f64 / 1000.0 / s.frames.max(1) as f64;
+                        zip
+                    });
+                    report(&clip, model, &zips, &python, Some(stab_ms));
+                }
             }
         }
         Cmd::Service {
@@ -272,22 +337,25 @@ fn main() {
             key,
             set,
             models,
+            clips: names,
             out,
             python,
         } => {
             std::fs::create_dir_all(&out).unwrap();
-            let input = clip_mp4(&set, &out, 0, 0);
             let rt = tokio::runtime::Runtime::new().unwrap();
             let client = service::Client::new(&url, &key);
-            let video_url = rt.block_on(client.upload(&input));
             print_header();
-            for model in models.split(',') {
-                let zips = [false, true].map(|smoothing| {
-                    let zip = out.join(format!("{model}-{smoothing}.zip"));
-                    rt.block_on(client.png_sequence(&video_url, model, smoothing, &zip));
-                    zip
-                });
-                report(model, &zips, &set, &python);
+            for clip in clips(&names, &set, &out) {
+                let input = clip_mp4(&clip, &out, 0, 0);
+                let video_url = rt.block_on(client.upload(&input));
+                for model in models.split(',') {
+                    let zips = [false, true].map(|smoothing| {
+                        let zip = out.join(format!("{}-{model}-{smoothing}.zip", clip.name));
+                        rt.block_on(client.png_sequence(&video_url, model, smoothing, &zip));
+                        zip
+                    });
+                    report(&clip, model, &zips, &python, None);
+                }
             }
         }
         Cmd::Speed {
@@ -298,10 +366,11 @@ fn main() {
             out,
         } => {
             std::fs::create_dir_all(&out).unwrap();
-            println!("| model | clip | frames | frames/s | real-time factor | decode | inference | refine+compose | encode |");
-            println!("|---|---|---|---|---|---|---|---|---|");
+            println!("| model | clip | frames | frames/s | real-time factor | decode | inference | refine+compose | encode | stabiliser ms/frame |");
+            println!("|---|---|---|---|---|---|---|---|---|---|");
+            let blackswan = &clips("blackswan", &set, &out)[0];
             for h in heights.split(',').map(|h| h.parse::<u32>().unwrap()) {
-                let input = clip_mp4(&set, &out, h, seconds);
+                let input = clip_mp4(blackswan, &out, h, seconds);
                 for model in models.split(',') {
                     let s = run(
                         &provider,
@@ -314,14 +383,15 @@ fn main() {
                     let secs = s.total_ms as f64 / 1000.0;
                     let pct = |v: u64| 100.0 * v as f64 / s.total_ms.max(1) as f64;
                     println!(
-                        "| {model} | {seconds} s {h}p | {} | {:.2} | {:.2}x | {:.0} % | {:.0} % | {:.0} % | {:.0} % |",
+                        "| {model} | {seconds} s {h}p | {} | {:.2} | {:.2}x | {:.0} % | {:.0} % | {:.0} % | {:.0} % | {:.1} |",
                         s.frames,
                         s.frames as f64 / secs,
                         secs / seconds as f64,
                         pct(s.decode_ms),
                         pct(s.inference_ms),
                         pct(s.post_ms),
-                        pct(s.encode_ms)
+                        pct(s.encode_ms),
+                        s.stabilize_us as f64 / 1000.0 / s.frames.max(1) as f64
                     );
                 }
             }

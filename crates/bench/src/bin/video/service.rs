@@ -32,7 +32,7 @@ impl Client {
     /// `POST /v1/uploads`; returns the upload's `video_url`.
     pub async fn upload(&self, path: &Path) -> String {
         let bytes = std::fs::read(path).unwrap();
-        let part = reqwest::multipart::Part::bytes(bytes).file_name("blackswan.mp4");
+        let part = reqwest::multipart::Part::bytes(bytes).file_name("clip.mp4");
         let form = reqwest::multipart::Form::new().part("file", part);
         let req = self
             .http
