@@ -29,6 +29,9 @@ pub struct VideoOptions {
     pub max_duration_secs: f64,
     /// Largest frame, in pixels.
     pub max_frame_pixels: u64,
+    /// Most frames: checked against the probe (duration × frame rate, so a 1 s clip claiming
+    /// 100 000 fps is refused), and again while decoding, for streams whose header lies.
+    pub max_frames: u64,
     /// The whole job's deadline: past it the ffmpeg processes are killed.
     pub deadline: Duration,
 }
@@ -42,6 +45,7 @@ impl Default for VideoOptions {
             temporal: TemporalOptions::default(),
             max_duration_secs: 300.0,
             max_frame_pixels: 3840 * 2160,
+            max_frames: 36_000,
             deadline: Duration::from_secs(3600),
         }
     }
@@ -84,7 +88,17 @@ pub fn check_limits(info: &VideoInfo, opts: &VideoOptions) -> Result<(), MediaEr
             info.width, info.height, opts.max_frame_pixels
         )));
     }
+    if info.expected_frames() > opts.max_frames {
+        return Err(too_many_frames(opts));
+    }
     Ok(())
+}
+
+fn too_many_frames(opts: &VideoOptions) -> MediaError {
+    MediaError::Limit(format!(
+        "the video has more than {} frames, the limit",
+        opts.max_frames
+    ))
 }
 
 /// Cuts the subject out of every frame of `input` into `output`.
@@ -121,6 +135,7 @@ pub fn process_video(
         (None, true) => None,
     };
     let mut stabilizer = Stabilizer::new(opts.temporal);
+    let mut read = 0u64;
     let mut post = Post {
         sink: &mut sink,
         background,
@@ -146,6 +161,10 @@ pub fn process_video(
         let Some(frame) = reader.next_frame()? else {
             break;
         };
+        read += 1;
+        if read > opts.max_frames {
+            return Err(too_many_frames(opts));
+        }
         s.decode_ms += ms(t);
         let t = Instant::now();
         let seg = segmenter

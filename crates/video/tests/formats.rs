@@ -178,6 +178,49 @@ fn limits_and_garbage_are_refused_before_decoding() {
     assert_eq!(e.code(), "cancelled");
 }
 
+/// Frame bombs: a clip claiming far more frames than allowed is refused from its probe; one
+/// whose header under-counts is stopped while decoding; huge frames are refused from the probe.
+#[test]
+fn too_many_or_too_large_frames_are_refused() {
+    require!(Ffmpeg);
+    let dir = tempfile::tempdir().unwrap();
+    let tools = Tools::default();
+    // 1 s at 600 fps: 600 tiny frames.
+    let fast = dir.path().join("fast.mp4");
+    make_clip(&fast, "testsrc=size=32x32:rate=600:duration=1", 1, &[]);
+    let info = probe(&tools, &fast).unwrap();
+    let run = |info: &cutout_video::VideoInfo, opts: &VideoOptions| {
+        process_video(
+            &tools,
+            &fast,
+            info,
+            &dir.path().join("o.webm"),
+            &mut PerFrame(Arc::new(BoxSegmenter)),
+            opts,
+            &mut |_, _| true,
+        )
+        .unwrap_err()
+    };
+    let few = VideoOptions {
+        max_frames: 100,
+        ..Default::default()
+    };
+    let e = cutout_video::check_limits(&info, &few).unwrap_err();
+    assert_eq!(e.code(), "limit_exceeded", "{e}");
+    // The header claims 50 frames: decoding counts and stops after the 100th.
+    let lying = cutout_video::VideoInfo {
+        frames: Some(50),
+        duration_secs: 50.0 / 600.0,
+        ..info.clone()
+    };
+    assert_eq!(run(&lying, &few).code(), "limit_exceeded");
+    let small = VideoOptions {
+        max_frame_pixels: 32 * 31,
+        ..Default::default()
+    };
+    assert_eq!(run(&info, &small).code(), "limit_exceeded");
+}
+
 /// A variable frame rate clip: 1 s at 10 fps then 1 s at 30 fps, with a tone throughout (phones
 /// record like this when the light changes).
 fn vfr_clip(dir: &Path) -> PathBuf {

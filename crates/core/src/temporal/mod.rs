@@ -70,13 +70,18 @@ impl Default for TemporalOptions {
 struct Seen {
     luma: Pyramid,
     raw: Plane,
+    /// How much each pixel counts when matching motion: the subject several times more than the
+    /// background (see [`motion::estimate`]).
+    weight: Pyramid,
 }
 
 impl Seen {
     fn new(frame: &RgbaImage, mask: &Mask) -> Seen {
         let (w, h) = (mask.width() as usize, mask.height() as usize);
-        let raw = mask.data().iter().map(|&v| v as f32 / 255.0).collect();
+        let raw: Vec<f32> = mask.data().iter().map(|&v| v as f32 / 255.0).collect();
+        let weight = raw.iter().map(|a| BACKGROUND_WEIGHT + a).collect();
         Seen {
+            weight: Pyramid::new(Plane::new(w, h, weight)),
             luma: Pyramid::new(Plane::new(w, h, sample_luma(frame, w as u32, h as u32))),
             raw: Plane::new(w, h, raw),
         }
@@ -86,6 +91,9 @@ impl Seen {
         (self.raw.w, self.raw.h) == (other.raw.w, other.raw.h)
     }
 }
+
+/// The background's weight in motion matching, against 1 + this for the subject.
+const BACKGROUND_WEIGHT: f32 = 0.1;
 
 /// Misalignment, in pixels at the mask's resolution, that is not counted as a mismatch.
 const ALIGN_SLACK: f32 = 1.0;
@@ -99,7 +107,7 @@ struct Aligned {
 
 impl Aligned {
     fn new(cur: &Seen, other: &Seen, o: &TemporalOptions) -> Aligned {
-        let field = estimate(&cur.luma, &other.luma, o.motion_search);
+        let field = estimate(&cur.luma, &other.luma, &cur.weight, o.motion_search);
         let (luma, w, h) = (cur.luma.full(), cur.raw.w, cur.raw.h);
         let flow = Flow::new(&field, w, h);
         let moved = flow.warp(other.luma.full());

@@ -70,31 +70,39 @@ impl Plane {
     }
 
     /// Mean absolute difference between the `size`-square at (x, y) here and the one at
-    /// (x + dx, y + dy) in `other`.
+    /// (x + dx, y + dy) in `other`, each pixel counted by its `weight` (a plane of this size).
     fn sad(
         &self,
         other: &Plane,
+        weight: &Plane,
         (x, y): (isize, isize),
         size: isize,
         (dx, dy): (isize, isize),
     ) -> f32 {
-        let mut sum = 0.0;
+        let (mut sum, mut total) = (0.0, 0.0);
         if self.holds(x, y, size) && other.holds(x + dx, y + dy, size) {
             // The common case, without clamping, so the rows vectorise.
             let n = size as usize;
             for j in 0..size {
-                let a = &self.px[(y + j) as usize * self.w + x as usize..][..n];
+                let row = (y + j) as usize * self.w + x as usize;
+                let a = &self.px[row..][..n];
+                let w = &weight.px[row..][..n];
                 let b = &other.px[(y + j + dy) as usize * other.w + (x + dx) as usize..][..n];
-                sum += a.iter().zip(b).map(|(p, q)| (p - q).abs()).sum::<f32>();
+                for ((p, q), w) in a.iter().zip(b).zip(w) {
+                    sum += w * (p - q).abs();
+                    total += w;
+                }
             }
         } else {
             for j in 0..size {
                 for i in 0..size {
-                    sum += (self.at(x + i, y + j) - other.at(x + i + dx, y + j + dy)).abs();
+                    let w = weight.at(x + i, y + j);
+                    sum += w * (self.at(x + i, y + j) - other.at(x + i + dx, y + j + dy)).abs();
+                    total += w;
                 }
             }
         }
-        sum / (size * size) as f32
+        sum / total.max(f32::EPSILON)
     }
 
     /// Whether the `size`-square at (x, y) lies inside the plane.
@@ -159,10 +167,13 @@ impl Pyramid {
     }
 }
 
-/// The motion from `cur` back to `other` (same size), searching up to `search` pixels.
-pub fn estimate(cur: &Pyramid, other: &Pyramid, search: u32) -> Field {
-    let (levels, others) = (&cur.0, &other.0);
-    let (cur, other) = (cur.full(), other.full());
+/// The motion from `cur` back to `other` (same size), searching up to `search` pixels, each
+/// pixel of `cur` counted by `weight` when matching. The stabiliser weights the subject up: a
+/// tile across the subject's edge then follows the subject, whose edge is what the masks show,
+/// rather than the background sliding behind it.
+pub fn estimate(cur: &Pyramid, other: &Pyramid, weight: &Pyramid, search: u32) -> Field {
+    let (levels, others, weights) = (&cur.0, &other.0, &weight.0);
+    let (cur, other, weight) = (cur.full(), other.full(), weight.full());
     assert_eq!((cur.w, cur.h), (other.w, other.h), "planes differ in size");
     let mut field = Field::still(cur.w, cur.h);
     if search == 0 {
@@ -172,7 +183,7 @@ pub fn estimate(cur: &Pyramid, other: &Pyramid, search: u32) -> Field {
     for ty in 0..field.tiles_y {
         for tx in 0..field.tiles_x {
             let mut d = (0isize, 0isize);
-            for (level, (c, o)) in levels.iter().zip(others).enumerate() {
+            for (level, ((c, o), w)) in levels.iter().zip(others).zip(weights).enumerate() {
                 let scale = 4 >> level; // 4, 2, 1
                 let size = (TILE / scale) as isize;
                 let origin = ((tx * TILE / scale) as isize, (ty * TILE / scale) as isize);
@@ -182,56 +193,77 @@ pub fn estimate(cur: &Pyramid, other: &Pyramid, search: u32) -> Field {
                 } else {
                     (2 * d.0, 2 * d.1)
                 };
-                d = best(c, o, origin, size, centre, reach, scale as f32);
+                let m = Match {
+                    cur: c,
+                    other: o,
+                    weight: w,
+                    origin,
+                    size,
+                };
+                d = m.best(centre, reach, scale as f32);
             }
             let origin = ((tx * TILE) as isize, (ty * TILE) as isize);
-            field.d[ty * field.tiles_x + tx] = subpixel(cur, other, origin, d);
+            let size = TILE as isize;
+            let m = Match {
+                cur,
+                other,
+                weight,
+                origin,
+                size,
+            };
+            field.d[ty * field.tiles_x + tx] = m.subpixel(d);
         }
     }
     median_filter(&field)
 }
 
-/// The vector within `reach` of `centre` with the lowest matching cost.
-fn best(
-    cur: &Plane,
-    other: &Plane,
+/// One tile matched between two planes at one level of the pyramid.
+struct Match<'a> {
+    cur: &'a Plane,
+    other: &'a Plane,
+    weight: &'a Plane,
     origin: (isize, isize),
     size: isize,
-    centre: (isize, isize),
-    reach: isize,
-    scale: f32,
-) -> (isize, isize) {
-    let mut best = (f32::MAX, centre);
-    for dy in centre.1 - reach..=centre.1 + reach {
-        for dx in centre.0 - reach..=centre.0 + reach {
-            let length = (dx.abs() + dy.abs()) as f32 * scale;
-            let cost = cur.sad(other, origin, size, (dx, dy)) + LENGTH_COST * length;
-            if cost < best.0 {
-                best = (cost, (dx, dy));
-            }
-        }
-    }
-    best.1
 }
 
-/// The whole-pixel vector `d` refined to a fraction of a pixel on each axis, by fitting a V to
-/// the matching cost at d - 1, d and d + 1 (the equiangular fit suits absolute differences).
-/// Slow motion is mostly below a pixel at the mask's resolution: without this, tiles would
-/// snap between 0 and 1 px from frame to frame and the moved masks would jitter.
-fn subpixel(cur: &Plane, other: &Plane, origin: (isize, isize), d: (isize, isize)) -> (f32, f32) {
-    let size = TILE as isize;
-    let cost = |dx, dy| cur.sad(other, origin, size, (dx, dy));
-    let c0 = cost(d.0, d.1);
-    let fit = |minus: f32, plus: f32| {
-        let rise = minus.max(plus) - c0;
-        if rise <= f32::EPSILON {
-            return 0.0;
+impl Match<'_> {
+    fn cost(&self, d: (isize, isize)) -> f32 {
+        self.cur
+            .sad(self.other, self.weight, self.origin, self.size, d)
+    }
+
+    /// The vector within `reach` of `centre` with the lowest matching cost.
+    fn best(&self, centre: (isize, isize), reach: isize, scale: f32) -> (isize, isize) {
+        let mut best = (f32::MAX, centre);
+        for dy in centre.1 - reach..=centre.1 + reach {
+            for dx in centre.0 - reach..=centre.0 + reach {
+                let length = (dx.abs() + dy.abs()) as f32 * scale;
+                let cost = self.cost((dx, dy)) + LENGTH_COST * length;
+                if cost < best.0 {
+                    best = (cost, (dx, dy));
+                }
+            }
         }
-        ((minus - plus) / (2.0 * rise)).clamp(-0.5, 0.5)
-    };
-    let fx = fit(cost(d.0 - 1, d.1), cost(d.0 + 1, d.1));
-    let fy = fit(cost(d.0, d.1 - 1), cost(d.0, d.1 + 1));
-    (d.0 as f32 + fx, d.1 as f32 + fy)
+        best.1
+    }
+
+    /// The whole-pixel vector `d` refined to a fraction of a pixel on each axis, by fitting a V
+    /// to the matching cost at d - 1, d and d + 1 (the equiangular fit suits absolute
+    /// differences). Slow motion is mostly below a pixel at the mask's resolution: without
+    /// this, tiles would snap between 0 and 1 px from frame to frame and the moved masks jitter.
+    fn subpixel(&self, d: (isize, isize)) -> (f32, f32) {
+        let c0 = self.cost(d);
+        let fit = |minus: f32, plus: f32| {
+            let rise = minus.max(plus) - c0;
+            if rise <= f32::EPSILON {
+                return 0.0;
+            }
+            ((minus - plus) / (2.0 * rise)).clamp(-0.5, 0.5)
+        };
+        let fx = fit(self.cost((d.0 - 1, d.1)), self.cost((d.0 + 1, d.1)));
+        let fy = fit(self.cost((d.0, d.1 - 1)), self.cost((d.0, d.1 + 1)));
+        (d.0 as f32 + fx, d.1 as f32 + fy)
+    }
 }
 
 /// Each tile's vector replaced by the per-component median of its 3x3 neighbourhood.
@@ -313,11 +345,20 @@ mod tests {
         Plane::new(w, h, px)
     }
 
+    fn even(w: usize, h: usize) -> Pyramid {
+        Pyramid::new(Plane::new(w, h, vec![1.0; w * h]))
+    }
+
     #[test]
     fn a_shift_is_found_in_every_inner_tile() {
         let prev = texture(96, 80, (0.0, 0.0));
         let cur = texture(96, 80, (11.0, -6.0));
-        let f = estimate(&Pyramid::new(cur.clone()), &Pyramid::new(prev.clone()), 24);
+        let f = estimate(
+            &Pyramid::new(cur.clone()),
+            &Pyramid::new(prev.clone()),
+            &even(96, 80),
+            24,
+        );
         // Content at p now was at p - (11, -6) before.
         for ty in 1..f.tiles_y - 1 {
             for tx in 1..f.tiles_x - 1 {
@@ -342,7 +383,7 @@ mod tests {
     fn slow_motion_is_found_to_a_fraction_of_a_pixel() {
         let prev = texture(96, 80, (0.0, 0.0));
         let cur = texture(96, 80, (0.4, -0.3));
-        let f = estimate(&Pyramid::new(cur), &Pyramid::new(prev), 24);
+        let f = estimate(&Pyramid::new(cur), &Pyramid::new(prev), &even(96, 80), 24);
         let (dx, dy) = f.tile(2, 2);
         assert!(
             (dx + 0.4).abs() < 0.1 && (dy - 0.3).abs() < 0.1,
@@ -353,11 +394,14 @@ mod tests {
     #[test]
     fn a_flat_plane_is_still_and_search_zero_is_the_identity() {
         let flat = Pyramid::new(Plane::new(40, 40, vec![0.3; 1600]));
-        assert_eq!(estimate(&flat, &flat, 24), Field::still(40, 40));
+        assert_eq!(
+            estimate(&flat, &flat, &even(40, 40), 24),
+            Field::still(40, 40)
+        );
         let t = texture(40, 40, (0.0, 0.0));
         let moved = Pyramid::new(texture(40, 40, (5.0, 0.0)));
         assert_eq!(
-            estimate(&moved, &Pyramid::new(t.clone()), 0),
+            estimate(&moved, &Pyramid::new(t.clone()), &even(40, 40), 0),
             Field::still(40, 40)
         );
         assert_eq!(warp(&t, &Field::still(40, 40)), t);

@@ -91,7 +91,10 @@ fn a_one_frame_flip_is_removed_and_a_real_change_kept() {
         .map(|m| m.data()[(MW * 20 + 40) as usize])
         .collect();
     let want = [0, 0, 0, 0, 200, 200];
-    assert!(got.iter().zip(want).all(|(g, w)| g.abs_diff(w) <= 1), "{got:?}");
+    assert!(
+        got.iter().zip(want).all(|(g, w)| g.abs_diff(w) <= 1),
+        "{got:?}"
+    );
 }
 
 /// Where row `y` of `m` first drops below one half, scanning from the left.

@@ -11,6 +11,8 @@ pub struct VideoConfig {
     pub max_duration_secs: f64,
     /// Largest frame, in pixels.
     pub max_frame_pixels: u64,
+    /// Most frames (probe and decode both check; 36 000 is 10 minutes at 60 fps).
+    pub max_frames: u64,
     /// Credits per minute of video, by API model name (charged per started second).
     pub credits_per_minute: std::collections::BTreeMap<String, u32>,
     /// A video job's deadline; past it ffmpeg is killed and the attempt fails.
@@ -28,6 +30,7 @@ impl Default for VideoConfig {
             max_bytes: 500 << 20,
             max_duration_secs: 600.0,
             max_frame_pixels: 3840 * 2160,
+            max_frames: 36_000,
             // The vendor's list (NOTES.md §2).
             credits_per_minute: [("original", 60), ("light", 45), ("pro", 180), ("human", 45)]
                 .into_iter()
@@ -55,6 +58,7 @@ impl VideoConfig {
         cutout_video::VideoOptions {
             max_duration_secs: self.max_duration_secs,
             max_frame_pixels: self.max_frame_pixels,
+            max_frames: self.max_frames,
             deadline: std::time::Duration::from_secs(self.job_timeout_secs),
             ..Default::default()
         }
