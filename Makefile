@@ -1,5 +1,5 @@
 # Shortcuts; each target is a script that installs what it needs first.
-.PHONY: run test eval bench load video-bench video-eval bench-scaleout api-fuzz
+.PHONY: run test eval bench load video-bench video-eval bench-scaleout api-fuzz soak
 run:
 	./scripts/run.sh
 test:
@@ -21,3 +21,6 @@ bench-scaleout:
 
 api-fuzz:
 	./scripts/api-fuzz.sh
+
+soak:
+	./scripts/soak.sh --pressure

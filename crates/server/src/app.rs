@@ -69,6 +69,9 @@ impl Application {
             metrics: crate::metrics::Metrics::default(),
             wake: tokio::sync::Notify::new(),
             inline_slots: tokio::sync::Semaphore::new(config.limits.max_inline_jobs.max(1)),
+            pixel_budget: crate::service::budget::PixelBudget::new(
+                config.limits.max_megapixels_in_flight,
+            ),
             upload_dir: tempfile::Builder::new()
                 .prefix("cutout-uploads")
                 .tempdir()?,

@@ -6,7 +6,7 @@
 //! (every 50 ms), download the result. rembg's is its one synchronous call.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,7 +15,9 @@ use clap::Parser;
 use cutout_core::{EngineChoice, PrecisionChoice};
 use serde_json::Value;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+#[path = "common/server.rs"]
+mod server;
+use server::{rss_mb, BoxError, Server};
 
 #[derive(Parser)]
 struct Args {
@@ -76,28 +78,6 @@ impl EngineSpec {
     }
 }
 
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Resident set size of a process, in MB.
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 /// The three benchmark photos with a 1600 px long side (1-2 MP), as JPEG bytes.
 fn images() -> Result<Vec<Vec<u8>>, BoxError> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench-images");
@@ -122,48 +102,12 @@ fn start_cutout(args: &Args, spec: EngineSpec, dir: &Path) -> Result<(Server, St
         spec.engine.as_str(),
         spec.precision.as_str()
     ));
-    std::fs::create_dir_all(dir)?;
-    let d = dir.display();
-    let cfg = dir.join("cutout.toml");
-    std::fs::write(&cfg, format!(
-        "[server]\nbind = \"127.0.0.1:0\"\n[storage]\ndatabase_url = \"sqlite://{d}/cutout.db\"\nblob_url = \"file://{d}/blobs\"\n\
-         [security]\nsigning_secret_file = \"{d}/signing.key\"\n[limits]\nrate_limit_per_minute = 0\nmax_pending_jobs = 100000\n\
-         [jobs]\ndefault_model = \"{}\"\n[log]\nlevel = \"warn,cutout::serve=info\"\n{}", args.model, spec.toml()))?;
-    let out = Command::new(&args.cutout)
-        .args([
-            "keys",
-            "create",
-            "--name",
-            "load",
-            "--credits",
-            "100000000",
-            "-c",
-        ])
-        .arg(&cfg)
-        .output()?;
-    let key = String::from_utf8(out.stdout)?
-        .lines()
-        .find_map(|l| l.strip_prefix("key:"))
-        .ok_or("no key printed")?
-        .trim()
-        .to_owned();
-    let mut child = Command::new(&args.cutout)
-        .args(["serve", "-c"])
-        .arg(&cfg)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()?;
-    let stderr = child.stderr.take().ok_or("no stderr")?;
-    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
-    let port = loop {
-        let line = lines.next().ok_or("cutout serve exited")??;
-        let v: Value = serde_json::from_str(&line).unwrap_or_default();
-        if v["message"] == "listening" {
-            break v["port"].as_u64().ok_or("no port")? as u16;
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    Ok((Server { child, port }, key))
+    let extra = format!(
+        "[limits]\nrate_limit_per_minute = 0\nmax_pending_jobs = 100000\n[jobs]\ndefault_model = \"{}\"\n{}",
+        args.model,
+        spec.toml()
+    );
+    server::start(&args.cutout, dir, &extra)
 }
 
 fn start_rembg(python: &Path, model: &str, dir: &Path, port: u16) -> Result<Server, BoxError> {

@@ -78,6 +78,10 @@ pub struct LimitsConfig {
     pub svg_max_depth: u32,
     /// Jobs queued or running at once; beyond it uploads get 503 with `Retry-After`.
     pub max_pending_jobs: u64,
+    /// Megapixels of images decoded or processed at once, across jobs and inline calls: work
+    /// waits for its share (read from the header) before decoding, so many large images at once
+    /// cannot exhaust memory. Each megapixel in flight costs about 40 MB at peak.
+    pub max_megapixels_in_flight: f64,
     /// Add-on cut-outs made inline (the bg_remove add-on answers with the image) at once; more
     /// wait, up to the request deadline, then get 503.
     pub max_inline_jobs: usize,
@@ -227,6 +231,7 @@ impl Default for LimitsConfig {
             svg_max_nodes: 200_000,
             svg_max_depth: 256,
             max_pending_jobs: 1000,
+            max_megapixels_in_flight: 200.0,
             max_inline_jobs: 4,
             rate_limit_per_minute: 600,
             rate_limit_burst: 60,

@@ -4,6 +4,7 @@
 //! `worker` import `service`, never the reverse.
 
 pub mod assets;
+pub mod budget;
 pub mod credits;
 pub mod payload;
 pub mod ratelimit;

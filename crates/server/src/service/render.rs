@@ -63,7 +63,12 @@ async fn process(
 ) -> Result<(cutout_core::Output, Vec<String>), JobError> {
     let provider = Arc::clone(&state.segmenters);
     let limits = decode_limits(state);
+    let images: Vec<&[u8]> = std::iter::once(&input[..])
+        .chain(backdrop.as_deref())
+        .collect();
+    let admitted = state.pixel_budget.admit(&images, &limits).await;
     let task = tokio::task::spawn_blocking(move || {
+        let _admitted = admitted;
         let segmenter = provider.get(&spec.model).map_err(segment_error)?;
         let (opts, warnings) = options(&spec, &input, backdrop.as_deref(), limits)?;
         let out =
@@ -90,7 +95,9 @@ pub async fn cut_out_then<T: Send + 'static>(
     };
     let model = model.to_owned();
     let state = state.clone();
+    let admitted = state.pixel_budget.admit(&[&input], &opts.limits).await;
     let task = tokio::task::spawn_blocking(move || {
+        let _admitted = admitted;
         let segmenter = provider.get(&model).map_err(segment_error)?;
         let (cutout, timings) =
             cutout_core::cut_out(&input, segmenter.as_ref(), &opts).map_err(pipeline_error)?;

@@ -28,6 +28,8 @@ pub struct Inner {
     pub wake: Notify,
     /// Base of the URLs this server hands out, without a trailing slash.
     pub public_url: String,
+    /// Bounds the megapixels being processed at once (`limits.max_megapixels_in_flight`).
+    pub pixel_budget: crate::service::budget::PixelBudget,
     /// Bounds the add-on's inline cut-outs (`limits.max_inline_jobs`).
     pub inline_slots: tokio::sync::Semaphore,
     /// Where multipart uploads are streamed before they become blobs.
