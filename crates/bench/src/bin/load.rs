@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,7 @@ use serde_json::Value;
 
 #[path = "common/server.rs"]
 mod server;
-use server::{rss_mb, BoxError, Server};
+use server::{rss_mb, BoxError, PeakRss, Server};
 
 #[derive(Parser)]
 struct Args {
@@ -224,16 +224,7 @@ async fn run(target: &Target, pid: u32, images: &Arc<Vec<Vec<u8>>>, conc: usize,
     let client = reqwest::Client::new();
     let next = Arc::new(AtomicUsize::new(0));
     let errors = Arc::new(AtomicUsize::new(0));
-    let peak = Arc::new(AtomicU64::new(0));
-    let sampler = {
-        let peak = peak.clone();
-        tokio::spawn(async move {
-            loop {
-                peak.fetch_max(rss_mb(pid) as u64, Ordering::Relaxed);
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        })
-    };
+    let peak = PeakRss::start(pid, Duration::from_millis(100));
     let marks = Arc::new(std::sync::Mutex::new(Vec::new()));
     let t = Instant::now();
     let mut tasks = Vec::new();
@@ -271,7 +262,6 @@ async fn run(target: &Target, pid: u32, images: &Arc<Vec<Vec<u8>>>, conc: usize,
         lat.extend(task.await.unwrap_or_default());
     }
     let secs = t.elapsed().as_secs_f64();
-    sampler.abort();
     lat.sort_by(|a, b| a.total_cmp(b));
     let pct = |p: f64| {
         lat.get(((lat.len() as f64 * p).ceil() as usize).saturating_sub(1))
@@ -286,7 +276,7 @@ async fn run(target: &Target, pid: u32, images: &Arc<Vec<Vec<u8>>>, conc: usize,
         secs,
         p50: pct(0.50),
         p99: pct(0.99),
-        peak_rss: peak.load(Ordering::Relaxed) as f64,
+        peak_rss: peak.mb() as f64,
         rss_marks,
     }
 }

@@ -8,7 +8,7 @@
 //! RSS shows what the budget holds back.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,7 @@ use serde_json::Value;
 
 #[path = "common/server.rs"]
 mod server;
-use server::{open_fds, rss_mb, BoxError};
+use server::{open_fds, rss_mb, BoxError, PeakRss};
 
 #[derive(Parser)]
 struct Args {
@@ -276,21 +276,11 @@ async fn pressure(args: &Args, dir: &std::path::Path) -> Result<(), BoxError> {
             base: format!("http://127.0.0.1:{}", srv.port),
             key,
         };
-        let peak = Arc::new(AtomicU64::new(0));
-        let sampler = {
-            let peak = peak.clone();
-            tokio::spawn(async move {
-                loop {
-                    peak.fetch_max(rss_mb(pid) as u64, Ordering::Relaxed);
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            })
-        };
+        let peak = PeakRss::start(pid, Duration::from_millis(50));
         let started = Instant::now();
         let uploads = (0..args.pressure_images).map(|_| client.upload(&png));
         let jobs: Vec<String> = futures_util::future::try_join_all(uploads).await?;
         let failed = client.drain(&jobs).await?;
-        sampler.abort();
         let budget = if budget > 1e4 {
             "off".to_owned()
         } else {
@@ -298,7 +288,7 @@ async fn pressure(args: &Args, dir: &std::path::Path) -> Result<(), BoxError> {
         };
         println!(
             "| {budget} | {} MB | {:.1} s{} |",
-            peak.load(Ordering::Relaxed),
+            peak.mb(),
             started.elapsed().as_secs_f64(),
             if failed > 0 {
                 format!(" ({failed} failed)")

@@ -30,6 +30,36 @@ pub fn rss_mb(pid: u32) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// Samples a process's RSS every `every` until dropped; [`PeakRss::mb`] is the highest seen.
+pub struct PeakRss {
+    peak: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl PeakRss {
+    pub fn start(pid: u32, every: std::time::Duration) -> PeakRss {
+        let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let seen = peak.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                seen.fetch_max(rss_mb(pid) as u64, std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(every).await;
+            }
+        });
+        PeakRss { peak, task }
+    }
+
+    pub fn mb(&self) -> u64 {
+        self.peak.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for PeakRss {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 /// Open file descriptors of a process.
 #[allow(dead_code)] // cutout-load reports RSS only
 pub fn open_fds(pid: u32) -> usize {
