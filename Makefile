@@ -1,5 +1,5 @@
 # Shortcuts; each target is a script that installs what it needs first.
-.PHONY: run test eval bench load video-bench video-eval bench-scaleout api-fuzz soak
+.PHONY: run test eval bench load video-bench video-eval bench-scaleout api-fuzz soak fuzz
 run:
 	./scripts/run.sh
 test:
@@ -24,3 +24,6 @@ api-fuzz:
 
 soak:
 	./scripts/soak.sh --pressure
+
+fuzz:
+	./scripts/fuzz.sh
