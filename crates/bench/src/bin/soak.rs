@@ -252,10 +252,10 @@ async fn pressure(args: &Args, dir: &std::path::Path) -> Result<(), BoxError> {
     let png = Arc::new(big_png(args.pressure_side)?);
     let mp = (args.pressure_side as f64).powi(2) / 1e6;
     println!(
-        "\npressure: {} PNGs of {0}x{0} ({mp:.0} MP, {:.1} MB each) at once, {} workers",
-        args.pressure_images,
-        png.len() as f64 / 1e6,
-        args.pressure_images
+        "\npressure: {n} PNGs of {side}x{side} ({mp:.0} MP, {mb:.1} MB each) at once, {n} workers",
+        n = args.pressure_images,
+        side = args.pressure_side,
+        mb = png.len() as f64 / 1e6,
     );
     println!("| max_megapixels_in_flight | peak server RSS | all done in |");
     println!("|---|---|---|");
