@@ -20,12 +20,18 @@ for t in "${targets[@]}"; do
     work="$(mktemp -d)"
     cp "corpus/$t"/* "$work"/
     log "fuzz $t for ${SECS} s"
-    if ! cargo fuzz run "$t" "$work" "corpus/$t" -- -max_total_time="$SECS" -rss_limit_mb=4096 \
-        -max_len=1048576 2>&1 | grep -E 'Done|stat::|SUMMARY|panicked|ERROR|Test unit written'; then
-        :
-    fi
+    features=()
+    case "$t" in *_request) features=(--features server) ;; esac
+    out="$work.log"
+    status=0
+    cargo fuzz run ${features[@]+"${features[@]}"} "$t" "$work" "corpus/$t" -- \
+        -max_total_time="$SECS" -rss_limit_mb=4096 -max_len=1048576 > "$out" 2>&1 || status=$?
+    grep -E '^(#[0-9]+ *DONE|Done [0-9]+ runs)|SUMMARY|panicked' "$out" | tail -3 || true
     if ls "artifacts/$t"/crash-* >/dev/null 2>&1; then
         log "crash in $t: fuzz/artifacts/$t"
+        rc=1
+    elif [ $status -ne 0 ]; then
+        tail -30 "$out"
         rc=1
     fi
     rm -rf "$work"
