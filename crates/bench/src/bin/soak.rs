@@ -223,6 +223,12 @@ fn report(args: &Args, s: &[Sample], errors: usize, failed: usize, jobs: usize, 
         pct(r0, r1),
         pct(f0, f1)
     );
+    // The whole run in tenths: a leak climbs steadily, a warm-up levels off.
+    let tenths: Vec<String> = s
+        .chunks(s.len().div_ceil(10).max(1))
+        .map(|w| format!("{:.0}", mean(w).0))
+        .collect();
+    println!("RSS by tenth of the run (MB): {}", tenths.join(", "));
 }
 
 /// A `side`-square PNG of smooth gradients and a disc: large when decoded, a few MB encoded.
