@@ -15,6 +15,8 @@ use clap::Parser;
 use cutout_core::{EngineChoice, PrecisionChoice};
 use serde_json::Value;
 
+// Each benchmark uses part of the shared server helpers.
+#[allow(dead_code)]
 #[path = "common/server.rs"]
 mod server;
 use server::{rss_mb, BoxError, PeakRss, Server};

@@ -17,6 +17,11 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use cutout_store::*;
 
+// Each benchmark uses part of the shared server helpers.
+#[allow(dead_code)]
+#[path = "common/server.rs"]
+mod server;
+
 #[derive(Parser)]
 struct Args {
     /// The `cutout` binary (for the throughput runs).
@@ -328,26 +333,7 @@ async fn main() {
         ),
     )
     .unwrap();
-    let out = Command::new(&args.cutout)
-        .args([
-            "keys",
-            "create",
-            "--name",
-            "bench",
-            "--credits",
-            "100000",
-            "--config",
-        ])
-        .arg(&config)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let key = text
-        .lines()
-        .find_map(|l| l.strip_prefix("key:"))
-        .unwrap()
-        .trim()
-        .to_owned();
+    let key = server::create_key(&args.cutout, &config).unwrap();
     println!("| worker processes | jobs/s | vs 1 |");
     println!("|---|---|---|");
     let mut base = 0.0;

@@ -61,9 +61,31 @@ impl Drop for PeakRss {
 }
 
 /// Open file descriptors of a process.
-#[allow(dead_code)] // cutout-load reports RSS only
 pub fn open_fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+/// A key with ample credits, made by `cutout keys create` on the config `cfg`.
+pub fn create_key(cutout: &Path, cfg: &Path) -> Result<String, BoxError> {
+    let out = Command::new(cutout)
+        .args([
+            "keys",
+            "create",
+            "--name",
+            "bench",
+            "--credits",
+            "100000000",
+            "-c",
+        ])
+        .arg(cfg)
+        .output()?;
+    let key = String::from_utf8(out.stdout)?
+        .lines()
+        .find_map(|l| l.strip_prefix("key:"))
+        .ok_or("no key printed")?
+        .trim()
+        .to_owned();
+    Ok(key)
 }
 
 /// Starts `cutout serve` on SQLite and local disk in `dir`, with `extra` appended to its config
@@ -81,24 +103,7 @@ pub fn start(cutout: &Path, dir: &Path, extra: &str) -> Result<(Server, String),
              [log]\nlevel = \"warn,cutout::serve=info\"\n{extra}"
         ),
     )?;
-    let out = Command::new(cutout)
-        .args([
-            "keys",
-            "create",
-            "--name",
-            "bench",
-            "--credits",
-            "100000000",
-            "-c",
-        ])
-        .arg(&cfg)
-        .output()?;
-    let key = String::from_utf8(out.stdout)?
-        .lines()
-        .find_map(|l| l.strip_prefix("key:"))
-        .ok_or("no key printed")?
-        .trim()
-        .to_owned();
+    let key = create_key(cutout, &cfg)?;
     let mut child = Command::new(cutout)
         .args(["serve", "-c"])
         .arg(&cfg)
