@@ -1,7 +1,8 @@
 //! `cutout-soak`: a long mixed run against one `cutout serve`, to catch leaks. 10 000 requests
 //! by default from 8 clients: image jobs on small photos (one in ten), the asset add-on's inline
-//! cut-out (one in ten), status polls (the rest). Prints errors, throughput, and the server's RSS
-//! and open file descriptors over the first and the last thousand requests.
+//! cut-out (one in ten), status polls (the rest), after 1 000 of the same to warm up. Prints
+//! errors, throughput, and the server's RSS and open file descriptors over the first and the last
+//! thousand measured requests.
 //!
 //! `--pressure`: then many large images at once (8 × 49 MP PNGs by default, 8 workers), once
 //! with `limits.max_megapixels_in_flight` at 100 and once with the budget out of the way: peak
@@ -26,6 +27,9 @@ struct Args {
     cutout: PathBuf,
     #[arg(long, default_value_t = 10_000)]
     requests: usize,
+    /// Requests of the same mix sent first and not measured (see `Run::phase`'s caller).
+    #[arg(long, default_value_t = 1_000)]
+    warmup: usize,
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
     #[arg(long, default_value = "u2netp")]
@@ -136,65 +140,93 @@ async fn soak(args: &Args, dir: &std::path::Path) -> Result<(), BoxError> {
         base: format!("http://127.0.0.1:{}", srv.port),
         key,
     });
-    let next = Arc::new(AtomicUsize::new(0));
-    let errors = Arc::new(AtomicUsize::new(0));
-    let jobs = Arc::new(Mutex::new(Vec::<String>::new()));
-    let samples = Arc::new(Mutex::new(vec![(0.0, 0); args.requests]));
+    let run = Run {
+        client: client.clone(),
+        photos,
+        jobs: Arc::new(Mutex::new(Vec::new())),
+        errors: Arc::new(AtomicUsize::new(0)),
+        pid,
+    };
+    // One-time costs (the model's load and compile, the allocator's and SQLite's caches filling)
+    // are not leaks: they are paid before the measured run, so its first thousand is comparable
+    // with its last.
+    run.phase(args.warmup, args.concurrency).await?;
+    let warmup_errors = run.errors.swap(0, Ordering::Relaxed);
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..args.concurrency {
-        let (client, next, errors, jobs, samples, photos) = (
-            client.clone(),
-            next.clone(),
-            errors.clone(),
-            jobs.clone(),
-            samples.clone(),
-            photos.clone(),
-        );
-        let n = args.requests;
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= n {
-                    break;
-                }
-                let img = &photos[i % photos.len()];
-                let known = {
-                    let jobs = jobs.lock().unwrap();
-                    (!jobs.is_empty()).then(|| jobs[i % jobs.len()].clone())
-                };
-                let outcome = match (i % 10, known) {
-                    (0, _) | (_, None) => client.upload(img).await.map(|id| {
-                        jobs.lock().unwrap().push(id);
-                    }),
-                    (1, _) => client.addon(img).await,
-                    (_, Some(job)) => client.status(&job).await.map(drop),
-                };
-                if let Err(e) = outcome {
-                    if errors.fetch_add(1, Ordering::Relaxed) < 5 {
-                        eprintln!("request {i}: {e}");
-                    }
-                }
-                samples.lock().unwrap()[i] = (rss_mb(pid), open_fds(pid));
-            }
-        }));
-    }
-    for t in tasks {
-        t.await?;
-    }
+    let samples = run.phase(args.requests, args.concurrency).await?;
     let secs = started.elapsed().as_secs_f64();
-    let jobs = jobs.lock().unwrap().clone();
+    let jobs = run.jobs.lock().unwrap().clone();
     let failed = client.drain(&jobs).await?;
-    let samples = samples.lock().unwrap().clone();
     report(
         args,
         &samples,
-        errors.load(Ordering::Relaxed),
+        run.errors.load(Ordering::Relaxed) + warmup_errors,
         failed,
         jobs.len(),
         secs,
     );
     Ok(())
+}
+
+/// What the clients of a soak share.
+struct Run {
+    client: Arc<Client>,
+    photos: Arc<Vec<Vec<u8>>>,
+    /// Image jobs created so far, polled by the status requests.
+    jobs: Arc<Mutex<Vec<String>>>,
+    errors: Arc<AtomicUsize>,
+    pid: u32,
+}
+
+impl Run {
+    /// `n` requests of the mix from `concurrency` clients; the server's (RSS, fds) after each.
+    async fn phase(&self, n: usize, concurrency: usize) -> Result<Vec<Sample>, BoxError> {
+        let next = Arc::new(AtomicUsize::new(0));
+        let samples = Arc::new(Mutex::new(vec![(0.0, 0); n]));
+        let mut tasks = Vec::new();
+        for _ in 0..concurrency {
+            let (client, next, errors, jobs, samples, photos, pid) = (
+                self.client.clone(),
+                next.clone(),
+                self.errors.clone(),
+                self.jobs.clone(),
+                samples.clone(),
+                self.photos.clone(),
+                self.pid,
+            );
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    let img = &photos[i % photos.len()];
+                    let known = {
+                        let jobs = jobs.lock().unwrap();
+                        (!jobs.is_empty()).then(|| jobs[i % jobs.len()].clone())
+                    };
+                    let outcome = match (i % 10, known) {
+                        (0, _) | (_, None) => client.upload(img).await.map(|id| {
+                            jobs.lock().unwrap().push(id);
+                        }),
+                        (1, _) => client.addon(img).await,
+                        (_, Some(job)) => client.status(&job).await.map(drop),
+                    };
+                    if let Err(e) = outcome {
+                        if errors.fetch_add(1, Ordering::Relaxed) < 5 {
+                            eprintln!("request {i}: {e}");
+                        }
+                    }
+                    samples.lock().unwrap()[i] = (rss_mb(pid), open_fds(pid));
+                }
+            }));
+        }
+        for t in tasks {
+            t.await?;
+        }
+        let samples = samples.lock().unwrap().clone();
+        Ok(samples)
+    }
 }
 
 fn report(args: &Args, s: &[Sample], errors: usize, failed: usize, jobs: usize, secs: f64) {
@@ -208,9 +240,10 @@ fn report(args: &Args, s: &[Sample], errors: usize, failed: usize, jobs: usize, 
     let (r1, f1) = mean(&s[s.len() - k..]);
     let pct = |a: f64, b: f64| 100.0 * (b - a) / a.max(f64::EPSILON);
     println!(
-        "soak: {} requests from {} clients ({jobs} image jobs, {} add-on calls, the rest status polls), \
+        "soak: {} requests after {} to warm up, from {} clients ({jobs} image jobs, {} add-on calls, the rest status polls), \
          {errors} errors, {failed} failed jobs, {:.1} requests/s",
         s.len(),
+        args.warmup,
         args.concurrency,
         s.len() / 10,
         s.len() as f64 / secs
