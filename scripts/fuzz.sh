@@ -14,14 +14,14 @@ cd "$ROOT/fuzz"
 export RUSTC_BOOTSTRAP=1
 SECS="${FUZZ_SECONDS:-120}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode ffprobe image_request video_request psd_round_trip)
+[ ${#targets[@]} -gt 0 ] || targets=(decode ffprobe image_request video_request multipart psd_round_trip)
 rc=0
 for t in "${targets[@]}"; do
     work="$(mktemp -d)"
     cp "corpus/$t"/* "$work"/
     log "fuzz $t for ${SECS} s"
     features=()
-    case "$t" in *_request) features=(--features server) ;; esac
+    case "$t" in *_request | multipart) features=(--features server) ;; esac
     out="$work.log"
     status=0
     cargo fuzz run ${features[@]+"${features[@]}"} "$t" "$work" "corpus/$t" -- \

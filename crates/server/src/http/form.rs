@@ -2,6 +2,8 @@
 //! hashed on the way, and sniffed (the declared type is not trusted) with the dimensions checked
 //! from the header before anything is queued or decoded.
 
+use std::path::Path;
+
 use axum::extract::multipart::{Field, MultipartError};
 use axum::http::StatusCode;
 use cutout_core::{decode::probe_with, DecodeError};
@@ -41,12 +43,11 @@ fn multipart_error(e: MultipartError) -> ApiError {
 
 /// The request as multipart form data; a 400 that names the file field otherwise.
 async fn multipart(
-    state: &AppState,
     req: axum::extract::Request,
     file_field: &str,
 ) -> Result<axum::extract::Multipart, ApiError> {
     use axum::extract::FromRequest;
-    axum::extract::Multipart::from_request(req, state)
+    axum::extract::Multipart::from_request(req, &())
         .await
         .map_err(|e| {
             ApiError::BadRequest(format!(
@@ -86,7 +87,17 @@ impl Form {
         req: axum::extract::Request,
         spec: &FormSpec,
     ) -> Result<Self, ApiError> {
-        let mut mp = multipart(state, req, spec.file_fields[0]).await?;
+        Self::read_into(state.upload_dir.path(), req, spec).await
+    }
+
+    /// [`Form::read`], streaming files into `dir`: the reader alone, without the application
+    /// around it (the multipart fuzz target drives it with arbitrary bodies).
+    pub async fn read_into(
+        dir: &Path,
+        req: axum::extract::Request,
+        spec: &FormSpec,
+    ) -> Result<Self, ApiError> {
+        let mut mp = multipart(req, spec.file_fields[0]).await?;
         let mut form = Form {
             fields: serde_json::Map::new(),
             file: None,
@@ -97,14 +108,14 @@ impl Form {
             if spec.file_fields.contains(&name.as_str()) {
                 match (&form.file, spec.second_file) {
                     (None, _) => {
-                        form.file = Some(stream_limited(state, &mut field, spec.max_bytes).await?)
+                        form.file = Some(stream_limited(dir, &mut field, spec.max_bytes).await?)
                     }
                     (Some(_), Some(refuse)) => return Err(refuse()),
                     (Some(_), None) => {}
                 }
             } else if spec.other_files.contains(&name.as_str()) {
                 if !form.others.iter().any(|(n, _)| *n == name) {
-                    let upload = stream_limited(state, &mut field, spec.max_bytes).await?;
+                    let upload = stream_limited(dir, &mut field, spec.max_bytes).await?;
                     form.others.push((name, upload));
                 }
             } else if spec.text_fields {
@@ -117,13 +128,9 @@ impl Form {
 }
 
 /// Streams one file field to a temp file, hashing it and enforcing the byte limit as it goes.
-async fn stream_limited(
-    state: &AppState,
-    field: &mut Field<'_>,
-    max: u64,
-) -> Result<Upload, ApiError> {
+async fn stream_limited(dir: &Path, field: &mut Field<'_>, max: u64) -> Result<Upload, ApiError> {
     let file_name = field.file_name().map(str::to_owned);
-    let temp = tempfile::NamedTempFile::new_in(state.upload_dir.path())
+    let temp = tempfile::NamedTempFile::new_in(dir)
         .or_internal("creating an upload file")?
         .into_temp_path();
     let mut out = tokio::fs::File::create(&temp)
