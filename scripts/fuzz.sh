@@ -34,6 +34,6 @@ for t in "${targets[@]}"; do
         tail -30 "$out"
         rc=1
     fi
-    rm -rf "$work"
+    rm -rf "$work" "$out"
 done
 exit $rc

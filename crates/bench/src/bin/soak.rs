@@ -151,7 +151,6 @@ async fn soak(args: &Args, dir: &std::path::Path) -> Result<(), BoxError> {
     // are not leaks: they are paid before the measured run, so its first thousand is comparable
     // with its last.
     run.phase(args.warmup, args.concurrency).await?;
-    let warmup_errors = run.errors.swap(0, Ordering::Relaxed);
     let started = Instant::now();
     let samples = run.phase(args.requests, args.concurrency).await?;
     let secs = started.elapsed().as_secs_f64();
@@ -160,7 +159,8 @@ async fn soak(args: &Args, dir: &std::path::Path) -> Result<(), BoxError> {
     report(
         args,
         &samples,
-        run.errors.load(Ordering::Relaxed) + warmup_errors,
+        // Errors during the warm-up count too.
+        run.errors.load(Ordering::Relaxed),
         failed,
         jobs.len(),
         secs,
@@ -168,7 +168,8 @@ async fn soak(args: &Args, dir: &std::path::Path) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// What the clients of a soak share.
+/// What the clients of a soak share (each client task holds a clone).
+#[derive(Clone)]
 struct Run {
     client: Arc<Client>,
     photos: Arc<Vec<Vec<u8>>>,
@@ -185,39 +186,31 @@ impl Run {
         let samples = Arc::new(Mutex::new(vec![(0.0, 0); n]));
         let mut tasks = Vec::new();
         for _ in 0..concurrency {
-            let (client, next, errors, jobs, samples, photos, pid) = (
-                self.client.clone(),
-                next.clone(),
-                self.errors.clone(),
-                self.jobs.clone(),
-                samples.clone(),
-                self.photos.clone(),
-                self.pid,
-            );
+            let (run, next, samples) = (self.clone(), next.clone(), samples.clone());
             tasks.push(tokio::spawn(async move {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= n {
                         break;
                     }
-                    let img = &photos[i % photos.len()];
+                    let img = &run.photos[i % run.photos.len()];
                     let known = {
-                        let jobs = jobs.lock().unwrap();
+                        let jobs = run.jobs.lock().unwrap();
                         (!jobs.is_empty()).then(|| jobs[i % jobs.len()].clone())
                     };
                     let outcome = match (i % 10, known) {
-                        (0, _) | (_, None) => client.upload(img).await.map(|id| {
-                            jobs.lock().unwrap().push(id);
+                        (0, _) | (_, None) => run.client.upload(img).await.map(|id| {
+                            run.jobs.lock().unwrap().push(id);
                         }),
-                        (1, _) => client.addon(img).await,
-                        (_, Some(job)) => client.status(&job).await.map(drop),
+                        (1, _) => run.client.addon(img).await,
+                        (_, Some(job)) => run.client.status(&job).await.map(drop),
                     };
                     if let Err(e) = outcome {
-                        if errors.fetch_add(1, Ordering::Relaxed) < 5 {
+                        if run.errors.fetch_add(1, Ordering::Relaxed) < 5 {
                             eprintln!("request {i}: {e}");
                         }
                     }
-                    samples.lock().unwrap()[i] = (rss_mb(pid), open_fds(pid));
+                    samples.lock().unwrap()[i] = (rss_mb(run.pid), open_fds(run.pid));
                 }
             }));
         }
