@@ -211,9 +211,16 @@ impl Post<'_> {
         progress: &mut dyn FnMut(u64, u64) -> bool,
     ) -> Result<(), MediaError> {
         let t = Instant::now();
-        refine(&mut frame, mask, &self.opts.refine);
-        if self.opts.temporal.enabled {
-            steepen_alpha(&mut frame, self.opts.temporal.edge_contrast);
+        let temporal = &self.opts.temporal;
+        if temporal.enabled {
+            let opts = RefineOptions {
+                epsilon: temporal.refine_epsilon,
+                ..self.opts.refine
+            };
+            refine(&mut frame, mask, &opts);
+            steepen_alpha(&mut frame, temporal.edge_contrast);
+        } else {
+            refine(&mut frame, mask, &self.opts.refine);
         }
         let frame = match self.background {
             Some(c) => compose::compose(

@@ -186,7 +186,7 @@ fn run(
     .unwrap()
 }
 
-/// The defaults, or `CUTOUT_TEMPORAL=still,motion,change,contrast`, `CUTOUT_TEMPORAL_MEDIAN=0`
+/// The defaults, or `CUTOUT_TEMPORAL=still,motion,contrast[,refine_epsilon]`, `CUTOUT_TEMPORAL_MEDIAN=0`
 /// and `CUTOUT_TEMPORAL_SEARCH=px` (0: no motion compensation) to try other settings.
 fn temporal_options(enabled: bool) -> TemporalOptions {
     let mut t = TemporalOptions {
@@ -204,13 +204,9 @@ fn temporal_options(enabled: bool) -> TemporalOptions {
     }
     if let Ok(v) = std::env::var("CUTOUT_TEMPORAL") {
         let p: Vec<f32> = v.split(',').filter_map(|x| x.parse().ok()).collect();
-        if let [still, motion, change, contrast] = p[..] {
-            (
-                t.still_weight,
-                t.motion_threshold,
-                t.change_threshold,
-                t.edge_contrast,
-            ) = (still, motion, change, contrast);
+        if let [still, motion, contrast, ref rest @ ..] = p[..] {
+            (t.still_weight, t.motion_threshold, t.edge_contrast) = (still, motion, contrast);
+            t.refine_epsilon = rest.first().copied().unwrap_or(t.refine_epsilon);
         }
     }
     t

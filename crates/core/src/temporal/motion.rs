@@ -303,6 +303,20 @@ impl Flow {
         Flow { w, h, d }
     }
 
+    /// Width and height, in pixels.
+    pub fn size(&self) -> (usize, usize) {
+        (self.w, self.h)
+    }
+
+    /// One vector per pixel, row-major: the content at p was at p + d in the other frame.
+    pub fn vectors(&self) -> &[(f32, f32)] {
+        &self.d
+    }
+
+    pub(super) fn vectors_mut(&mut self) -> &mut [(f32, f32)] {
+        &mut self.d
+    }
+
     /// `src` (a plane of the other frame) moved onto the current frame.
     pub fn warp(&self, src: &Plane) -> Plane {
         assert_eq!(
