@@ -118,18 +118,12 @@ fn box_sum(v: &mut [f32], w: usize, h: usize, r: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::temporal::motion::tests::texture_of;
     use crate::temporal::motion::{warp, Field};
 
-    /// Smooth texture of full contrast (as at a subject's edge, where the refinement matters)
-    /// shifted by `shift` pixels.
+    /// Texture of full contrast, as at a subject's edge, where the refinement matters.
     fn texture(w: usize, h: usize, shift: (f32, f32)) -> Plane {
-        let px = (0..w * h)
-            .map(|i| {
-                let (x, y) = ((i % w) as f32 - shift.0, (i / w) as f32 - shift.1);
-                0.5 + 0.3 * (x * 0.31).sin() * (y * 0.23).cos() + 0.2 * ((x + 2.0 * y) * 0.11).sin()
-            })
-            .collect();
-        Plane::new(w, h, px)
+        texture_of(w, h, shift, 1.5)
     }
 
     #[test]

@@ -343,20 +343,26 @@ pub fn warp(src: &Plane, field: &Field) -> Plane {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    /// A textured plane: smooth blobs of several sizes, so every tile has something to match.
-    fn texture(w: usize, h: usize, shift: (f32, f32)) -> Plane {
+    /// A textured plane moved by `shift`: smooth blobs of several sizes, so every tile has
+    /// something to match, their amplitude scaled by `contrast`.
+    pub(crate) fn texture_of(w: usize, h: usize, shift: (f32, f32), contrast: f32) -> Plane {
         let px = (0..w * h)
             .map(|i| {
                 let (x, y) = ((i % w) as f32 - shift.0, (i / w) as f32 - shift.1);
-                0.5 + 0.2 * (x * 0.31).sin() * (y * 0.23).cos()
+                let v = 0.2 * (x * 0.31).sin() * (y * 0.23).cos()
                     + 0.15 * ((x + 2.0 * y) * 0.11).sin()
-                    + 0.1 * ((3.0 * x - y) * 0.07).cos()
+                    + 0.1 * ((3.0 * x - y) * 0.07).cos();
+                0.5 + contrast * v
             })
             .collect();
         Plane::new(w, h, px)
+    }
+
+    fn texture(w: usize, h: usize, shift: (f32, f32)) -> Plane {
+        texture_of(w, h, shift, 1.0)
     }
 
     fn even(w: usize, h: usize) -> Pyramid {
