@@ -6,6 +6,8 @@
 //! milliseconds per frame.
 //! `speed`: 10 s clips at 720p and 1080p per model: frames/s, real-time factor, and the share of
 //! time in decode, inference, post-processing and encode.
+//! `stabiliser`: the temporal stabiliser alone on the eval clip's frames at 720p and 1080p,
+//! milliseconds per frame, with parts of it turned off for comparison.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,6 +17,8 @@ use clap::{Parser, Subcommand};
 
 #[path = "video/service.rs"]
 mod service;
+#[path = "video/stabiliser.rs"]
+mod stabiliser;
 #[path = "video/synth.rs"]
 mod synth;
 use cutout_core::{SegmenterProvider, TemporalOptions};
@@ -65,6 +69,17 @@ enum Cmd {
         out: PathBuf,
         #[arg(long, default_value = "python3")]
         python: String,
+    },
+    /// The stabiliser alone, no model: ms per frame at each height, default options and
+    /// without motion compensation or the median.
+    Stabiliser {
+        #[arg(long, default_value = "../shared/eval")]
+        set: PathBuf,
+        #[arg(long, default_value = "720,1080")]
+        heights: String,
+        /// Passes over the clip's 50 frames.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
     },
     Speed {
         #[arg(long, default_value = "../shared/eval")]
@@ -352,6 +367,31 @@ fn main() {
                     });
                     report(&clip, model, &zips, &python, None);
                 }
+            }
+        }
+        Cmd::Stabiliser {
+            set,
+            heights,
+            rounds,
+        } => {
+            println!("| frames | default | no motion compensation | no median |");
+            println!("|---|---|---|---|");
+            for h in heights.split(',').map(|h| h.parse::<u32>().unwrap()) {
+                let frames = stabiliser::load(&set, "blackswan", h);
+                let base = TemporalOptions::default();
+                let no_motion = TemporalOptions {
+                    motion_search: 0,
+                    ..base
+                };
+                let no_median = TemporalOptions {
+                    median: false,
+                    ..base
+                };
+                let ms = [base, no_motion, no_median].map(|o| stabiliser::time(&frames, o, rounds));
+                println!(
+                    "| {h}p, mask 320x320 | {:.1} ms | {:.1} ms | {:.1} ms |",
+                    ms[0], ms[1], ms[2]
+                );
             }
         }
         Cmd::Speed {
