@@ -201,8 +201,9 @@ fn run(
     .unwrap()
 }
 
-/// The defaults, or `CUTOUT_TEMPORAL=still,motion,contrast[,refine_epsilon]`, `CUTOUT_TEMPORAL_MEDIAN=0`
-/// and `CUTOUT_TEMPORAL_SEARCH=px` (0: no motion compensation) to try other settings.
+/// The defaults, or `CUTOUT_TEMPORAL=still,motion,contrast[,refine_epsilon]`,
+/// `CUTOUT_TEMPORAL_MEDIAN=0` and `CUTOUT_TEMPORAL_SEARCH=px` (0: no motion compensation) to try
+/// other settings.
 fn temporal_options(enabled: bool) -> TemporalOptions {
     let mut t = TemporalOptions {
         enabled,
