@@ -30,7 +30,7 @@ impl Flow {
         let mut terms: [Vec<f32>; 5] = std::array::from_fn(|_| vec![0.0; n]);
         for _ in 0..STEPS {
             let moved = self.warp(other);
-            let (gx, gy) = gradients(&moved);
+            let (gx, gy) = moved.gradients();
             for i in 0..n {
                 let (x, y, k) = (gx[i], gy[i], weight.px[i]);
                 let e = cur.px[i] - moved.px[i];
@@ -58,24 +58,6 @@ impl Flow {
             }
         }
     }
-}
-
-/// Central differences across and down, halved (one-sided at the borders).
-fn gradients(p: &Plane) -> (Vec<f32>, Vec<f32>) {
-    let (w, h) = (p.w, p.h);
-    let mut gx = vec![0.0; w * h];
-    let mut gy = vec![0.0; w * h];
-    for y in 0..h {
-        let row = &p.px[y * w..][..w];
-        let up = &p.px[y.saturating_sub(1) * w..][..w];
-        let down = &p.px[(y + 1).min(h - 1) * w..][..w];
-        let (gx, gy) = (&mut gx[y * w..][..w], &mut gy[y * w..][..w]);
-        for x in 0..w {
-            gx[x] = (row[(x + 1).min(w - 1)] - row[x.saturating_sub(1)]) / 2.0;
-            gy[x] = (down[x] - up[x]) / 2.0;
-        }
-    }
-    (gx, gy)
 }
 
 /// Replaces each value by the sum over its (2r+1)-square window, the part inside the plane.

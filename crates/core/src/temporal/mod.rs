@@ -273,19 +273,11 @@ fn median3(a: &Plane, cur: &Plane, b: &Plane) -> Plane {
 
 /// The luma change per pixel at each pixel (mean of the central differences across and down).
 fn gradient(p: &Plane) -> Vec<f32> {
-    let (w, h) = (p.w, p.h);
-    let at = |x: usize, y: usize| p.px[y * w + x];
-    let mut out = Vec::with_capacity(w * h);
-    for y in 0..h {
-        let (up, down) = (y.saturating_sub(1), (y + 1).min(h - 1));
-        for x in 0..w {
-            let (left, right) = (x.saturating_sub(1), (x + 1).min(w - 1));
-            let across = (at(right, y) - at(left, y)).abs();
-            let along = (at(x, down) - at(x, up)).abs();
-            out.push((across + along) / 4.0);
-        }
-    }
-    out
+    let (gx, gy) = p.gradients();
+    gx.iter()
+        .zip(&gy)
+        .map(|(x, y)| (x.abs() + y.abs()) / 2.0)
+        .collect()
 }
 
 /// Mean over each pixel's 3x3 neighbourhood (clamped at the borders): one noisy pixel of luma

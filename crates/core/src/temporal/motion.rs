@@ -64,6 +64,24 @@ impl Plane {
         top + (bottom - top) * fy
     }
 
+    /// The central differences across and down at each pixel, halved (clamped at the borders).
+    pub fn gradients(&self) -> (Vec<f32>, Vec<f32>) {
+        let (w, h) = (self.w, self.h);
+        let mut gx = vec![0.0; w * h];
+        let mut gy = vec![0.0; w * h];
+        for y in 0..h {
+            let row = &self.px[y * w..][..w];
+            let up = &self.px[y.saturating_sub(1) * w..][..w];
+            let down = &self.px[(y + 1).min(h - 1) * w..][..w];
+            let (gx, gy) = (&mut gx[y * w..][..w], &mut gy[y * w..][..w]);
+            for x in 0..w {
+                gx[x] = (row[(x + 1).min(w - 1)] - row[x.saturating_sub(1)]) / 2.0;
+                gy[x] = (down[x] - up[x]) / 2.0;
+            }
+        }
+        (gx, gy)
+    }
+
     /// Half the size, each pixel the mean of a 2x2 block.
     fn half(&self) -> Plane {
         let (w, h) = (self.w.div_ceil(2), self.h.div_ceil(2));
@@ -309,7 +327,7 @@ pub struct Flow {
 
 impl Flow {
     pub fn new(field: &Field, w: usize, h: usize) -> Flow {
-        // The same interpolation as `Field::at`, its per-column and per-row halves computed once.
+        // Bilinear between tile centres, its per-column and per-row halves computed once.
         let cols: Vec<_> = (0..w).map(|x| field.axis(x, field.tiles_x)).collect();
         let mut d = Vec::with_capacity(w * h);
         for y in 0..h {
