@@ -11,6 +11,7 @@ mod error;
 mod input_format;
 pub mod mask;
 pub mod pipeline;
+mod plane;
 mod psd;
 pub mod refine;
 pub mod resize;

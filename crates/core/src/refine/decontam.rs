@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use super::plane::Plane;
+use crate::plane::Plane;
 
 /// Locally smoothed foreground and background colour estimates (three planes each).
 pub(crate) struct ColourFields {
@@ -63,8 +63,8 @@ pub(crate) fn foreground(i: f32, alpha: f32, f_blur: f32, b_blur: f32) -> f32 {
 }
 
 fn estimate(i: &Plane, f_blur: &Plane, b_blur: &Plane, alpha: &Plane) -> Plane {
-    let v = (0..i.v.len())
-        .map(|k| foreground(i.v[k], alpha.v[k], f_blur.v[k], b_blur.v[k]))
+    let v = (0..i.px.len())
+        .map(|k| foreground(i.px[k], alpha.px[k], f_blur.px[k], b_blur.px[k]))
         .collect();
     Plane::new(i.w, i.h, v)
 }
@@ -102,18 +102,18 @@ mod tests {
         let image = [0, 1, 2].map(|c| alpha.map(|a| a * f[c] + (1.0 - a) * b[c]));
         let fields = colour_fields(&image, &alpha, 20, 3);
         let k = 3 * w + 30; // alpha = 0.5: the raw colour is half green
-        assert!((image[1].v[k] - 0.5).abs() < 1e-6);
+        assert!((image[1].px[k] - 0.5).abs() < 1e-6);
         let g = foreground(
-            image[1].v[k],
-            alpha.v[k],
-            fields.fg[1].v[k],
-            fields.bg[1].v[k],
+            image[1].px[k],
+            alpha.px[k],
+            fields.fg[1].px[k],
+            fields.bg[1].px[k],
         );
         let r = foreground(
-            image[0].v[k],
-            alpha.v[k],
-            fields.fg[0].v[k],
-            fields.bg[0].v[k],
+            image[0].px[k],
+            alpha.px[k],
+            fields.fg[0].px[k],
+            fields.bg[0].px[k],
         );
         assert!(g < 0.1, "green left in the foreground: {g}");
         assert!(r > 0.9, "red lost: {r}");

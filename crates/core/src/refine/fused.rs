@@ -13,8 +13,8 @@ use std::ops::Range;
 use image::RgbaImage;
 use rayon::prelude::*;
 
-use super::plane::{bilinear_taps, lerp_rows, Plane};
 use super::{decontam, guided};
+use crate::plane::{bilinear_taps, lerp_rows, Plane};
 use crate::Mask;
 
 /// The guided filter leaves a faint residue of the low-resolution mask's blur in flat regions
@@ -165,8 +165,8 @@ fn cell_classes(c: &guided::Coeffs) -> Vec<Cell> {
     let bounds: Vec<(f32, f32)> = (0..w * h)
         .into_par_iter()
         .map(|k| {
-            c.a.iter().fold((c.b.v[k], c.b.v[k]), |(lo, hi), a| {
-                (lo + a.v[k].min(0.0), hi + a.v[k].max(0.0))
+            c.a.iter().fold((c.b.px[k], c.b.px[k]), |(lo, hi), a| {
+                (lo + a.px[k].min(0.0), hi + a.px[k].max(0.0))
             })
         })
         .collect();

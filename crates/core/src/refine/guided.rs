@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use super::plane::Plane;
+use crate::plane::Plane;
 
 /// Smoothed coefficients of the local linear model.
 pub(crate) struct Coeffs {
@@ -16,8 +16,9 @@ pub(crate) struct Coeffs {
 impl Coeffs {
     /// Evaluates `a·I + b` on the guide the coefficients were computed on.
     pub fn apply(&self, guide: &[Plane; 3]) -> Plane {
-        let v = (0..self.b.v.len())
-            .map(|i| self.b.v[i] + (0..3).map(|c| self.a[c].v[i] * guide[c].v[i]).sum::<f32>())
+        let (a, b) = (&self.a, &self.b.px);
+        let v = (0..b.len())
+            .map(|i| b[i] + (0..3).map(|c| a[c].px[i] * guide[c].px[i]).sum::<f32>())
             .collect();
         Plane::new(self.b.w, self.b.h, v)
     }
@@ -43,13 +44,13 @@ pub(crate) fn coefficients(g: &[Plane; 3], p: &Plane, r: usize, eps: f32) -> Coe
         .collect();
     let (mi, mp, mip, mii) = (&means[0..3], &means[3], &means[4..7], &means[7..13]);
 
-    let n = p.v.len();
+    let n = p.px.len();
     let eps = f64::from(eps);
     // Plain slices of one length, so the per-pixel loop below has no bounds checks left in it.
-    let m: [&[f32]; 3] = [&mi[0].v[..n], &mi[1].v[..n], &mi[2].v[..n]];
-    let mip: [&[f32]; 3] = [&mip[0].v[..n], &mip[1].v[..n], &mip[2].v[..n]];
-    let mii: [&[f32]; 6] = std::array::from_fn(|q| &mii[q].v[..n]);
-    let mp = &mp.v[..n];
+    let m: [&[f32]; 3] = [&mi[0].px[..n], &mi[1].px[..n], &mi[2].px[..n]];
+    let mip: [&[f32]; 3] = [&mip[0].px[..n], &mip[1].px[..n], &mip[2].px[..n]];
+    let mii: [&[f32]; 6] = std::array::from_fn(|q| &mii[q].px[..n]);
+    let mp = &mp.px[..n];
     let (w, h) = (p.w, p.h);
     let mut ab = [(); 4].map(|_| vec![0f32; n]);
     let [a0s, a1s, a2s, bs] = ab.each_mut();
@@ -121,7 +122,7 @@ mod tests {
             .collect();
         let p = Plane::new(w, h, p);
         let q = coefficients(&guide, &p, 4, 1e-4).apply(&guide);
-        let row = &q.v[3 * w..4 * w];
+        let row = &q.px[3 * w..4 * w];
         // Most of the transition now happens in the one step across the guide's edge.
         assert!(row[20] - row[19] > 0.5, "{row:?}");
         assert!(row[19] < 0.25 && row[20] > 0.7, "{row:?}");

@@ -8,16 +8,15 @@
 mod decontam;
 mod fused;
 mod guided;
-mod plane;
 
 use crate::resize::Pixels;
 use image::RgbaImage;
 use rayon::prelude::*;
 
+use crate::plane::Plane;
 use crate::resize::{resize, Filter};
 use crate::Mask;
 use fused::Fused;
-use plane::Plane;
 
 /// Refinement switches and parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -27,8 +27,8 @@ impl Flow {
         let (w, h) = self.size();
         let n = w * h;
         let base = self.vectors().to_vec();
-        let mut terms: [Vec<f32>; 5] = std::array::from_fn(|_| vec![0.0; n]);
         for _ in 0..STEPS {
+            let mut terms: [Vec<f32>; 5] = std::array::from_fn(|_| vec![0.0; n]);
             let moved = self.warp(other);
             let (gx, gy) = moved.gradients();
             for i in 0..n {
@@ -41,10 +41,8 @@ impl Flow {
                 terms[3][i] = kx * e;
                 terms[4][i] = ky * e;
             }
-            for t in terms.iter_mut() {
-                box_sum(t, w, h, RADIUS);
-            }
-            let [sxx, sxy, syy, sxe, sye] = &terms;
+            // Window sums, not means: the damping is weighed against the whole window's evidence.
+            let [sxx, sxy, syy, sxe, sye] = terms.map(|t| Plane::new(w, h, t).box_sum(RADIUS).px);
             for (i, (d, b)) in self.vectors_mut().iter_mut().zip(&base).enumerate() {
                 let (a, c, bb) = (sxx[i] + DAMPING, syy[i] + DAMPING, sxy[i]);
                 let det = a * c - bb * bb;
@@ -56,43 +54,6 @@ impl Flow {
                 d.0 = (d.0 + ux).clamp(b.0 - REACH, b.0 + REACH);
                 d.1 = (d.1 + uy).clamp(b.1 - REACH, b.1 + REACH);
             }
-        }
-    }
-}
-
-/// Replaces each value by the sum over its (2r+1)-square window, the part inside the plane.
-/// Running sums across each row, then running sums of whole rows down the plane, so the cost does
-/// not grow with `r` and the inner loops run over contiguous memory.
-fn box_sum(v: &mut [f32], w: usize, h: usize, r: usize) {
-    let mut line = vec![0.0; w];
-    for row in v.chunks_exact_mut(w) {
-        let mut acc: f32 = row[..(r + 1).min(w)].iter().sum();
-        for x in 0..w {
-            line[x] = acc;
-            if x + r + 1 < w {
-                acc += row[x + r + 1];
-            }
-            if x >= r {
-                acc -= row[x - r];
-            }
-        }
-        row.copy_from_slice(&line);
-    }
-    let rows = v.to_vec();
-    let row = |y: usize| &rows[y * w..][..w];
-    let mut acc = vec![0.0; w];
-    for y in 0..(r + 1).min(h) {
-        acc.iter_mut().zip(row(y)).for_each(|(a, b)| *a += b);
-    }
-    for (y, out) in v.chunks_exact_mut(w).enumerate() {
-        out.copy_from_slice(&acc);
-        if y + r + 1 < h {
-            acc.iter_mut()
-                .zip(row(y + r + 1))
-                .for_each(|(a, b)| *a += b);
-        }
-        if y >= r {
-            acc.iter_mut().zip(row(y - r)).for_each(|(a, b)| *a -= b);
         }
     }
 }
@@ -132,17 +93,6 @@ mod tests {
         let mut flow = Flow::new(&Field::still(20, 20), 20, 20);
         flow.refine(&flat, &flat, &Plane::new(20, 20, vec![1.0; 400]));
         assert!(flow.vectors().iter().all(|&d| d == (0.0, 0.0)));
-    }
-
-    #[test]
-    fn box_sum_counts_the_window_inside_the_plane() {
-        let (w, h) = (7, 5);
-        let mut v = vec![1.0; w * h];
-        box_sum(&mut v, w, h, 2);
-        // A corner sees a 3x3 window, the centre a full 5x5, an edge's middle 5x3.
-        assert_eq!(v[0], 9.0);
-        assert_eq!(v[2 * w + 3], 25.0);
-        assert_eq!(v[3], 15.0);
     }
 
     fn mean_error(a: &Plane, b: &Plane) -> f32 {

@@ -5,25 +5,7 @@
 //! wrong match, and vectors are interpolated between tile centres so rotation and scaling come
 //! out as smooth fields rather than blocks. Costs a few milliseconds a frame at 320x320.
 
-/// `v.floor()` for |v| < 2^31, inlined: without SSE4.1 in the baseline target, `f32::floor` is a
-/// call into libm, which made up a fifth of the stabiliser's time in warps.
-#[inline]
-fn floor(v: f32) -> f32 {
-    let t = v as i32 as f32;
-    if t > v {
-        t - 1.0
-    } else {
-        t
-    }
-}
-
-/// A plane of values in 0-1 (luma or alpha), row-major.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Plane {
-    pub w: usize,
-    pub h: usize,
-    pub px: Vec<f32>,
-}
+pub use crate::plane::Plane;
 
 /// Side of a matching tile at full resolution, in pixels.
 pub const TILE: usize = 16;
@@ -32,73 +14,6 @@ pub const TILE: usize = 16;
 const LENGTH_COST: f32 = 0.0015;
 
 impl Plane {
-    pub fn new(w: usize, h: usize, px: Vec<f32>) -> Plane {
-        assert_eq!(px.len(), w * h, "plane size");
-        Plane { w, h, px }
-    }
-
-    fn at(&self, x: isize, y: isize) -> f32 {
-        let x = x.clamp(0, self.w as isize - 1) as usize;
-        let y = y.clamp(0, self.h as isize - 1) as usize;
-        self.px[y * self.w + x]
-    }
-
-    /// Bilinear sample, clamped at the borders.
-    pub fn sample(&self, x: f32, y: f32) -> f32 {
-        let (x0, y0) = (floor(x), floor(y));
-        let (fx, fy) = (x - x0, y - y0);
-        let (x0, y0) = (x0 as isize, y0 as isize);
-        let [a, b, c, d] = if self.holds(x0, y0, 2) {
-            let i = y0 as usize * self.w + x0 as usize;
-            [
-                self.px[i],
-                self.px[i + 1],
-                self.px[i + self.w],
-                self.px[i + self.w + 1],
-            ]
-        } else {
-            [(0, 0), (1, 0), (0, 1), (1, 1)].map(|(i, j)| self.at(x0 + i, y0 + j))
-        };
-        let top = a + (b - a) * fx;
-        let bottom = c + (d - c) * fx;
-        top + (bottom - top) * fy
-    }
-
-    /// The central differences across and down at each pixel, halved (clamped at the borders).
-    pub fn gradients(&self) -> (Vec<f32>, Vec<f32>) {
-        let (w, h) = (self.w, self.h);
-        let mut gx = vec![0.0; w * h];
-        let mut gy = vec![0.0; w * h];
-        for y in 0..h {
-            let row = &self.px[y * w..][..w];
-            let up = &self.px[y.saturating_sub(1) * w..][..w];
-            let down = &self.px[(y + 1).min(h - 1) * w..][..w];
-            let (gx, gy) = (&mut gx[y * w..][..w], &mut gy[y * w..][..w]);
-            for x in 0..w {
-                gx[x] = (row[(x + 1).min(w - 1)] - row[x.saturating_sub(1)]) / 2.0;
-                gy[x] = (down[x] - up[x]) / 2.0;
-            }
-        }
-        (gx, gy)
-    }
-
-    /// Half the size, each pixel the mean of a 2x2 block.
-    fn half(&self) -> Plane {
-        let (w, h) = (self.w.div_ceil(2), self.h.div_ceil(2));
-        let mut px = Vec::with_capacity(w * h);
-        for y in 0..h as isize {
-            for x in 0..w as isize {
-                let (sx, sy) = (2 * x, 2 * y);
-                let sum = self.at(sx, sy)
-                    + self.at(sx + 1, sy)
-                    + self.at(sx, sy + 1)
-                    + self.at(sx + 1, sy + 1);
-                px.push(sum / 4.0);
-            }
-        }
-        Plane { w, h, px }
-    }
-
     /// Mean absolute difference between the `size`-square at (x, y) here and the one at
     /// (x + dx, y + dy) in `other`, each pixel counted by its `weight` (a plane of this size).
     fn sad(
@@ -133,11 +48,6 @@ impl Plane {
             }
         }
         sum / total.max(f32::EPSILON)
-    }
-
-    /// Whether the `size`-square at (x, y) lies inside the plane.
-    fn holds(&self, x: isize, y: isize, size: isize) -> bool {
-        x >= 0 && y >= 0 && x + size <= self.w as isize && y + size <= self.h as isize
     }
 }
 

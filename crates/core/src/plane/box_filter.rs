@@ -1,65 +1,11 @@
-//! Single-channel f32 planes and the two primitives the refiners are built from: a box mean with
-//! O(1) cost per pixel whatever the radius, and bilinear row sampling for upsampling.
+//! Box filters over a plane: the mean (the guided filter's and the colour estimation's windows)
+//! and the sum (the Lucas-Kanade normal equations' windows), clipped at the borders. Small
+//! windows are direct sums of shifted rows, which vectorise; wide ones running sums, whose cost
+//! does not grow with the radius.
 
-/// A row-major single-channel f32 image.
-#[derive(Debug, Clone)]
-pub(crate) struct Plane {
-    pub w: usize,
-    pub h: usize,
-    pub v: Vec<f32>,
-}
+use super::Plane;
 
 impl Plane {
-    pub fn new(w: usize, h: usize, v: Vec<f32>) -> Self {
-        debug_assert_eq!(v.len(), w * h);
-        Self { w, h, v }
-    }
-
-    pub fn zip(&self, other: &Plane, f: impl Fn(f32, f32) -> f32) -> Plane {
-        let v = self
-            .v
-            .iter()
-            .zip(&other.v)
-            .map(|(&a, &b)| f(a, b))
-            .collect();
-        Plane::new(self.w, self.h, v)
-    }
-
-    pub fn map(&self, f: impl Fn(f32) -> f32) -> Plane {
-        Plane::new(self.w, self.h, self.v.iter().map(|&a| f(a)).collect())
-    }
-
-    /// Half the resolution each way (rounded up): each pixel the mean of a 2x2 block, the last
-    /// row and column repeated when a side is odd.
-    pub fn half(&self) -> Plane {
-        let (w, h) = (self.w.div_ceil(2), self.h.div_ceil(2));
-        let row = |y: usize| &self.v[y.min(self.h - 1) * self.w..][..self.w];
-        let mut v = vec![0f32; w * h];
-        for (y, dst) in v.chunks_exact_mut(w).enumerate() {
-            let (r0, r1) = (row(2 * y), row(2 * y + 1));
-            for (x, d) in dst.iter_mut().enumerate() {
-                let (x0, x1) = (2 * x, (2 * x + 1).min(self.w - 1));
-                *d = (r0[x0] + r0[x1] + r1[x0] + r1[x1]) * 0.25;
-            }
-        }
-        Plane::new(w, h, v)
-    }
-
-    /// Bilinear resampling to `w` x `h` (half-pixel centres, as the full-resolution pass).
-    pub fn resized(&self, w: usize, h: usize) -> Plane {
-        let xt = bilinear_taps(self.w, w);
-        let yt = bilinear_taps(self.h, h);
-        let mut v = vec![0f32; w * h];
-        let mut row = vec![0f32; self.w];
-        for (dst, &taps) in v.chunks_exact_mut(w).zip(&yt) {
-            lerp_rows(self, taps, &mut row);
-            for (d, &(x0, x1, t)) in dst.iter_mut().zip(&xt) {
-                *d = row[x0] + (row[x1] - row[x0]) * t;
-            }
-        }
-        Plane::new(w, h, v)
-    }
-
     /// Mean over the (2r+1)² window around each pixel, clipped at the borders (the divisor is the
     /// number of pixels actually inside the image, so edges are not darkened).
     pub fn box_mean(&self, r: usize) -> Plane {
@@ -69,7 +15,7 @@ impl Plane {
         let (w, h) = (self.w, self.h);
         let mut horiz = vec![0f32; w * h];
         let inv_w = window_reciprocals(w, r);
-        for (src, dst) in self.v.chunks_exact(w).zip(horiz.chunks_exact_mut(w)) {
+        for (src, dst) in self.px.chunks_exact(w).zip(horiz.chunks_exact_mut(w)) {
             box_row(src, dst, r, &inv_w);
         }
         // Vertical pass: running sums over whole rows, one fused add/subtract/scale loop per row
@@ -103,7 +49,7 @@ impl Plane {
         if r > DIRECT_MAX_R {
             return self.zip(other, f).box_mean(r);
         }
-        box_mean_direct(self.w, self.h, r, |y, acc| {
+        window_sums(self.w, self.h, r, true, |y, acc| {
             let (a, b) = (self.row(y), other.row(y));
             for ((s, &a), &b) in acc.iter_mut().zip(a).zip(b) {
                 *s += f(a, b);
@@ -111,24 +57,35 @@ impl Plane {
         })
     }
 
-    fn row(&self, y: usize) -> &[f32] {
-        &self.v[y * self.w..(y + 1) * self.w]
+    /// Sum over the (2r+1)² window around each pixel, the part inside the plane. Direct sums:
+    /// meant for small windows (the cost grows with `r`).
+    pub fn box_sum(&self, r: usize) -> Plane {
+        window_sums(self.w, self.h, r, false, |y, acc| add_row(acc, self.row(y)))
     }
 
+    /// [`Plane::box_mean`] for small windows.
     fn box_mean_direct(&self, r: usize) -> Plane {
-        box_mean_direct(self.w, self.h, r, |y, acc| {
-            for (s, &v) in acc.iter_mut().zip(self.row(y)) {
-                *s += v;
-            }
-        })
+        window_sums(self.w, self.h, r, true, |y, acc| add_row(acc, self.row(y)))
     }
 }
 
-/// [`Plane::box_mean`] for small windows, of the plane whose row `y` `add_row(y, acc)` adds into
-/// `acc`. Each output row sums its (2r+1) source rows, then (2r+1) shifted copies of that sum:
-/// plain slice additions that vectorise, no full-size intermediate plane, and f32 is exact enough
-/// (no long running sum to drift).
-fn box_mean_direct(w: usize, h: usize, r: usize, add_row: impl Fn(usize, &mut [f32])) -> Plane {
+fn add_row(acc: &mut [f32], row: &[f32]) {
+    for (s, &v) in acc.iter_mut().zip(row) {
+        *s += v;
+    }
+}
+
+/// Direct window sums of the plane whose row `y` `add_row(y, acc)` adds into `acc`, divided by
+/// the window's pixel count when `mean`. Each output row sums its (2r+1) source rows, then
+/// (2r+1) shifted copies of that sum: plain slice additions that vectorise, no full-size
+/// intermediate plane, and f32 is exact enough (no long running sum to drift).
+fn window_sums(
+    w: usize,
+    h: usize,
+    r: usize,
+    mean: bool,
+    add_row: impl Fn(usize, &mut [f32]),
+) -> Plane {
     let inv_w: Vec<f32> = window_reciprocals(w, r).iter().map(|&k| k as f32).collect();
     let inv_h = window_reciprocals(h, r);
     let mut out = vec![0f32; w * h];
@@ -139,9 +96,11 @@ fn box_mean_direct(w: usize, h: usize, r: usize, add_row: impl Fn(usize, &mut [f
             add_row(sy, &mut col);
         }
         sum_window(&col, dst, r);
-        let kh = inv_h[y] as f32;
-        for (d, &kw) in dst.iter_mut().zip(&inv_w) {
-            *d *= kw * kh;
+        if mean {
+            let kh = inv_h[y] as f32;
+            for (d, &kw) in dst.iter_mut().zip(&inv_w) {
+                *d *= kw * kh;
+            }
         }
     }
     Plane::new(w, h, out)
@@ -207,28 +166,6 @@ fn box_row(src: &[f32], dst: &mut [f32], r: usize, inv: &[f64]) {
     }
 }
 
-/// Source index pair and weight for each destination coordinate (half-pixel centres).
-pub(crate) fn bilinear_taps(src: usize, dst: usize) -> Vec<(usize, usize, f32)> {
-    let scale = src as f32 / dst as f32;
-    (0..dst)
-        .map(|d| {
-            let s = ((d as f32 + 0.5) * scale - 0.5).clamp(0.0, (src - 1) as f32);
-            let i0 = s.floor() as usize;
-            let i1 = (i0 + 1).min(src - 1);
-            (i0, i1, s - i0 as f32)
-        })
-        .collect()
-}
-
-/// Blends two rows of `plane` vertically into `out` (length `plane.w`).
-pub(crate) fn lerp_rows(plane: &Plane, (y0, y1, t): (usize, usize, f32), out: &mut [f32]) {
-    let a = &plane.v[y0 * plane.w..(y0 + 1) * plane.w];
-    let b = &plane.v[y1 * plane.w..(y1 + 1) * plane.w];
-    for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
-        *o = a + (b - a) * t;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,7 +177,7 @@ mod tests {
                 let (mut s, mut n) = (0f32, 0f32);
                 for yy in y.saturating_sub(r)..=(y + r).min(p.h - 1) {
                     for xx in x.saturating_sub(r)..=(x + r).min(p.w - 1) {
-                        s += p.v[yy * p.w + xx];
+                        s += p.px[yy * p.w + xx];
                         n += 1.0;
                     }
                 }
@@ -257,14 +194,14 @@ mod tests {
         // 3 and 4 are direct sums, wider than the 3x3 plane below too; 20 is a running sum.
         let narrow = Plane::new(3, 3, (0..9).map(|i| i as f32).collect());
         for (p, r) in [(&narrow, 1), (&narrow, 4)] {
-            for (a, b) in p.box_mean(r).v.iter().zip(&brute_box(p, r).v) {
+            for (a, b) in p.box_mean(r).px.iter().zip(&brute_box(p, r).px) {
                 assert!((a - b).abs() < 1e-4, "3x3, r={r}: {a} vs {b}");
             }
         }
         for r in [0, 1, 3, 4, 20] {
             let fast = p.box_mean(r);
             let slow = brute_box(&p, r);
-            for (a, b) in fast.v.iter().zip(&slow.v) {
+            for (a, b) in fast.px.iter().zip(&slow.px) {
                 assert!((a - b).abs() < 1e-4, "r={r}: {a} vs {b}");
             }
         }
@@ -285,22 +222,30 @@ mod tests {
         let f = |x: f32, y: f32| x * (1.0 - y);
         for r in [1, 2, 4, 6] {
             let want = brute_box(&a.zip(&b, f), r);
-            for (x, y) in a.box_mean_zip(&b, r, f).v.iter().zip(&want.v) {
+            for (x, y) in a.box_mean_zip(&b, r, f).px.iter().zip(&want.px) {
                 assert!((x - y).abs() < 1e-5, "r={r}: {x} vs {y}");
             }
         }
     }
 
     #[test]
-    fn bilinear_taps_cover_the_source() {
-        let taps = bilinear_taps(4, 8);
-        assert_eq!(taps.len(), 8);
-        assert_eq!(taps[0], (0, 1, 0.0));
-        assert_eq!(taps[7].1, 3);
-        let identity = bilinear_taps(5, 5);
-        assert!(identity
-            .iter()
-            .enumerate()
-            .all(|(i, t)| t.0 == i && t.2 == 0.0));
+    fn box_sum_counts_the_window_inside_the_plane() {
+        let (w, h) = (7, 5);
+        let v = Plane::new(w, h, vec![1.0; w * h]).box_sum(2).px;
+        // A corner sees a 3x3 window, the centre a full 5x5, an edge's middle 5x3.
+        assert_eq!(v[0], 9.0);
+        assert_eq!(v[2 * w + 3], 25.0);
+        assert_eq!(v[3], 15.0);
+    }
+
+    #[test]
+    fn box_sum_is_the_box_mean_times_the_window() {
+        let p = Plane::new(9, 6, (0..54).map(|i| ((i * 29) % 13) as f32).collect());
+        let (sum, mean) = (p.box_sum(3), brute_box(&p, 3));
+        let count = |i: usize, n: usize| ((i + 3).min(n - 1) - i.saturating_sub(3) + 1) as f32;
+        for (k, (s, m)) in sum.px.iter().zip(&mean.px).enumerate() {
+            let n = count(k % 9, 9) * count(k / 9, 6);
+            assert!((s - m * n).abs() < 1e-3, "{k}: {s} vs {}", m * n);
+        }
     }
 }
