@@ -1,8 +1,9 @@
 //! One video through the cut-out: decode → segment each frame → stabilise the masks over time →
-//! refine and compose at full resolution → encode. Blocking; frames stream through, so memory
-//! holds a couple of frames whatever the clip's length.
+//! refine and compose at full resolution → encode. Blocking, on two threads (the model's and the
+//! caller's); frames stream through, so memory holds a few frames whatever the clip's length.
 
 use std::path::Path;
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::time::{Duration, Instant};
 
 use cutout_core::refine::refine;
@@ -51,7 +52,8 @@ impl Default for VideoOptions {
     }
 }
 
-/// What a finished video took, stage by stage.
+/// What a finished video took, stage by stage. Decode and inference run on the model's thread,
+/// the rest on the caller's, so the stages overlap: they add up to more than `total_ms`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct VideoSummary {
     pub frames: u64,
@@ -62,7 +64,7 @@ pub struct VideoSummary {
     pub audio: bool,
     pub decode_ms: u64,
     pub inference_ms: u64,
-    /// Stabilise, refine and compose.
+    /// Refine and compose.
     pub post_ms: u64,
     /// Of which temporal stabilisation alone, in microseconds (a few milliseconds a frame).
     pub stabilize_us: u64,
@@ -102,6 +104,12 @@ fn too_many_frames(opts: &VideoOptions) -> MediaError {
 }
 
 /// Cuts the subject out of every frame of `input` into `output`.
+///
+/// Two threads: one decodes and runs the model, the caller's stabilises, refines, composes and
+/// encodes, a frame behind. Where the model leaves a core free (fewer inference threads than
+/// cores, or a GPU) the post-processing hides behind it entirely; on a machine the model
+/// already fills, the two share the cores (README: "Two threads per video"). The channel
+/// between them holds one frame, so memory stays a few frames.
 pub fn process_video(
     tools: &Tools,
     input: &Path,
@@ -115,27 +123,13 @@ pub fn process_video(
     let started = Instant::now();
     let deadline = started + opts.deadline;
     let (w, h) = (info.width, info.height);
-    let mut reader = FrameReader::open(tools, input, w, h)?;
-    let spec = EncodeSpec {
-        format: opts.format,
-        width: w,
-        height: h,
-        fps_num: info.fps_num,
-        fps_den: info.fps_den,
-        audio_from: info.has_audio.then_some(input),
-        times: match opts.format {
-            VideoFormat::PngSequence => None,
-            _ => variable_frame_times(tools, input, info)?,
-        },
-    };
-    let mut sink = FrameSink::open(tools, output, &spec)?;
+    let reader = FrameReader::open(tools, input, w, h)?;
+    let mut sink = FrameSink::open(tools, output, &encode_spec(tools, input, info, opts)?)?;
     let background = match (opts.background, opts.format.has_alpha()) {
         (Some(c), _) => Some(c),
         (None, false) => Some(Rgba([255, 255, 255, 255])),
         (None, true) => None,
     };
-    let mut stabilizer = Stabilizer::new(opts.temporal);
-    let mut read = 0u64;
     let mut post = Post {
         sink: &mut sink,
         background,
@@ -150,6 +144,63 @@ pub fn process_video(
         audio: info.has_audio && opts.format.has_audio(),
         ..Default::default()
     };
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let model = scope.spawn(move || segment_frames(reader, segmenter, opts, deadline, tx));
+        let posted = stabilise_and_emit(rx, &mut post, &mut s, progress);
+        let modelled = model
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // The caller's side stops first only for its own reasons (cancelled, the encoder
+        // failed); a model error ends the stream early, and wins over the shorter stream's Ok.
+        posted?;
+        (s.decode_ms, s.inference_ms) = modelled?;
+        Ok::<_, MediaError>(())
+    })?;
+    if s.frames == 0 {
+        return Err(MediaError::Invalid(
+            "the video has no decodable frames".into(),
+        ));
+    }
+    let t = Instant::now();
+    sink.finish(deadline)?;
+    s.encode_ms += ms(t);
+    s.total_ms = ms(started);
+    Ok(s)
+}
+
+/// The output's size, rate, audio source and, for a variable frame rate, each frame's time.
+fn encode_spec<'a>(
+    tools: &Tools,
+    input: &'a Path,
+    info: &VideoInfo,
+    opts: &VideoOptions,
+) -> Result<EncodeSpec<'a>, MediaError> {
+    Ok(EncodeSpec {
+        format: opts.format,
+        width: info.width,
+        height: info.height,
+        fps_num: info.fps_num,
+        fps_den: info.fps_den,
+        audio_from: info.has_audio.then_some(input),
+        times: match opts.format {
+            VideoFormat::PngSequence => None,
+            _ => variable_frame_times(tools, input, info)?,
+        },
+    })
+}
+
+/// The model's thread: decodes each frame and segments it, until the video ends, the receiver
+/// hangs up (the other side failed or was cancelled) or a limit is hit. Returns the
+/// milliseconds spent decoding and in the model.
+fn segment_frames(
+    mut reader: FrameReader,
+    segmenter: &mut dyn FrameSegmenter,
+    opts: &VideoOptions,
+    deadline: Instant,
+    tx: SyncSender<(RgbaImage, Mask)>,
+) -> Result<(u64, u64), MediaError> {
+    let (mut decode_ms, mut inference_ms, mut read) = (0, 0, 0u64);
     loop {
         if Instant::now() > deadline {
             return Err(MediaError::Timeout {
@@ -165,33 +216,43 @@ pub fn process_video(
         if read > opts.max_frames {
             return Err(too_many_frames(opts));
         }
-        s.decode_ms += ms(t);
+        decode_ms += ms(t);
         let t = Instant::now();
         let seg = segmenter
             .next_frame(&frame)
             .map_err(cutout_core::CutoutError::from)?;
-        s.inference_ms += ms(t);
+        inference_ms += ms(t);
+        if tx.send((frame, seg.mask)).is_err() {
+            // The receiving side stopped and reports why; the decoder is killed on drop.
+            return Ok((decode_ms, inference_ms));
+        }
+    }
+    drop(tx);
+    reader.finish(deadline)?;
+    Ok((decode_ms, inference_ms))
+}
+
+/// The caller's side: each segmented frame through the stabiliser, then refined, composed and
+/// encoded, in order.
+fn stabilise_and_emit(
+    rx: Receiver<(RgbaImage, Mask)>,
+    post: &mut Post,
+    s: &mut VideoSummary,
+    progress: Progress,
+) -> Result<(), MediaError> {
+    let mut stabilizer = Stabilizer::new(post.opts.temporal);
+    for (frame, mask) in rx.iter() {
         let t = Instant::now();
-        let ready = stabilizer.push(frame, seg.mask);
+        let ready = stabilizer.push(frame, mask);
         s.stabilize_us += t.elapsed().as_micros() as u64;
         if let Some((frame, mask)) = ready {
-            post.emit(frame, &mask, &mut s, progress)?;
+            post.emit(frame, &mask, s, progress)?;
         }
     }
     if let Some((frame, mask)) = stabilizer.finish() {
-        post.emit(frame, &mask, &mut s, progress)?;
+        post.emit(frame, &mask, s, progress)?;
     }
-    if s.frames == 0 {
-        return Err(MediaError::Invalid(
-            "the video has no decodable frames".into(),
-        ));
-    }
-    reader.finish(deadline)?;
-    let t = Instant::now();
-    sink.finish(deadline)?;
-    s.encode_ms += ms(t);
-    s.total_ms = ms(started);
-    Ok(s)
+    Ok(())
 }
 
 /// Everything after inference and stabilisation for one frame: refine, compose, encode, report.
