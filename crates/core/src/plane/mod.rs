@@ -112,9 +112,11 @@ impl Plane {
         let mut gx = vec![0.0; w * h];
         let mut gy = vec![0.0; w * h];
         for y in 0..h {
-            let row = &self.px[y * w..][..w];
-            let up = &self.px[y.saturating_sub(1) * w..][..w];
-            let down = &self.px[(y + 1).min(h - 1) * w..][..w];
+            let (row, up, down) = (
+                self.row(y),
+                self.row(y.saturating_sub(1)),
+                self.row((y + 1).min(h - 1)),
+            );
             let (gx, gy) = (&mut gx[y * w..][..w], &mut gy[y * w..][..w]);
             for x in 0..w {
                 gx[x] = (row[(x + 1).min(w - 1)] - row[x.saturating_sub(1)]) / 2.0;
@@ -145,9 +147,7 @@ pub(crate) fn bilinear_taps(src: usize, dst: usize) -> Vec<(usize, usize, f32)> 
 
 /// Blends two rows of `plane` vertically into `out` (length `plane.w`).
 pub(crate) fn lerp_rows(plane: &Plane, (y0, y1, t): (usize, usize, f32), out: &mut [f32]) {
-    let a = &plane.px[y0 * plane.w..(y0 + 1) * plane.w];
-    let b = &plane.px[y1 * plane.w..(y1 + 1) * plane.w];
-    for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+    for ((o, &a), &b) in out.iter_mut().zip(plane.row(y0)).zip(plane.row(y1)) {
         *o = a + (b - a) * t;
     }
 }
