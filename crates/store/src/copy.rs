@@ -7,91 +7,16 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::{Database, Executor, IntoArguments, Pool, Row};
+use async_trait::async_trait;
 
+use crate::sql::schema::{placeholders, Kind, Table, TABLES};
+use crate::sql::value::{query, Arg, Value};
+use crate::sql::{Backend, Conn};
 use crate::{BlobStore, DatabaseConfig, StoreError};
 
 type R<T> = Result<T, StoreError>;
 
-/// Every table, parents before children, with its key order and columns
-/// (`name:kind`, kind `t` text, `i` integer, `r` real, `b` boolean). Both schemas have exactly
-/// these; a migration that adds a column adds it here (the copy test compares every API answer).
-const TABLES: &[(&str, &str, &str)] = &[
-    (
-        "accounts",
-        "id",
-        "id:t name:t balance:i webhook_secret:t created_at:i",
-    ),
-    (
-        "api_keys",
-        "id",
-        "id:t account_id:t name:t hash:t prefix:t scopes:t created_at:i revoked_at:i",
-    ),
-    (
-        "ledger",
-        "id",
-        "id:i account_id:t delta:i reason:t job_id:t created_at:i",
-    ),
-    (
-        "jobs",
-        "id",
-        "id:t account_id:t key_id:t kind:t mode:t spec:t input_key:t state:t status:t \
-         progress:i attempts:i max_attempts:i run_after:i claimed_by:t heartbeat_at:i result:t \
-         error_code:t error_message:t cost:i created_at:i updated_at:i finished_at:i",
-    ),
-    (
-        "job_events",
-        "id",
-        "id:i job_id:t at:i from_state:t to_state:t actor:t cause:t",
-    ),
-    (
-        "presets",
-        "account_id, name",
-        "account_id:t name:t params:t created_at:i updated_at:i",
-    ),
-    (
-        "idempotency",
-        "key_id, idem_key",
-        "key_id:t idem_key:t request_hash:t status:i body:t created_at:i",
-    ),
-    (
-        "webhook_deliveries",
-        "id",
-        "id:t job_id:t account_id:t event:t url:t body:t attempts:i next_at:i state:t \
-         last_error:t created_at:i",
-    ),
-    (
-        "assets",
-        "id",
-        "id:t account_id:t name:t mime:t size:i width:i height:i sha256:t blob:t custom:t \
-         source_asset_id:t created_at:i updated_at:i",
-    ),
-    (
-        "asset_conversions",
-        "asset_id, name",
-        "asset_id:t name:t blob:t mime:t size:i width:i height:i created_at:i updated_at:i",
-    ),
-    (
-        "video_uploads",
-        "id",
-        "id:t account_id:t blob:t filename:t size:i info:t created_at:i",
-    ),
-    ("rate_buckets", "key_id", "key_id:t tokens:r at:i allowed:b"),
-];
-
-/// Tables whose `id` the database generates (PostgreSQL identity columns).
-const GENERATED_IDS: &[&str] = &["ledger", "job_events"];
-
 const PAGE: i64 = 500;
-
-/// One value in flight between the two databases.
-#[derive(Clone, Debug)]
-enum Cell {
-    Text(Option<String>),
-    Int(Option<i64>),
-    Real(Option<f64>),
-    Bool(Option<bool>),
-}
 
 /// What was copied: rows per table, and blobs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -100,25 +25,28 @@ pub struct CopyReport {
     pub blobs: u64,
 }
 
-/// A database as the copy sees it: a pool of the backend's own driver.
-enum Db {
-    #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::SqlitePool),
-    #[cfg(feature = "postgres")]
-    Pg(sqlx::PgPool),
+/// A database as the copy sees it, whatever its backend.
+#[async_trait]
+trait CopyDb: Send + Sync {
+    async fn count(&self, table: &Table) -> R<u64>;
+    /// One page of rows in key order, a value per column of the schema.
+    async fn read_page(&self, table: &Table, offset: i64) -> R<Vec<Vec<Value>>>;
+    /// Inserts `rows` in one transaction, keeping generated ids.
+    async fn write_rows(&self, table: &Table, rows: Vec<Vec<Value>>) -> R<()>;
+    /// New ledger lines and events continue after the copied ids.
+    async fn reset_sequences(&self) -> R<()>;
 }
 
-async fn open(config: &DatabaseConfig, target: bool) -> R<Db> {
+async fn open(config: &DatabaseConfig, target: bool) -> R<Box<dyn CopyDb>> {
     match config {
         #[cfg(feature = "sqlite")]
         DatabaseConfig::Sqlite {
             path,
             max_connections,
-        } => Ok(Db::Sqlite(
-            crate::SqliteRepo::open(path, *max_connections)
-                .await?
-                .pool(),
-        )),
+        } => {
+            let repo = crate::SqliteRepo::open(path, *max_connections).await?;
+            Ok(Box::new(repo.backend().clone()))
+        }
         #[cfg(feature = "postgres")]
         DatabaseConfig::Postgres {
             url,
@@ -129,11 +57,8 @@ async fn open(config: &DatabaseConfig, target: bool) -> R<Db> {
             } else {
                 crate::Schema::Require
             };
-            Ok(Db::Pg(
-                crate::PgRepo::open(url.expose(), *max_connections, schema)
-                    .await?
-                    .pool(),
-            ))
+            let repo = crate::PgRepo::open(url.expose(), *max_connections, schema).await?;
+            Ok(Box::new(repo.backend().clone()))
         }
         #[allow(unreachable_patterns)]
         _ => Err(StoreError::Config("this build lacks that backend".into())),
@@ -150,38 +75,32 @@ pub async fn copy_store(
 ) -> R<CopyReport> {
     let (src, dst) = (open(from, false).await?, open(to, true).await?);
     let mut report = CopyReport::default();
-    for (table, order, spec) in TABLES {
-        let columns: Vec<(&str, char)> = spec
-            .split_whitespace()
-            .map(|c| {
-                c.split_once(':')
-                    .map(|(n, k)| (n, k.chars().next().unwrap_or('t')))
-            })
-            .collect::<Option<_>>()
-            .ok_or_else(|| StoreError::Config(format!("bad column list for {table}")))?;
-        if count(&dst, table).await? > 0 {
+    for table in TABLES {
+        if dst.count(table).await? > 0 {
             return Err(StoreError::Config(format!(
-                "the target database already has {table}: copy into an empty database"
+                "the target database already has {}: copy into an empty database",
+                table.name
             )));
         }
         let mut offset = 0;
         loop {
-            let rows = read_page(&src, table, order, &columns, offset).await?;
+            let rows = src.read_page(table, offset).await?;
             if rows.is_empty() {
                 break;
             }
             offset += rows.len() as i64;
-            write_rows(&dst, table, &columns, rows).await?;
+            dst.write_rows(table, rows).await?;
         }
-        let (n_src, n_dst) = (count(&src, table).await?, count(&dst, table).await?);
+        let (n_src, n_dst) = (src.count(table).await?, dst.count(table).await?);
         if n_src != n_dst {
             return Err(StoreError::Corrupt(format!(
-                "{table}: {n_src} rows in the source, {n_dst} copied"
+                "{}: {n_src} rows in the source, {n_dst} copied",
+                table.name
             )));
         }
-        report.rows.insert(table, n_dst);
+        report.rows.insert(table.name, n_dst);
     }
-    reset_sequences(&dst).await?;
+    dst.reset_sequences().await?;
     report.blobs = copy_blobs(blobs_from, blobs_to).await?;
     Ok(report)
 }
@@ -206,141 +125,72 @@ async fn copy_blobs(from: &dyn BlobStore, to: &dyn BlobStore) -> R<u64> {
     Ok(keys.len() as u64)
 }
 
-async fn count(db: &Db, table: &str) -> R<u64> {
-    let sql = format!("SELECT COUNT(*) FROM {table}");
-    let n: i64 = match db {
-        #[cfg(feature = "sqlite")]
-        Db::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await?,
-        #[cfg(feature = "postgres")]
-        Db::Pg(p) => sqlx::query_scalar(&sql).fetch_one(p).await?,
-    };
-    Ok(n as u64)
-}
+#[async_trait]
+impl<B: Backend> CopyDb for B {
+    async fn count(&self, table: &Table) -> R<u64> {
+        let sql = format!("SELECT COUNT(*) FROM {}", table.name);
+        let row = self.conn().await?.fetch_one(query(sql)).await?;
+        Ok(row.first::<i64>()? as u64)
+    }
 
-async fn read_page(
-    db: &Db,
-    table: &str,
-    order: &str,
-    columns: &[(&str, char)],
-    offset: i64,
-) -> R<Vec<Vec<Cell>>> {
-    let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
-    let sql = format!(
-        "SELECT {} FROM {table} ORDER BY {order} LIMIT {PAGE} OFFSET {offset}",
-        names.join(", ")
-    );
-    match db {
-        #[cfg(feature = "sqlite")]
-        Db::Sqlite(p) => read(p, &sql, columns).await,
-        #[cfg(feature = "postgres")]
-        Db::Pg(p) => read(p, &sql, columns).await,
+    async fn read_page(&self, table: &Table, offset: i64) -> R<Vec<Vec<Value>>> {
+        let sql = format!(
+            "SELECT {} FROM {} ORDER BY {} LIMIT {PAGE} OFFSET {offset}",
+            table.column_list(),
+            table.name,
+            table.key
+        );
+        let rows = self.conn().await?.fetch_all(query(sql)).await?;
+        Ok(rows.into_iter().map(|r| r.values()).collect())
+    }
+
+    async fn write_rows(&self, table: &Table, rows: Vec<Vec<Value>>) -> R<()> {
+        let keep_ids = if table.generated_id {
+            <B::Conn as Conn>::KEEP_IDS
+        } else {
+            ""
+        };
+        let sql = format!(
+            "INSERT INTO {} ({}) {keep_ids} VALUES ({})",
+            table.name,
+            table.column_list(),
+            placeholders(1, table.columns.len())
+        );
+        let mut tx = self.begin().await?;
+        for row in rows {
+            let mut q = query(sql.clone());
+            for (value, column) in row.into_iter().zip(table.columns) {
+                q = q.bind(arg(value, column.kind));
+            }
+            tx.execute(q).await?;
+        }
+        B::commit(tx).await
+    }
+
+    async fn reset_sequences(&self) -> R<()> {
+        let mut conn = self.conn().await?;
+        for table in TABLES.iter().filter(|t| t.generated_id) {
+            if let Some(reset) = <B::Conn as Conn>::RESET_ID_SEQUENCE {
+                conn.execute(query(reset.replace("{table}", table.name)))
+                    .await?;
+            }
+        }
+        Ok(())
     }
 }
 
-/// Reads rows with the driver's own decoding, one cell per declared column kind.
-async fn read<DB: Database>(
-    pool: &Pool<DB>,
-    sql: &str,
-    columns: &[(&str, char)],
-) -> R<Vec<Vec<Cell>>>
-where
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
-    usize: sqlx::ColumnIndex<DB::Row>,
-    for<'r> Option<String>: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
-    for<'r> Option<i64>: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
-    for<'r> Option<f64>: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
-    for<'r> Option<bool>: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
-{
-    let rows = sqlx::query(sql).fetch_all(pool).await?;
-    rows.iter()
-        .map(|row| {
-            columns
-                .iter()
-                .enumerate()
-                .map(|(i, (_, kind))| {
-                    Ok(match kind {
-                        'i' => Cell::Int(row.try_get(i)?),
-                        'r' => Cell::Real(row.try_get(i)?),
-                        'b' => Cell::Bool(row.try_get(i)?),
-                        _ => Cell::Text(row.try_get(i)?),
-                    })
-                })
-                .collect()
-        })
-        .collect()
-}
-
-async fn write_rows(db: &Db, table: &str, columns: &[(&str, char)], rows: Vec<Vec<Cell>>) -> R<()> {
-    let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
-    match db {
-        #[cfg(feature = "sqlite")]
-        Db::Sqlite(p) => {
-            let marks = vec!["?"; names.len()].join(", ");
-            let sql = format!(
-                "INSERT INTO {table} ({}) VALUES ({marks})",
-                names.join(", ")
-            );
-            write(p, &sql, rows).await
-        }
-        #[cfg(feature = "postgres")]
-        Db::Pg(p) => {
-            let marks: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
-            // Identity columns keep the source's ids (the ledger's and events' order).
-            let overriding = if GENERATED_IDS.contains(&table) {
-                "OVERRIDING SYSTEM VALUE "
-            } else {
-                ""
-            };
-            let sql = format!(
-                "INSERT INTO {table} ({}) {overriding}VALUES ({})",
-                names.join(", "),
-                marks.join(", ")
-            );
-            write(p, &sql, rows).await
-        }
+/// A value read from one database as an argument for the other; a NULL takes the column's kind.
+fn arg(value: Value, kind: Kind) -> Arg {
+    match (value, kind) {
+        (Value::Null, Kind::Int) => Arg::Int(None),
+        (Value::Null, Kind::Real) => Arg::Real(None),
+        (Value::Null, Kind::Bool) => Arg::Bool(None),
+        (Value::Null, Kind::Text) => Arg::Text(None),
+        (Value::Int(i), Kind::Bool) => Arg::Bool(Some(i != 0)),
+        (Value::Int(i), Kind::Real) => Arg::Real(Some(i as f64)),
+        (Value::Int(i), _) => Arg::Int(Some(i)),
+        (Value::Real(f), _) => Arg::Real(Some(f)),
+        (Value::Text(s), _) => Arg::Text(Some(s)),
+        (Value::Bool(b), _) => Arg::Bool(Some(b)),
     }
-}
-
-/// Inserts `rows` in one transaction.
-async fn write<DB: Database>(pool: &Pool<DB>, sql: &str, rows: Vec<Vec<Cell>>) -> R<()>
-where
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
-    for<'q> Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<i64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<f64>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> Option<bool>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    let mut tx = pool.begin().await?;
-    for row in rows {
-        let mut q = sqlx::query(sql);
-        for cell in row {
-            q = match cell {
-                Cell::Text(v) => q.bind(v),
-                Cell::Int(v) => q.bind(v),
-                Cell::Real(v) => q.bind(v),
-                Cell::Bool(v) => q.bind(v),
-            };
-        }
-        q.execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
-/// New ledger lines and events continue after the copied ids.
-async fn reset_sequences(db: &Db) -> R<()> {
-    #[cfg(feature = "postgres")]
-    if let Db::Pg(p) = db {
-        for table in GENERATED_IDS {
-            let sql = format!(
-                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
-                 COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
-            );
-            sqlx::query(&sql).execute(p).await?;
-        }
-    }
-    let _ = db;
-    Ok(())
 }

@@ -1,10 +1,10 @@
 //! Cutout's storage: jobs, job events, keys, the credit ledger, presets, idempotency records and
 //! the webhook outbox behind narrow repository traits, and blobs behind [`BlobStore`].
 //!
-//! One implementation per backend (SQLite and PostgreSQL, each behind a cargo feature; local
-//! disk), chosen by a tagged config ([`DatabaseConfig`], [`BlobsConfig`]) and opened by
-//! [`open_repo`] / [`open_blobs`]; the money-moving transactions are written once
-//! (`sequence`) over each backend's statements; one conformance suite (`tests/conformance`)
+//! The repositories are written once (`sql`) over a small backend trait, with SQLite and
+//! PostgreSQL (each behind a cargo feature) holding only what differs; blobs have one file per
+//! store (local disk, S3). A tagged config ([`DatabaseConfig`], [`BlobsConfig`]) picks them,
+//! [`open_repo`] / [`open_blobs`] open them, and one conformance suite (`tests/conformance`)
 //! runs against every backend.
 
 pub mod blob;
@@ -15,14 +15,9 @@ mod ids;
 mod kinds;
 mod merge;
 mod model;
-#[cfg(feature = "postgres")]
-pub mod postgres;
 mod repo;
-mod rows;
 mod secret;
-mod sequence;
-#[cfg(feature = "sqlite")]
-pub mod sqlite;
+mod sql;
 
 #[cfg(feature = "s3")]
 pub use blob::S3Blobs;
@@ -36,11 +31,14 @@ pub use ids::{now_ms, AccountId, AssetId, DeliveryId, JobId, KeyId, Millis, Vide
 pub use kinds::{JobKind, LedgerReason, Scope, UnknownName};
 pub use merge::merge_patch;
 pub use model::*;
-#[cfg(feature = "postgres")]
-pub use postgres::{PgRepo, Schema};
 pub use repo::{
     AccountRepo, AssetRepo, IdempotencyRepo, JobRepo, PresetRepo, QueueRepo, RateLimitRepo, Repo,
     VideoRepo, WebhookRepo, WorkNotices,
 };
+#[cfg(feature = "postgres")]
+pub use sql::postgres;
+#[cfg(feature = "postgres")]
+pub use sql::postgres::{PgRepo, Schema};
 #[cfg(feature = "sqlite")]
-pub use sqlite::SqliteRepo;
+pub use sql::sqlite::SqliteRepo;
+pub use sql::SqlRepo;

@@ -1,11 +1,13 @@
-//! Domain operations shared by the API families and the workers: rendering, results and their
-//! links, job views, asset saves, webhooks, URL signing and rate limits, plus the application
-//! state they all read. Nothing here knows about HTTP routing or the worker loop: `api` and
+//! Domain operations shared by the API families and the workers: creating, starting and
+//! cancelling jobs, rendering, results and their links, job views, asset saves, webhooks, URL
+//! signing and rate limits, plus the application state they all read. Nothing here knows about HTTP routing or the worker loop: `api` and
 //! `worker` import `service`, never the reverse.
 
 pub mod assets;
 pub mod budget;
 pub mod credits;
+pub mod inline;
+pub mod jobs;
 pub mod payload;
 pub mod ratelimit;
 pub mod render;

@@ -25,6 +25,16 @@ impl JobPayload {
         }
     }
 
+    /// The job's `mode` column: the image API's mode, a video's output format, or the
+    /// add-on's save mode. Listings and views show it without parsing the spec.
+    pub fn mode(&self) -> &'static str {
+        match self {
+            Self::Image(s) => s.mode.as_str(),
+            Self::AssetSave(_) => "get_image_and_save",
+            Self::Video(s) => s.output_format.as_str(),
+        }
+    }
+
     /// The kind and the `spec` JSON a new job row gets.
     pub fn into_parts(self) -> Result<(JobKind, Value), serde_json::Error> {
         let kind = self.kind();

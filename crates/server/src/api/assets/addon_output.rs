@@ -5,10 +5,10 @@
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use cutout_store::{BlobKey, CreateOutcome, IdemRecord, JobId, NewJob};
+use cutout_store::{BlobKey, IdemRecord, JobId};
 use serde_json::{json, Value};
 
-use super::addon_params::{AddonMode, AddonRequest, Call, Disposition};
+use super::addon_params::{AddonRequest, Call, Disposition};
 use super::types::{BgRemoveSaved, DispositionWord};
 use crate::error::ApiError;
 use crate::error::ErrorCode;
@@ -16,7 +16,8 @@ use crate::error::OrInternal;
 use crate::http::auth::Caller;
 use crate::service::assets::SaveJob;
 use crate::service::assets::{Png, SaveError, SaveTarget, Saved};
-use crate::service::credits;
+use crate::service::inline::{self, Charge, InlineError};
+use crate::service::jobs::{self, NewWork, QueueBound};
 use crate::service::payload::JobPayload;
 use crate::service::spec::ProcessingRequest;
 use crate::service::state::AppState;
@@ -29,30 +30,27 @@ pub(super) async fn charged_render(
     spec: &ProcessingRequest,
     input: Bytes,
 ) -> Result<Png, ApiError> {
-    // The request deadline bounds the wait: a saturated server answers 503, not a pile-up.
-    let _slot = state
-        .inline_slots
-        .acquire()
-        .await
-        .or_internal("inline slots closed")?;
-    let cost = state.config.jobs.credits_per_image;
-    let account = caller.0.account;
-    if !credits::charge(state, account, cost)
-        .await
-        .or_internal("charging failed")?
-    {
-        return Err(ApiError::InsufficientCredits);
-    }
-    match crate::service::render::render(state, spec, input).await {
+    let charge = Charge {
+        account: caller.0.account,
+        cost: state.config.jobs.credits_per_image,
+        // The request deadline bounds the wait: a saturated server answers 503, not a pile-up.
+        max_wait: None,
+        what: "add-on call",
+    };
+    let render = || crate::service::render::render(state, spec, input);
+    match inline::charged_render(state, charge, render).await {
         Ok((out, _)) => Ok(Png {
             width: out.width,
             height: out.height,
             bytes: out.bytes.into(),
         }),
-        Err(e) => {
-            credits::refund(state, account, cost, "add-on call").await;
-            Err(render_error(e))
-        }
+        Err(InlineError::Busy) => Err(ApiError::Unavailable {
+            reason: "every inference slot is busy, retry later",
+            retry_after_secs: 2,
+        }),
+        Err(InlineError::InsufficientCredits) => Err(ApiError::InsufficientCredits),
+        Err(InlineError::Store(e)) => Err(ApiError::internal("charging failed", &e)),
+        Err(InlineError::Render(e)) => Err(render_error(e)),
     }
 }
 
@@ -163,40 +161,24 @@ pub(super) async fn queue_save(
         keep_staged: call.idem.is_some(),
         request_id: call.request_id.clone(),
     };
-    let (kind, spec_json) = JobPayload::AssetSave(spec.clone())
-        .into_parts()
-        .or_internal("save spec")?;
-    let job = NewJob {
-        id,
-        account: caller.0.account,
-        key: caller.0.id,
-        kind,
-        mode: AddonMode::GetImageAndSave.as_str().into(),
-        spec: spec_json,
-        input_key: None,
-        max_attempts: state.config.jobs.max_attempts,
-        // Charged already; and a save must never be refused once the client has its PNG.
-        cost: 0,
-        max_pending: u64::MAX,
-        draft: false,
-    };
     let rec = call
         .idem
         .clone()
         .map(|k| png_record(caller, k, call.hash.clone(), &staged));
-    let outcome = state
-        .repo
-        .create_job(job, rec)
+    let work = NewWork {
+        id,
+        payload: JobPayload::AssetSave(spec),
+        input_key: None,
+        // Charged already; and a save must never be refused once the client has its PNG.
+        cost: 0,
+        queue: QueueBound::Unbounded,
+        draft: false,
+        // A concurrent twin with the same Idempotency-Key queued it already.
+        staged: Some(staged),
+    };
+    jobs::enqueue(state, &caller.0, work, rec)
         .await
         .or_internal("queueing a save failed")?;
-    match outcome {
-        CreateOutcome::Created(_) => {
-            tracing::info!(job_id = %id, "add-on save queued");
-            state.wake.notify_waiters();
-        }
-        // A concurrent twin with the same Idempotency-Key queued it already.
-        _ => crate::service::assets::delete_quietly(state, &staged).await,
-    }
     Ok(id)
 }
 

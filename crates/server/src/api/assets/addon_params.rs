@@ -16,16 +16,6 @@ pub enum AddonMode {
     GetImageAndSave,
 }
 
-impl AddonMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::GetImage => "get_image",
-            Self::SaveImage => "save_image",
-            Self::GetImageAndSave => "get_image_and_save",
-        }
-    }
-}
-
 /// Where a save goes, as requested (before the assets it names are looked up).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Disposition {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use cutout_store::{BlobKey, CreateOutcome, JobId, NewJob, Scope};
+use cutout_store::{BlobKey, CreateOutcome, JobId, Scope};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
@@ -15,6 +15,7 @@ use crate::http::auth::Caller;
 use crate::http::form::{check_image, Form, FormSpec, Upload};
 use crate::http::idempotency::{replay, request_hash};
 use crate::http::{Idempotency, RequestId};
+use crate::service::jobs::{self, NewWork, QueueBound};
 use crate::service::payload::JobPayload;
 use crate::service::spec::{self, Mode, OPTION_FIELDS};
 use crate::service::state::AppState;
@@ -97,38 +98,20 @@ pub async fn upload(
         status: 202,
         body: body.to_string(),
     });
-    let (kind, spec_json) = JobPayload::Image(spec.clone())
-        .into_parts()
-        .or_internal("spec encoding")?;
-    let new = NewJob {
+    let work = NewWork {
         id: job_id,
-        account: caller.0.account,
-        key: caller.0.id,
-        kind,
-        mode: spec.mode.as_str().into(),
-        spec: spec_json,
-        input_key: input_key.clone(),
-        max_attempts: state.config.jobs.max_attempts,
+        payload: JobPayload::Image(spec),
+        staged: input_key.clone(),
+        input_key,
         cost: state.config.jobs.credits_per_image,
-        max_pending: state.config.limits.max_pending_jobs,
+        queue: QueueBound::Configured,
         draft: false,
     };
-    let outcome = state
-        .repo
-        .create_job(new, record)
+    let outcome = jobs::enqueue(&state, &caller.0, work, record)
         .await
         .or_internal("creating a job failed")?;
-    if !matches!(outcome, CreateOutcome::Created(_)) {
-        if let Some(k) = &input_key {
-            let _ = state.blobs.delete(k).await;
-        }
-    }
     match outcome {
-        CreateOutcome::Created(job) => {
-            tracing::info!(job_id = %job.id, mode = %job.mode, "job queued");
-            state.wake.notify_waiters();
-            Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response())
-        }
+        CreateOutcome::Created(_) => Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response()),
         CreateOutcome::Replay(rec) => Ok(crate::http::idempotency::response_of(&rec, true)),
         CreateOutcome::IdemConflict => Err(crate::http::idempotency::conflict()),
         CreateOutcome::InsufficientCredits { .. } => Err(ApiError::InsufficientCredits),

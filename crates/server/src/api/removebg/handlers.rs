@@ -22,7 +22,7 @@ use crate::error::{ApiError, ErrorCode, OrInternal};
 use crate::http::auth::Caller;
 use crate::http::doc::RemoveBgErrors;
 use crate::http::form::{Form, FormSpec};
-use crate::service::credits;
+use crate::service::inline::{self, Charge, InlineError};
 use crate::service::render::{cut_out_then, decode_limits, fetch};
 use crate::service::state::AppState;
 use crate::service::JobError;
@@ -133,43 +133,36 @@ async fn run(
     wants_json: bool,
 ) -> Result<Response, ApiError> {
     let cfg = &state.config.removebg;
-    let wait = Duration::from_millis(cfg.max_wait_ms);
-    let _slot = match tokio::time::timeout(wait, state.inline_slots.acquire()).await {
-        Ok(slot) => slot.or_internal("inline slots closed")?,
-        Err(_) => {
-            return Err(ApiError::Unavailable {
-                reason: "every inference slot is busy, retry later",
-                retry_after_secs: 2,
-            })
-        }
-    };
     let cost = match rb.size {
         SizeClass::Preview => cfg.credits_preview,
         _ => cfg.credits_full,
     };
-    let account = caller.0.account;
-    if !credits::charge(state, account, cost)
-        .await
-        .or_internal("charging failed")?
-    {
-        return Err(ApiError::InsufficientCredits);
-    }
+    let charge = Charge {
+        account: caller.0.account,
+        cost,
+        max_wait: Some(Duration::from_millis(cfg.max_wait_ms)),
+        what: "remove.bg call",
+    };
     let model = rb
         .model
         .clone()
         .unwrap_or_else(|| model_for(state, rb.kind));
     let kind = rb.kind.header();
     let limits = decode_limits(state);
-    let done = cut_out_then(state, &model, image, move |cutout| {
-        finish(cutout, &rb, background.as_deref(), &limits)
-    })
-    .await;
-    match done {
+    let render = || {
+        cut_out_then(state, &model, image, move |cutout| {
+            finish(cutout, &rb, background.as_deref(), &limits)
+        })
+    };
+    match inline::charged_render(state, charge, render).await {
         Ok(f) => Ok(answer(f, kind, cost, wants_json)),
-        Err(e) => {
-            credits::refund(state, account, cost, "remove.bg call").await;
-            failure(e)
-        }
+        Err(InlineError::Busy) => Err(ApiError::Unavailable {
+            reason: "every inference slot is busy, retry later",
+            retry_after_secs: 2,
+        }),
+        Err(InlineError::InsufficientCredits) => Err(ApiError::InsufficientCredits),
+        Err(InlineError::Store(e)) => Err(ApiError::internal("charging failed", &e)),
+        Err(InlineError::Render(e)) => failure(e),
     }
 }
 

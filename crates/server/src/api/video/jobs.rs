@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cutout_store::{
-    BlobKey, Cancelled, CreateOutcome, IdemRecord, Job, JobId, JobKind, JobState, NewJob, Scope,
+    BlobKey, Cancelled, CreateOutcome, IdemRecord, Job, JobId, JobKind, JobState, Scope,
     Started,
 };
 use cutout_video::VideoInfo;
@@ -18,6 +18,7 @@ use crate::http::doc::StructuredError;
 use crate::http::extract::QueryParams;
 use crate::http::idempotency::{replay, request_hash};
 use crate::http::{Idempotency, JsonBody, RequestId};
+use crate::service::jobs::{self, NewWork, QueueBound};
 use crate::service::payload::JobPayload;
 use crate::service::results::result_url;
 use crate::service::state::AppState;
@@ -67,21 +68,14 @@ pub async fn create_job(
     let (input_key, cost) = resolve_source(&state, &caller, &body, &mut spec).await?;
     spec.request_id = request_id.0;
     let id = JobId::new();
-    let (kind, spec_json) = JobPayload::Video(spec.clone())
-        .into_parts()
-        .or_internal("spec encoding")?;
-    let job = NewJob {
+    let work = NewWork {
         id,
-        account: caller.0.account,
-        key: caller.0.id,
-        kind,
-        mode: spec.output_format.as_str().into(),
-        spec: spec_json,
+        payload: JobPayload::Video(spec),
         input_key,
-        max_attempts: state.config.jobs.max_attempts,
         cost,
-        max_pending: state.config.limits.max_pending_jobs,
+        queue: QueueBound::Configured,
         draft,
+        staged: None,
     };
     let answer = if draft {
         let message = format!("the job is a draft; POST /v1/jobs/{id}/start starts it");
@@ -97,17 +91,11 @@ pub async fn create_job(
         status: 200,
         body: answer.to_string(),
     });
-    match state
-        .repo
-        .create_job(job, record)
+    match jobs::enqueue(&state, &caller.0, work, record)
         .await
         .or_internal("creating a job failed")?
     {
-        CreateOutcome::Created(_) => {
-            tracing::info!(job_id = %id, draft, "video job created");
-            state.wake.notify_waiters();
-            Ok(Json(answer).into_response())
-        }
+        CreateOutcome::Created(_) => Ok(Json(answer).into_response()),
         CreateOutcome::Replay(rec) => Ok(crate::http::idempotency::response_of(&rec, true)),
         CreateOutcome::IdemConflict => Err(crate::http::idempotency::conflict()),
         CreateOutcome::InsufficientCredits { .. } => Err(ApiError::InsufficientCredits),
@@ -258,18 +246,13 @@ pub async fn start_job(
     caller.require(Scope::VideosWrite)?;
     let job = owned(&state, &caller, &id).await?;
     let actor = format!("key:{}", caller.0.id);
-    let max_pending = state.config.limits.max_pending_jobs;
-    let started = state
-        .repo
-        .start_job(caller.0.account, job.id, &actor, max_pending)
+    let started = jobs::start(&state, caller.0.account, job.id, &actor)
         .await
         .or_internal("starting a job failed")?
         .ok_or(ApiError::NotFound)?;
     let (id, status) = (job.id, VideoStatus::of(&job));
     match started {
         Started::Now(job) => {
-            tracing::info!(job_id = %id, "draft started");
-            state.wake.notify_waiters();
             let status = VideoStatus::of(&job);
             Ok(Json(JobAnswer::new(id, status, Some("the job is queued"))))
         }
@@ -307,9 +290,7 @@ pub async fn cancel_job(
     caller.require(Scope::VideosWrite)?;
     let job = owned(&state, &caller, &id).await?;
     let actor = format!("key:{}", caller.0.id);
-    match state
-        .repo
-        .cancel_job(caller.0.account, job.id, &actor)
+    match jobs::cancel(&state, caller.0.account, job.id, &actor)
         .await
         .or_internal("cancel failed")?
     {

@@ -1,0 +1,55 @@
+//! Every repository trait implemented once, over SQLite and PostgreSQL.
+//!
+//! **Why this shape.** The two engines share nearly all their SQL: every column is text, a
+//! 64-bit integer, a double or a boolean, times are Unix milliseconds, and both bind `$N`
+//! placeholders. So each query is written once against a small [`Conn`] trait (run a
+//! [`value::Query`], get [`value::Row`]s back), and each backend file holds only what differs:
+//! opening and pragmas, how a write transaction starts, converting four value kinds to and from
+//! its driver, and a handful of dialect constants (row locks, `SKIP LOCKED`, `LEAST`/`MIN`, the
+//! queue-bound advisory lock, `NOTIFY`) plus the one upsert whose "was it new?" answer differs.
+//! Generic sqlx code over `Database` was the alternative; it needs a dozen higher-ranked trait
+//! bounds repeated on every function, and `sqlx::Any` lacks SQLite's `BEGIN IMMEDIATE` and
+//! PostgreSQL's `LISTEN`, which we would have had to keep beside it anyway.
+//!
+//! Adding a column to `jobs` now takes: the two migrations, [`schema::JOBS`], the record field
+//! and its line in [`rows::job`], and the `INSERT` in `statements::insert_job` if the API sets
+//! it at creation.
+
+mod accounts;
+mod assets;
+mod backend;
+mod driver;
+mod jobs;
+mod misc;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+mod queue;
+pub(crate) mod rows;
+pub(crate) mod schema;
+mod sequence;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+mod statements;
+pub(crate) mod value;
+mod videos;
+
+pub(crate) use backend::{Backend, Conn};
+
+/// Every repository trait over one database backend `B`.
+#[derive(Clone, Debug)]
+pub struct SqlRepo<B> {
+    db: B,
+}
+
+// The backends are sealed: only this crate's two implement `Backend`, and users name the
+// aliases (`SqliteRepo`, `PgRepo`).
+#[allow(private_bounds)]
+impl<B: Backend> SqlRepo<B> {
+    pub(crate) fn new(db: B) -> Self {
+        Self { db }
+    }
+
+    pub(crate) fn backend(&self) -> &B {
+        &self.db
+    }
+}
