@@ -12,26 +12,27 @@ use crate::{StoreError, WorkNotices};
 
 type R<T> = Result<T, StoreError>;
 
-/// One connection (or one open transaction) of a backend, and its dialect.
+/// One connection (or one open transaction) of a backend, and its dialect. The dialect's
+/// defaults are an engine whose write transactions run one at a time in one process (SQLite):
+/// nothing to lock, nobody to notify. A backend overrides what it needs.
 #[async_trait]
 pub(crate) trait Conn: Send {
     /// Appended to a `SELECT` whose answer a transaction then acts on (is the job still this
-    /// worker's? still a draft?): PostgreSQL locks the rows until commit, so writers on other
-    /// nodes wait for that decision. SQLite needs nothing: its write transactions are serial.
-    const ROW_LOCK: &'static str;
+    /// worker's? still a draft?): where writers run concurrently the rows are locked until
+    /// commit, so writers on other nodes wait for that decision.
+    const ROW_LOCK: &'static str = "";
     /// Appended to the queue's `SELECT`s so many workers claim different rows at once.
-    const SKIP_LOCKED: &'static str;
-    /// The scalar minimum of two values (`LEAST` / `MIN`).
-    const LEAST: &'static str;
+    const SKIP_LOCKED: &'static str = "";
     /// Run before counting the queue's depth in a transaction that may add to it, so the bound
-    /// is exact across nodes (SQLite's single writer gives that already).
-    const QUEUE_BOUND_LOCK: Option<&'static str>;
+    /// is exact across nodes.
+    const QUEUE_BOUND_LOCK: Option<&'static str> = None;
     /// Run in a transaction that queues work, to wake idle workers in other processes on commit.
-    const NOTIFY_WORK: Option<&'static str>;
+    const NOTIFY_WORK: Option<&'static str> = None;
     /// Put before `VALUES` when inserting rows with their ids into an identity column.
-    const KEEP_IDS: &'static str;
-    /// Moves `{table}`'s id generator past the ids a copy inserted (SQLite's follows by itself).
-    const RESET_ID_SEQUENCE: Option<&'static str>;
+    const KEEP_IDS: &'static str = "";
+    /// Moves `{table}`'s id generator past the ids a copy inserted (where it does not follow
+    /// by itself).
+    const RESET_ID_SEQUENCE: Option<&'static str> = None;
 
     /// Runs a statement; the number of rows it changed.
     async fn execute(&mut self, q: Query) -> R<u64>;
@@ -41,13 +42,7 @@ pub(crate) trait Conn: Send {
 
     /// Creates or replaces a preset in one statement; true when it was created. The one upsert
     /// whose "was it new?" answer each engine gives differently.
-    async fn upsert_preset(
-        &mut self,
-        account: AccountId,
-        name: &str,
-        params: String,
-        now: Millis,
-    ) -> R<bool>;
+    async fn upsert_preset(&mut self, preset: PresetWrite<'_>) -> R<bool>;
 
     async fn fetch_optional(&mut self, q: Query) -> R<Option<Row>> {
         Ok(self.fetch_all(q).await?.into_iter().next())
@@ -66,6 +61,16 @@ pub(crate) trait Conn: Send {
         }
         Ok(())
     }
+}
+
+/// A preset to create or replace.
+#[derive(Debug)]
+pub(crate) struct PresetWrite<'a> {
+    pub account: AccountId,
+    pub name: &'a str,
+    /// The parameters' JSON.
+    pub params: String,
+    pub now: Millis,
 }
 
 /// A database: a pool of [`Conn`]s.

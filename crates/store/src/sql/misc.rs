@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use super::backend::PresetWrite;
 use super::statements::{idem_get, idem_insert, insert_deliveries};
 use super::value::query;
 use super::{rows, Backend, Conn, SqlRepo};
@@ -39,9 +40,13 @@ impl<B: Backend> PresetRepo for SqlRepo<B> {
         params: &serde_json::Value,
     ) -> R<bool> {
         let mut tx = self.db.begin().await?;
-        let created = tx
-            .upsert_preset(account, name, params.to_string(), now_ms())
-            .await?;
+        let preset = PresetWrite {
+            account,
+            name,
+            params: params.to_string(),
+            now: now_ms(),
+        };
+        let created = tx.upsert_preset(preset).await?;
         B::commit(tx).await?;
         Ok(created)
     }
@@ -146,10 +151,10 @@ impl<B: Backend> RateLimitRepo for SqlRepo<B> {
     async fn take_token(&self, key: KeyId, per_minute: u32, burst: u32, now: Millis) -> R<Bucket> {
         let per_ms = per_minute as f64 / 60_000.0;
         let cap = burst.max(1) as f64;
-        let refill = format!(
-            "{}($2, rate_buckets.tokens + ($3 - rate_buckets.at) * $4)",
-            <B::Conn as Conn>::LEAST
-        );
+        // min(capacity, tokens + elapsed * rate), as a CASE: neither LEAST (PostgreSQL) nor
+        // the scalar MIN (SQLite) exists on both.
+        let grown = "rate_buckets.tokens + ($3 - rate_buckets.at) * $4";
+        let refill = format!("(CASE WHEN {grown} < $2 THEN {grown} ELSE $2 END)");
         let sql = format!(
             "INSERT INTO rate_buckets (key_id, tokens, at, allowed) VALUES ($1, $2 - 1, $3, TRUE) \
              ON CONFLICT (key_id) DO UPDATE SET allowed = {refill} >= 1, \

@@ -3,13 +3,14 @@
 //! **Why this shape.** The two engines share nearly all their SQL: every column is text, a
 //! 64-bit integer, a double or a boolean, times are Unix milliseconds, and both bind `$N`
 //! placeholders. So each query is written once against a small [`Conn`] trait (run a
-//! [`value::Query`], get [`value::Row`]s back), and each backend file holds only what differs:
-//! opening and pragmas, how a write transaction starts, converting four value kinds to and from
-//! its driver, and a handful of dialect constants (row locks, `SKIP LOCKED`, `LEAST`/`MIN`, the
-//! queue-bound advisory lock, `NOTIFY`) plus the one upsert whose "was it new?" answer differs.
-//! Generic sqlx code over `Database` was the alternative; it needs a dozen higher-ranked trait
-//! bounds repeated on every function, and `sqlx::Any` lacks SQLite's `BEGIN IMMEDIATE` and
-//! PostgreSQL's `LISTEN`, which we would have had to keep beside it anyway.
+//! [`value::Query`], get [`value::Row`]s back), and [`Backend`] and [`Conn`] are implemented
+//! once over sqlx (`driver.rs`) for any [`driver::Driver`]. A driver file (`sqlite.rs`,
+//! `postgres/mod.rs`) holds only what differs: opening and pragmas, how a write transaction
+//! starts, decoding values, the dialect constants (row locks, `SKIP LOCKED`, the queue-bound
+//! advisory lock, `NOTIFY`, identity columns in a copy), the preset upsert whose "was it new?"
+//! answer differs, and PostgreSQL's `LISTEN`. The higher-ranked sqlx bounds that generic code
+//! needs are written on those two impls only; `sqlx::Any` was the alternative, but it lacks
+//! SQLite's `BEGIN IMMEDIATE` and PostgreSQL's `LISTEN`, which we would have kept beside it.
 //!
 //! Adding a column to `jobs` now takes: the two migrations, [`schema::JOBS`], the record field
 //! and its line in [`rows::job`], and the `INSERT` in `statements::insert_job` if the API sets
@@ -18,7 +19,7 @@
 mod accounts;
 mod assets;
 mod backend;
-mod driver;
+pub(crate) mod driver;
 mod jobs;
 mod misc;
 #[cfg(feature = "postgres")]

@@ -1,7 +1,7 @@
 //! The embedded backend: one SQLite file in WAL mode, so `cutout serve` needs no other service.
 //! What differs from PostgreSQL: opening with pragmas, write transactions that take the write
-//! lock up front, no row locks or notices (one writer at a time), `MIN` as the scalar minimum,
-//! and how the preset upsert tells "created" from "replaced".
+//! lock up front (so it keeps `Conn`'s default dialect: no row locks or notices, one writer at a
+//! time), and how the preset upsert tells "created" from "replaced".
 
 use std::path::Path;
 use std::str::FromStr;
@@ -10,14 +10,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult, SqliteRow,
+    SqliteSynchronous,
 };
-use sqlx::{Row as _, SqlitePool, TypeInfo, ValueRef};
+use sqlx::{Row as _, TypeInfo, ValueRef};
 
-use super::driver::{self, DbConn};
-use super::value::{query, Query, Row, Value};
-use super::{Backend, Conn, SqlRepo};
-use crate::ids::{AccountId, Millis};
+use super::backend::PresetWrite;
+use super::driver::{Db, DbConn, Driver};
+use super::value::{query, Row, Value};
+use super::{Conn, SqlRepo};
 use crate::StoreError;
 
 type R<T> = Result<T, StoreError>;
@@ -25,15 +26,9 @@ type R<T> = Result<T, StoreError>;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The SQLite implementation of every repository trait.
-pub type SqliteRepo = SqlRepo<Sqlite>;
+pub type SqliteRepo = SqlRepo<Db<sqlx::Sqlite>>;
 
-/// An SQLite database file.
-#[derive(Clone, Debug)]
-pub struct Sqlite {
-    pool: SqlitePool,
-}
-
-impl SqlRepo<Sqlite> {
+impl SqlRepo<Db<sqlx::Sqlite>> {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub async fn open(path: &Path, max_connections: u32) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -53,90 +48,51 @@ impl SqlRepo<Sqlite> {
             .connect_with(opts)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self::new(Sqlite { pool }))
+        Ok(Self::new(Db::new(pool)))
     }
 }
 
-/// A pooled connection or an open transaction.
-pub type SqliteConn = DbConn<sqlx::Sqlite>;
-
 #[async_trait]
-impl Backend for Sqlite {
-    type Conn = SqliteConn;
-
-    async fn conn(&self) -> R<SqliteConn> {
-        Ok(DbConn::Pooled(self.pool.acquire().await?))
-    }
-
+impl Driver for sqlx::Sqlite {
     /// SQLite's default deferred transactions fail with SQLITE_BUSY when two readers both try
     /// to upgrade; `BEGIN IMMEDIATE` takes the write lock first.
-    async fn begin(&self) -> R<SqliteConn> {
-        Ok(DbConn::Tx(self.pool.begin_with("BEGIN IMMEDIATE").await?))
+    const BEGIN: Option<&'static str> = Some("BEGIN IMMEDIATE");
+
+    fn rows_affected(done: &SqliteQueryResult) -> u64 {
+        done.rows_affected()
     }
 
-    async fn commit(conn: SqliteConn) -> R<()> {
-        conn.commit().await
-    }
-}
-
-/// SQLite types values, not columns: each value is read as what it holds.
-fn row(names: &Arc<[String]>, row: &SqliteRow) -> R<Row> {
-    let mut values = Vec::with_capacity(names.len());
-    for i in 0..names.len() {
-        let raw = row.try_get_raw(i)?;
-        let kind = raw.type_info().name().to_owned();
-        values.push(if raw.is_null() {
-            Value::Null
-        } else {
-            match kind.as_str() {
-                "INTEGER" | "BOOLEAN" => Value::Int(row.try_get(i)?),
-                "REAL" => Value::Real(row.try_get(i)?),
-                _ => Value::Text(row.try_get(i)?),
-            }
-        });
-    }
-    Ok(Row::new(names.clone(), values))
-}
-
-#[async_trait]
-impl Conn for SqliteConn {
-    const ROW_LOCK: &'static str = "";
-    const SKIP_LOCKED: &'static str = "";
-    const LEAST: &'static str = "MIN";
-    const QUEUE_BOUND_LOCK: Option<&'static str> = None;
-    const NOTIFY_WORK: Option<&'static str> = None;
-    const KEEP_IDS: &'static str = "";
-    const RESET_ID_SEQUENCE: Option<&'static str> = None;
-
-    async fn execute(&mut self, q: Query) -> R<u64> {
-        Ok(driver::bind::<sqlx::Sqlite>(&q)
-            .execute(self.raw())
-            .await?
-            .rows_affected())
-    }
-
-    async fn fetch_all(&mut self, q: Query) -> R<Vec<Row>> {
-        driver::fetch_rows::<sqlx::Sqlite>(self.raw(), &q, row).await
+    /// SQLite types values, not columns: each value is read as what it holds.
+    fn decode(names: &Arc<[String]>, row: &SqliteRow) -> R<Row> {
+        let mut values = Vec::with_capacity(names.len());
+        for i in 0..names.len() {
+            let raw = row.try_get_raw(i)?;
+            let kind = raw.type_info().name().to_owned();
+            values.push(if raw.is_null() {
+                Value::Null
+            } else {
+                match kind.as_str() {
+                    "INTEGER" | "BOOLEAN" => Value::Int(row.try_get(i)?),
+                    "REAL" => Value::Real(row.try_get(i)?),
+                    _ => Value::Text(row.try_get(i)?),
+                }
+            });
+        }
+        Ok(Row::new(names.clone(), values))
     }
 
     /// Callers hold a write transaction, so the update-then-insert cannot interleave.
-    async fn upsert_preset(
-        &mut self,
-        account: AccountId,
-        name: &str,
-        params: String,
-        now: Millis,
-    ) -> R<bool> {
-        let updated = self
+    async fn upsert_preset(conn: &mut DbConn<Self>, p: PresetWrite<'_>) -> R<bool> {
+        let updated = conn
             .execute(
                 query(
                     "UPDATE presets SET params = $1, updated_at = $2 \
                      WHERE account_id = $3 AND name = $4",
                 )
-                .bind(params.clone())
-                .bind(now)
-                .bind(account)
-                .bind(name),
+                .bind(p.params.clone())
+                .bind(p.now)
+                .bind(p.account)
+                .bind(p.name),
             )
             .await?;
         if updated == 0 {
@@ -144,7 +100,7 @@ impl Conn for SqliteConn {
                 "INSERT INTO presets (account_id, name, params, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $4)",
             );
-            self.execute(q.bind(account).bind(name).bind(params).bind(now))
+            conn.execute(q.bind(p.account).bind(p.name).bind(p.params).bind(p.now))
                 .await?;
         }
         Ok(updated == 0)

@@ -5,8 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cutout_store::{
-    BlobKey, Cancelled, CreateOutcome, IdemRecord, Job, JobId, JobKind, JobState, Scope,
-    Started,
+    BlobKey, Cancelled, CreateOutcome, IdemRecord, Job, JobId, JobKind, JobState, Scope, Started,
 };
 use cutout_video::VideoInfo;
 use serde_json::{Map, Value};

@@ -11,13 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgListener, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgListener, PgPoolOptions, PgQueryResult, PgRow};
 use sqlx::{Column, PgPool, Row as _, TypeInfo, ValueRef};
 
-use super::driver::{self, DbConn};
-use super::value::{query, Query, Row, Value};
-use super::{Backend, Conn, SqlRepo};
-use crate::ids::{AccountId, Millis};
+use super::backend::PresetWrite;
+use super::driver::{Db, DbConn, Driver};
+use super::value::{query, Row, Value};
+use super::{Conn, SqlRepo};
 use crate::{StoreError, WorkNotices};
 
 type R<T> = Result<T, StoreError>;
@@ -28,7 +28,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 const CHANNEL: &str = "cutout_jobs";
 
 /// The PostgreSQL implementation of every repository trait.
-pub type PgRepo = SqlRepo<Postgres>;
+pub type PgRepo = SqlRepo<Db<sqlx::Postgres>>;
 
 /// What to do about the schema when opening.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,13 +39,7 @@ pub enum Schema {
     Require,
 }
 
-/// A PostgreSQL database.
-#[derive(Clone, Debug)]
-pub struct Postgres {
-    pool: PgPool,
-}
-
-impl SqlRepo<Postgres> {
+impl SqlRepo<Db<sqlx::Postgres>> {
     /// Connects to `url` (`postgres://user@host:port/db`).
     pub async fn open(url: &str, max_connections: u32, schema: Schema) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
@@ -58,7 +52,7 @@ impl SqlRepo<Postgres> {
             Schema::Migrate => MIGRATOR.run(&pool).await?,
             Schema::Require => require_schema(&pool).await?,
         }
-        Ok(Self::new(Postgres { pool }))
+        Ok(Self::new(Db::new(pool)))
     }
 }
 
@@ -83,60 +77,10 @@ async fn require_schema(pool: &PgPool) -> Result<(), StoreError> {
     )))
 }
 
-/// A pooled connection or an open transaction.
-pub type PgConn = DbConn<sqlx::Postgres>;
-
 #[async_trait]
-impl Backend for Postgres {
-    type Conn = PgConn;
-
-    async fn conn(&self) -> R<PgConn> {
-        Ok(DbConn::Pooled(self.pool.acquire().await?))
-    }
-
-    async fn begin(&self) -> R<PgConn> {
-        Ok(DbConn::Tx(self.pool.begin().await?))
-    }
-
-    async fn commit(conn: PgConn) -> R<()> {
-        conn.commit().await
-    }
-
-    async fn work_notices(&self) -> R<Option<Box<dyn WorkNotices>>> {
-        Ok(Some(Box::new(PgNotices::open(&self.pool).await?)))
-    }
-}
-
-/// Each column decoded by its declared type; the schema uses no others.
-fn row(names: &Arc<[String]>, row: &PgRow) -> R<Row> {
-    let mut values = Vec::with_capacity(names.len());
-    for (i, col) in row.columns().iter().enumerate() {
-        let null = row.try_get_raw(i)?.is_null();
-        values.push(match col.type_info().name() {
-            _ if null => Value::Null,
-            "INT8" => Value::Int(row.try_get(i)?),
-            "INT4" => Value::Int(row.try_get::<i32, _>(i)?.into()),
-            "INT2" => Value::Int(row.try_get::<i16, _>(i)?.into()),
-            "FLOAT8" => Value::Real(row.try_get(i)?),
-            "FLOAT4" => Value::Real(row.try_get::<f32, _>(i)?.into()),
-            "BOOL" => Value::Bool(row.try_get(i)?),
-            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => Value::Text(row.try_get(i)?),
-            other => {
-                return Err(StoreError::Corrupt(format!(
-                    "column {:?} has type {other}, which the store does not read",
-                    col.name()
-                )))
-            }
-        });
-    }
-    Ok(Row::new(names.clone(), values))
-}
-
-#[async_trait]
-impl Conn for PgConn {
+impl Driver for sqlx::Postgres {
     const ROW_LOCK: &'static str = "FOR UPDATE";
     const SKIP_LOCKED: &'static str = "FOR UPDATE SKIP LOCKED";
-    const LEAST: &'static str = "LEAST";
     const QUEUE_BOUND_LOCK: Option<&'static str> =
         Some("SELECT pg_advisory_xact_lock(hashtext('cutout_queue_bound'))");
     const NOTIFY_WORK: Option<&'static str> = Some("SELECT pg_notify('cutout_jobs', '')");
@@ -146,36 +90,52 @@ impl Conn for PgConn {
          COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)",
     );
 
-    async fn execute(&mut self, q: Query) -> R<u64> {
-        Ok(driver::bind::<sqlx::Postgres>(&q)
-            .execute(self.raw())
-            .await?
-            .rows_affected())
+    fn rows_affected(done: &PgQueryResult) -> u64 {
+        done.rows_affected()
     }
 
-    async fn fetch_all(&mut self, q: Query) -> R<Vec<Row>> {
-        driver::fetch_rows::<sqlx::Postgres>(self.raw(), &q, row).await
+    /// Each column decoded by its declared type; the schema uses no others.
+    fn decode(names: &Arc<[String]>, row: &PgRow) -> R<Row> {
+        let mut values = Vec::with_capacity(names.len());
+        for (i, col) in row.columns().iter().enumerate() {
+            let null = row.try_get_raw(i)?.is_null();
+            values.push(match col.type_info().name() {
+                _ if null => Value::Null,
+                "INT8" => Value::Int(row.try_get(i)?),
+                "INT4" => Value::Int(row.try_get::<i32, _>(i)?.into()),
+                "INT2" => Value::Int(row.try_get::<i16, _>(i)?.into()),
+                "FLOAT8" => Value::Real(row.try_get(i)?),
+                "FLOAT4" => Value::Real(row.try_get::<f32, _>(i)?.into()),
+                "BOOL" => Value::Bool(row.try_get(i)?),
+                "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => Value::Text(row.try_get(i)?),
+                other => {
+                    return Err(StoreError::Corrupt(format!(
+                        "column {:?} has type {other}, which the store does not read",
+                        col.name()
+                    )))
+                }
+            });
+        }
+        Ok(Row::new(names.clone(), values))
     }
 
     /// One statement, so two nodes writing the same name cannot both insert; `xmax = 0` tells
     /// a freshly inserted row from an updated one.
-    async fn upsert_preset(
-        &mut self,
-        account: AccountId,
-        name: &str,
-        params: String,
-        now: Millis,
-    ) -> R<bool> {
+    async fn upsert_preset(conn: &mut DbConn<Self>, p: PresetWrite<'_>) -> R<bool> {
         let q = query(
             "INSERT INTO presets (account_id, name, params, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $4) ON CONFLICT (account_id, name) \
              DO UPDATE SET params = excluded.params, updated_at = excluded.updated_at \
              RETURNING (xmax = 0) AS created",
         );
-        let row = self
-            .fetch_one(q.bind(account).bind(name).bind(params).bind(now))
+        let row = conn
+            .fetch_one(q.bind(p.account).bind(p.name).bind(p.params).bind(p.now))
             .await?;
         row.get("created")
+    }
+
+    async fn work_notices(pool: &PgPool) -> R<Option<Box<dyn WorkNotices>>> {
+        Ok(Some(Box::new(PgNotices::open(pool).await?)))
     }
 }
 
