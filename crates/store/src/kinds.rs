@@ -80,6 +80,23 @@ named_enum! {
 }
 
 named_enum! {
+    /// The job's status word as clients see it: finer than its [`crate::JobState`] (what a
+    /// running job is doing) and telling a cancel from a failure.
+    JobPhase, "job status" {
+        Draft = "draft",
+        Queued = "queued",
+        /// Fetching the input from its URL.
+        Fetching = "fetching",
+        Processing = "processing",
+        /// Storing the result.
+        Uploading = "uploading",
+        Completed = "completed",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
+}
+
+named_enum! {
     /// Why a ledger line moved credits.
     LedgerReason, "ledger reason" {
         /// Credits an account starts with (`cutout keys create --credits`).

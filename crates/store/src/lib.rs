@@ -28,7 +28,7 @@ pub use config::{
 pub use copy::{copy_store, CopyReport};
 pub use error::StoreError;
 pub use ids::{now_ms, AccountId, AssetId, DeliveryId, JobId, KeyId, Millis, VideoId};
-pub use kinds::{JobKind, LedgerReason, Scope, UnknownName};
+pub use kinds::{JobKind, JobPhase, LedgerReason, Scope, UnknownName};
 pub use merge::merge_patch;
 pub use model::*;
 pub use repo::{

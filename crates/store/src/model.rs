@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::blob::BlobKey;
 use crate::ids::{AccountId, AssetId, DeliveryId, JobId, KeyId, Millis, VideoId};
-use crate::kinds::{JobKind, LedgerReason, Scope};
+use crate::kinds::{JobKind, JobPhase, LedgerReason, Scope};
 
 /// Where a job is in its life. Transitions are recorded in `job_events`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -80,7 +80,7 @@ pub struct Job {
     pub input_key: Option<BlobKey>,
     pub state: JobState,
     /// The detailed step shown to clients (`queued`, `fetching`, `processing`, ...).
-    pub status: String,
+    pub status: JobPhase,
     pub progress: u8,
     pub attempts: u32,
     pub max_attempts: u32,
@@ -98,8 +98,8 @@ pub struct Job {
 #[derive(Clone, Debug, Serialize)]
 pub struct JobEvent {
     pub at: Millis,
-    pub from: Option<String>,
-    pub to: String,
+    pub from: Option<JobState>,
+    pub to: JobState,
     pub actor: String,
     pub cause: String,
 }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use crate::blob::BlobKey;
 use crate::ids::{AccountId, AssetId, JobId, KeyId, Millis, VideoId};
-use crate::kinds::{JobKind, LedgerReason, Scope};
+use crate::kinds::{JobKind, JobPhase, LedgerReason, Scope};
 use crate::model::*;
 use crate::StoreError;
 
@@ -54,7 +54,13 @@ pub trait QueueRepo: Send + Sync {
     async fn claim_next(&self, worker: &str, kinds: &[JobKind]) -> R<Option<Job>>;
     /// Refreshes the claim; false when the job is no longer this worker's (re-queued or finished).
     async fn heartbeat(&self, id: JobId, worker: &str) -> R<bool>;
-    async fn set_progress(&self, id: JobId, worker: &str, status: &str, progress: u8) -> R<bool>;
+    async fn set_progress(
+        &self,
+        id: JobId,
+        worker: &str,
+        status: JobPhase,
+        progress: u8,
+    ) -> R<bool>;
     /// Moves a claimed job to its final state, refunding and enqueueing webhooks in the same
     /// transaction. False (and nothing changed) when the claim was lost.
     async fn finish(

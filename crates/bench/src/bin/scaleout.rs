@@ -127,7 +127,7 @@ async fn overhead(repo: &dyn Repo, jobs: usize) -> f64 {
             .unwrap()
             .unwrap();
         repo.heartbeat(j.id, "w").await.unwrap();
-        repo.set_progress(j.id, "w", "processing", 50)
+        repo.set_progress(j.id, "w", cutout_store::JobPhase::Processing, 50)
             .await
             .unwrap();
         let done = Finish::Completed {

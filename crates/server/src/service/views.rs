@@ -72,7 +72,7 @@ impl JobStatus {
         Self {
             job_id: job.id,
             mode: job.mode.clone(),
-            status: job.status.clone(),
+            status: job.status.as_str().to_owned(),
             state: if job.state.is_final() {
                 PollState::Done
             } else {

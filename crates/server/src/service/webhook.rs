@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use cutout_store::{now_ms, Delivery, Finish, Job, JobKind, JobState, NewDelivery};
+use cutout_store::{now_ms, Delivery, Finish, Job, JobKind, JobPhase, JobState, NewDelivery};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -17,14 +17,14 @@ pub fn delivery_for(state: &AppState, job: &Job, finish: &Finish, url: String) -
     let event = match finish {
         Finish::Completed { result } => {
             done.state = JobState::Completed;
-            done.status = "completed".into();
+            done.status = JobPhase::Completed;
             done.progress = 100;
             done.result = Some(result.clone());
             "job.completed"
         }
         Finish::Failed { code, message, .. } => {
             done.state = JobState::Failed;
-            done.status = "failed".into();
+            done.status = JobPhase::Failed;
             done.error_code = Some(code.clone());
             done.error_message = Some(message.clone());
             "job.failed"

@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use cutout_store::Job;
+use cutout_store::{Job, JobPhase};
 
 use crate::error::ErrorCode;
 use crate::service::render::{fetch, render};
@@ -19,16 +19,16 @@ pub async fn run(
     worker: &str,
 ) -> Result<ResultInfo, JobError> {
     let mut timings = Timings::default();
-    progress(state, job, worker, "fetching", 10).await;
+    progress(state, job, worker, JobPhase::Fetching, 10).await;
     let t = Instant::now();
     let input = load_input(state, job, &spec).await?;
     timings.fetch_ms = t.elapsed().as_millis() as u64;
-    progress(state, job, worker, "processing", 30).await;
+    progress(state, job, worker, JobPhase::Processing, 30).await;
     let t = Instant::now();
     let (out, warnings) = render(state, &spec, input).await?;
     timings.process_ms = t.elapsed().as_millis() as u64;
     timings.inference_ms = out.timings.inference.as_millis() as u64;
-    progress(state, job, worker, "uploading", 90).await;
+    progress(state, job, worker, JobPhase::Uploading, 90).await;
     let t = Instant::now();
     let published = spec.delivery == Delivery::FinalUrl;
     let blob = result_key(job, out.format, published)?;
@@ -52,7 +52,7 @@ pub async fn run(
     })
 }
 
-async fn progress(state: &AppState, job: &Job, worker: &str, status: &str, pct: u8) {
+async fn progress(state: &AppState, job: &Job, worker: &str, status: JobPhase, pct: u8) {
     if let Err(e) = state.repo.set_progress(job.id, worker, status, pct).await {
         tracing::warn!(error = %e, "progress update failed");
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use cutout_core::Rgba;
 use std::path::Path;
 
-use cutout_store::{BlobKey, Charged, Job, VideoId};
+use cutout_store::{BlobKey, Charged, Job, JobPhase, VideoId};
 use cutout_video::{MediaError, VideoInfo, VideoOptions};
 use serde_json::{json, Value};
 
@@ -228,7 +228,7 @@ fn progress_monitor(
             let pct = (n * 99 / total.max(1)).min(99) as u8;
             match state
                 .repo
-                .set_progress(job.id, &worker, "processing", pct)
+                .set_progress(job.id, &worker, JobPhase::Processing, pct)
                 .await
             {
                 Ok(true) => {}

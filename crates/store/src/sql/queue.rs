@@ -10,7 +10,7 @@ use super::schema::{placeholders, JOB_COLUMNS};
 use super::value::query;
 use super::{rows, sequence, statements as st, Backend, Conn, SqlRepo};
 use crate::ids::{now_ms, JobId, Millis};
-use crate::kinds::JobKind;
+use crate::kinds::{JobKind, JobPhase};
 use crate::model::*;
 use crate::repo::QueueRepo;
 use crate::{StoreError, WorkNotices};
@@ -67,12 +67,18 @@ impl<B: Backend> QueueRepo for SqlRepo<B> {
         Ok(self.db.conn().await?.execute(q).await? == 1)
     }
 
-    async fn set_progress(&self, id: JobId, worker: &str, status: &str, progress: u8) -> R<bool> {
+    async fn set_progress(
+        &self,
+        id: JobId,
+        worker: &str,
+        status: JobPhase,
+        progress: u8,
+    ) -> R<bool> {
         let q = query(
             "UPDATE jobs SET status = $1, progress = $2, heartbeat_at = $3, updated_at = $3 \
              WHERE id = $4 AND state = 'running' AND claimed_by = $5",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(progress.min(100) as i64)
         .bind(now_ms())
         .bind(id)

@@ -20,7 +20,7 @@ pub(crate) fn job(row: &Row) -> R<Job> {
             JobState::parse(&state)
                 .ok_or_else(|| StoreError::Corrupt(format!("job state {state:?}")))?
         },
-        status: row.get("status")?,
+        status: row.parsed("status")?,
         progress: row.get::<i64>("progress")?.clamp(0, 100) as u8,
         attempts: row.get::<i64>("attempts")? as u32,
         max_attempts: row.get::<i64>("max_attempts")? as u32,

@@ -5,6 +5,7 @@
 use super::backend::Conn;
 use super::statements::{self as st, StateChange};
 use crate::ids::{AccountId, JobId};
+use crate::kinds::JobPhase;
 use crate::model::*;
 use crate::StoreError;
 
@@ -112,7 +113,7 @@ pub(crate) async fn cancel_job(
         return Ok(Some(Cancelled::AlreadyFinal(job.state)));
     }
     let cancelled = StateChange::Fail {
-        status: "cancelled",
+        status: JobPhase::Cancelled,
         code: "cancelled",
         message: "cancelled by the client",
     };
@@ -153,7 +154,7 @@ pub(crate) async fn finish(
         }
         Finish::Failed { code, message } => {
             let failed = StateChange::Fail {
-                status: "failed",
+                status: JobPhase::Failed,
                 code,
                 message,
             };

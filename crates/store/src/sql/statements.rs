@@ -7,6 +7,7 @@ use super::rows;
 use super::schema::JOB_COLUMNS;
 use super::value::query;
 use crate::ids::{now_ms, AccountId, DeliveryId, JobId, KeyId, Millis};
+use crate::kinds::JobPhase;
 use crate::model::*;
 use crate::StoreError;
 
@@ -66,9 +67,9 @@ pub(crate) enum StateChange<'a> {
     Complete {
         result: &'a serde_json::Value,
     },
-    /// `status` is what clients see (`failed`, or `cancelled`).
+    /// `status` is what clients see (failed, or cancelled).
     Fail {
-        status: &'a str,
+        status: JobPhase,
         code: &'a str,
         message: &'a str,
     },
@@ -105,7 +106,7 @@ pub(crate) async fn change_state<C: Conn>(
         )
         .bind(id)
         .bind(now)
-        .bind(status)
+        .bind(status.as_str())
         .bind(code)
         .bind(message),
     };

@@ -143,7 +143,7 @@ pub async fn claim_finish_and_lost_claims(repo: &dyn Repo) {
         "another worker's claim"
     );
     assert!(repo
-        .set_progress(a.id, "w1", "processing", 40)
+        .set_progress(a.id, "w1", cutout_store::JobPhase::Processing, 40)
         .await
         .unwrap());
     assert_eq!(repo.get_job(a.id).await.unwrap().unwrap().progress, 40);

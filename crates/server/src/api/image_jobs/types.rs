@@ -196,8 +196,8 @@ impl From<&JobEvent> for JobEventView {
     fn from(e: &JobEvent) -> Self {
         Self {
             at: crate::time::rfc3339(e.at),
-            from: e.from.clone(),
-            to: e.to.clone(),
+            from: e.from.map(|s| s.as_str().to_owned()),
+            to: e.to.as_str().to_owned(),
             actor: e.actor.clone(),
             cause: e.cause.clone(),
         }
