@@ -28,7 +28,7 @@ pub use refine::RefineOptions;
 pub use segment::{
     Device, EngineChoice, EngineKind, EngineReport, FrameSegmenter, ModelDescription, PerFrame,
     Precision, PrecisionChoice, SegmentError, SegmentErrorKind, SegmentOutput, Segmenter,
-    SegmenterProvider,
+    SegmenterProvider, UnknownChoice,
 };
 pub use temporal::{Stabilizer, TemporalOptions};
 

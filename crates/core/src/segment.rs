@@ -265,19 +265,27 @@ impl std::fmt::Display for EngineReport {
     }
 }
 
+/// A name that is none of a choice's spellings; it says which ones there are.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown value `{value}`; expected one of: {}", expected.join(", "))]
+pub struct UnknownChoice {
+    pub value: String,
+    pub expected: &'static [&'static str],
+}
+
 /// Parses the names the config file uses (`auto`, `onnxruntime`/`ort`, `openvino`, …) for the
 /// command line, so both spell the choices alike.
 macro_rules! parse_by_name {
     ($ty:ty, $($name:literal => $value:expr),+ $(,)?) => {
         impl std::str::FromStr for $ty {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
+            type Err = UnknownChoice;
+            fn from_str(s: &str) -> Result<Self, UnknownChoice> {
                 match s {
                     $($name => Ok($value),)+
-                    other => Err(format!(
-                        "unknown value `{other}`; expected one of: {}",
-                        [$($name),+].join(", ")
-                    )),
+                    other => Err(UnknownChoice {
+                        value: other.to_owned(),
+                        expected: &[$($name),+],
+                    }),
                 }
             }
         }

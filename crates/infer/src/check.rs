@@ -4,24 +4,29 @@
 use std::path::Path;
 
 use cutout_core::{Device, Precision};
-use cutout_models::DataDir;
+use cutout_models::{DataDir, ModelRejected};
 
 use crate::engine::{self, SessionOptions};
 use crate::preprocess::Family;
 use crate::{EnginePlan, InferError};
 
 /// Checks that the ONNX graph at `path` fits `family`; the error says why not.
-pub fn check_model(data: &DataDir, path: &Path, family: &str) -> Result<(), String> {
+pub fn check_model(data: &DataDir, path: &Path, family: &str) -> Result<(), ModelRejected> {
     let fam = Family::from_kind(family)
         .filter(|f| *f != Family::Rvm)
-        .ok_or_else(|| format!("unknown family {family:?}; one of {}", Family::IMPORTABLE))?;
+        .ok_or_else(|| {
+            ModelRejected(format!(
+                "unknown family {family:?}; one of {}",
+                Family::IMPORTABLE
+            ))
+        })?;
     let plan = EnginePlan {
         engine: cutout_core::EngineKind::OnnxRuntime,
         device: Device::Cpu,
         precision: Precision::F32,
         forced: true,
     };
-    let engine = engine::open(plan, data).map_err(|e: InferError| e.to_string())?;
+    let engine = engine::open(plan, data).map_err(|e: InferError| ModelRejected(e.to_string()))?;
     let options = SessionOptions {
         threads: 1,
         spin: false,
@@ -29,9 +34,9 @@ pub fn check_model(data: &DataDir, path: &Path, family: &str) -> Result<(), Stri
     };
     let session = engine
         .open(path, options)
-        .map_err(|e| format!("ONNX Runtime cannot load it as an ONNX graph: {e}"))?;
+        .map_err(|e| ModelRejected(format!("ONNX Runtime cannot load it as an ONNX graph: {e}")))?;
     let sig = session
         .signature()
-        .ok_or("the engine does not tell the graph's shapes")?;
+        .ok_or_else(|| ModelRejected("the engine does not tell the graph's shapes".into()))?;
     fam.accepts(&sig)
 }

@@ -4,6 +4,7 @@
 
 use cutout_core::resize::{rgb_resized, Filter};
 use cutout_core::{Mask, RgbaImage};
+use cutout_models::ModelRejected;
 use ndarray::Array4;
 
 use crate::engine::Signature;
@@ -42,13 +43,16 @@ impl Family {
     /// Whether a graph with `sig`'s inputs and outputs can be fed and read as this family: one
     /// image input of 3 channels (N×3×H×W) at the family's size where the graph fixes it, and a
     /// first output of one channel.
-    pub fn accepts(self, sig: &Signature) -> Result<(), String> {
-        let input = sig.inputs.first().ok_or("the graph has no input")?;
+    pub fn accepts(self, sig: &Signature) -> Result<(), ModelRejected> {
+        let input = sig
+            .inputs
+            .first()
+            .ok_or_else(|| rejected("the graph has no input"))?;
         let fits = |d: i64, want: i64| d == want || d < 0;
         if input.len() != 4 || !fits(input[1], 3) {
-            return Err(format!(
+            return Err(ModelRejected(format!(
                 "its input is {input:?}; an image input is N x 3 x H x W"
-            ));
+            )));
         }
         let want = match self {
             Self::U2net => Some(320),
@@ -57,22 +61,25 @@ impl Family {
         };
         if let Some(side) = want {
             if !fits(input[2], side) || !fits(input[3], side) {
-                return Err(format!(
+                return Err(ModelRejected(format!(
                     "its input is {input:?}; the {self:?} family feeds {side}x{side}"
-                ));
+                )));
             }
         }
         if self != Self::Rvm && sig.inputs.len() != 1 {
-            return Err(format!(
+            return Err(ModelRejected(format!(
                 "it has {} inputs; this family feeds one",
                 sig.inputs.len()
-            ));
+            )));
         }
-        let output = sig.outputs.first().ok_or("the graph has no output")?;
+        let output = sig
+            .outputs
+            .first()
+            .ok_or_else(|| rejected("the graph has no output"))?;
         if output.len() != 4 || !fits(output[1], 1) {
-            return Err(format!(
+            return Err(ModelRejected(format!(
                 "its first output is {output:?}; a mask is N x 1 x H x W"
-            ));
+            )));
         }
         Ok(())
     }
@@ -202,7 +209,11 @@ mod tests {
         };
         let u2 = sig(vec![1, 3, 320, 320], vec![1, 1, 320, 320]);
         assert!(Family::U2net.accepts(&u2).is_ok());
-        assert!(Family::Birefnet.accepts(&u2).unwrap_err().contains("1024"));
+        assert!(Family::Birefnet
+            .accepts(&u2)
+            .unwrap_err()
+            .0
+            .contains("1024"));
         let dynamic = sig(vec![-1, 3, -1, -1], vec![-1, 1, -1, -1]);
         for f in [
             Family::U2net,
@@ -232,4 +243,8 @@ mod tests {
         let m = Family::Modnet.mask(2, 1, &[0.2, 0.6]).unwrap();
         assert_eq!(m.data(), &[51, 153]);
     }
+}
+
+fn rejected(why: &str) -> ModelRejected {
+    ModelRejected(why.to_owned())
 }

@@ -79,7 +79,7 @@ impl RvmRunner {
         let outputs = self
             .session
             .run(&inputs, &["r1o", "r2o", "r3o", "r4o", "pha"])
-            .map_err(fail)?;
+            .map_err(|e| fail(e.to_string()))?;
         let [r1, r2, r3, r4, pha]: [TensorOut; 5] = outputs
             .try_into()
             .map_err(|_| fail("missing outputs".into()))?;

@@ -41,9 +41,9 @@ pub(crate) fn open_session(
     };
     engine
         .open(&model_path, options)
-        .map_err(|detail| InferError::Load {
+        .map_err(|e| InferError::Load {
             model: name.into(),
-            detail,
+            detail: e.to_string(),
         })
 }
 
@@ -106,7 +106,7 @@ impl ModelSegmenter {
                     }],
                     &[""],
                 )
-                .map_err(fail)?;
+                .map_err(|e| fail(e.to_string()))?;
             let out = out.first().ok_or_else(|| fail("no output".into()))?;
             let (oh, ow) = match *out.shape {
                 [.., oh, ow] => (oh as u32, ow as u32),

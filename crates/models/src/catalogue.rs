@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::datadir::stamp_path;
-use crate::{manifest, DataDir, HubEntry, ModelSpec, ModelsError};
+use crate::{manifest, DataDir, HubEntry, ModelRejected, ModelSpec, ModelsError};
 
 /// An imported model, as recorded in `<data>/models/imported.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -116,7 +116,7 @@ impl DataDir {
         family: &str,
         licence: &str,
         source: &str,
-        check: &dyn Fn(&Path) -> Result<(), String>,
+        check: &dyn Fn(&Path) -> Result<(), ModelRejected>,
     ) -> Result<ImportedModel, ModelsError> {
         check_name(name)?;
         if licence.trim().is_empty() {
@@ -165,7 +165,7 @@ pub fn install_from_hub(
     data: &DataDir,
     entry: &HubEntry,
     url: Option<&str>,
-    check: &dyn Fn(&Path) -> Result<(), String>,
+    check: &dyn Fn(&Path) -> Result<(), ModelRejected>,
 ) -> Result<ImportedModel, ModelsError> {
     let url = url.unwrap_or(&entry.url);
     let fetch_error = |detail: String| ModelsError::Fetch {
@@ -257,7 +257,9 @@ mod tests {
         let data = DataDir::new(dir.path());
         let src = dir.path().join("m.onnx");
         std::fs::write(&src, b"graph").unwrap();
-        let refused = data.import("mine", &src, "u2net", "MIT", "test", &|_| Err("no".into()));
+        let refused = data.import("mine", &src, "u2net", "MIT", "test", &|_| {
+            Err(ModelRejected("no".into()))
+        });
         assert_eq!(refused.unwrap_err().code(), "bad_import");
         assert!(data.imported().is_empty() && !data.imported_path("mine").exists());
         let m = data

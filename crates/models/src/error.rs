@@ -66,3 +66,9 @@ impl ModelsError {
         move |source| Self::Io { path, source }
     }
 }
+
+/// Why an imported model file was refused by the check its import runs (its graph does not
+/// fit the family, or the engine cannot open it): the reason, in words for the operator.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ModelRejected(pub String);

@@ -14,7 +14,7 @@ mod manifest;
 
 pub use catalogue::{check_name, hub_catalogue, hub_entry, install_from_hub, ImportedModel};
 pub use datadir::{DataDir, ModelSpec};
-pub use error::ModelsError;
+pub use error::{ModelRejected, ModelsError};
 pub use install::{install_model, install_openvino, install_runtime, InstallOutcome};
 pub use manifest::{
     manifest, EngineLibs, HubEntry, LibFile, Manifest, ModelEntry, Registry, RuntimeEntry,

@@ -63,8 +63,12 @@ impl std::str::FromStr for EngineSpec {
     fn from_str(s: &str) -> Result<Self, String> {
         let (e, p) = s.split_once(':').unwrap_or((s, "auto"));
         Ok(Self {
-            engine: e.parse()?,
-            precision: p.parse()?,
+            engine: e
+                .parse()
+                .map_err(|e: cutout_core::UnknownChoice| e.to_string())?,
+            precision: p
+                .parse()
+                .map_err(|e: cutout_core::UnknownChoice| e.to_string())?,
         })
     }
 }

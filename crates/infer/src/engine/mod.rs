@@ -45,6 +45,27 @@ pub struct SessionOptions {
     pub precision: Precision,
 }
 
+/// An engine's failure, in the engine's own words, by what it was doing.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// The model could not be opened or compiled (or the device started).
+    #[error("{0}")]
+    Load(String),
+    /// A run failed: the tensors did not fit the graph, an output was missing, or the runtime
+    /// reported an error.
+    #[error("{0}")]
+    Run(String),
+}
+
+impl EngineError {
+    pub(crate) fn load(e: impl std::fmt::Display) -> Self {
+        Self::Load(e.to_string())
+    }
+    pub(crate) fn run(e: impl std::fmt::Display) -> Self {
+        Self::Run(e.to_string())
+    }
+}
+
 /// One loaded model, run by one caller at a time.
 pub trait EngineSession: Send {
     /// The precision the engine computes this model in (what it reports, not what was asked).
@@ -57,7 +78,11 @@ pub trait EngineSession: Send {
     }
     /// Runs the graph. `outputs` names the outputs wanted, in order; an empty name is the
     /// model's first output.
-    fn run(&mut self, inputs: &[TensorIn<'_>], outputs: &[&str]) -> Result<Vec<TensorOut>, String>;
+    fn run(
+        &mut self,
+        inputs: &[TensorIn<'_>],
+        outputs: &[&str],
+    ) -> Result<Vec<TensorOut>, EngineError>;
 }
 
 /// An inference engine on one device.
@@ -65,8 +90,11 @@ pub trait Engine: Send + Sync {
     /// For logs and errors.
     fn name(&self) -> &'static str;
     /// Opens the model file as a new session.
-    fn open(&self, model: &Path, options: SessionOptions)
-        -> Result<Box<dyn EngineSession>, String>;
+    fn open(
+        &self,
+        model: &Path,
+        options: SessionOptions,
+    ) -> Result<Box<dyn EngineSession>, EngineError>;
 }
 
 /// The engine of `plan`, with its native libraries found in `data`.

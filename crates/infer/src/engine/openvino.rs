@@ -13,7 +13,7 @@ use openvino::{
     Tensor,
 };
 
-use super::{Engine, EngineSession, SessionOptions, TensorIn, TensorOut};
+use super::{Engine, EngineError, EngineSession, SessionOptions, TensorIn, TensorOut};
 use crate::InferError;
 
 pub struct OpenVinoEngine {
@@ -39,7 +39,7 @@ impl OpenVinoEngine {
         })
     }
 
-    fn compile(&self, model: &Path, o: SessionOptions) -> Result<CompiledModel, String> {
+    fn compile(&self, model: &Path, o: SessionOptions) -> Result<CompiledModel, EngineError> {
         let mut core = self.core.lock().unwrap_or_else(|p| p.into_inner());
         let cpu = DeviceType::CPU;
         let threads = o.threads.max(1).to_string();
@@ -50,17 +50,22 @@ impl OpenVinoEngine {
             (RwPropertyKey::NumStreams, "1"),
             (RwPropertyKey::HintPerformanceMode, "LATENCY"),
         ];
-        core.set_properties(&cpu, props).map_err(text)?;
+        core.set_properties(&cpu, props)
+            .map_err(EngineError::load)?;
         // The cache is an optimisation: a read-only data directory only costs the compile time.
         if std::fs::create_dir_all(&self.cache).is_ok() {
             if let Some(dir) = self.cache.to_str() {
                 core.set_property(&cpu, &RwPropertyKey::CacheDir, dir)
-                    .map_err(text)?;
+                    .map_err(EngineError::load)?;
             }
         }
-        let path = model.to_str().ok_or("the model path is not UTF-8")?;
-        let graph = core.read_model_from_file(path, "").map_err(text)?;
-        core.compile_model(&graph, cpu).map_err(text)
+        let path = model
+            .to_str()
+            .ok_or_else(|| EngineError::load("the model path is not UTF-8"))?;
+        let graph = core
+            .read_model_from_file(path, "")
+            .map_err(EngineError::load)?;
+        core.compile_model(&graph, cpu).map_err(EngineError::load)
     }
 }
 
@@ -69,18 +74,22 @@ impl Engine for OpenVinoEngine {
         "openvino"
     }
 
-    fn open(&self, model: &Path, o: SessionOptions) -> Result<Box<dyn EngineSession>, String> {
+    fn open(&self, model: &Path, o: SessionOptions) -> Result<Box<dyn EngineSession>, EngineError> {
         let mut compiled = self.compile(model, o)?;
         let key = PropertyKey::Rw(RwPropertyKey::HintInferencePrecision);
-        let precision = match compiled.get_property(&key).map_err(text)?.as_ref() {
+        let precision = match compiled
+            .get_property(&key)
+            .map_err(EngineError::load)?
+            .as_ref()
+        {
             "bf16" => Precision::Bf16,
             _ => Precision::F32,
         };
-        let inputs = (0..compiled.get_input_size().map_err(text)?)
+        let inputs = (0..compiled.get_input_size().map_err(EngineError::load)?)
             .map(|i| compiled.get_input_by_index(i)?.get_name())
             .collect::<Result<Vec<_>, _>>()
-            .map_err(text)?;
-        let request = compiled.create_infer_request().map_err(text)?;
+            .map_err(EngineError::load)?;
+        let request = compiled.create_infer_request().map_err(EngineError::load)?;
         Ok(Box::new(OpenVinoSession {
             _compiled: compiled,
             request,
@@ -103,29 +112,35 @@ impl EngineSession for OpenVinoSession {
         self.precision
     }
 
-    fn run(&mut self, inputs: &[TensorIn<'_>], outputs: &[&str]) -> Result<Vec<TensorOut>, String> {
+    fn run(
+        &mut self,
+        inputs: &[TensorIn<'_>],
+        outputs: &[&str],
+    ) -> Result<Vec<TensorOut>, EngineError> {
         for (i, t) in inputs.iter().enumerate() {
             let name = match t.name {
                 "" => self
                     .inputs
                     .get(i)
-                    .ok_or_else(|| format!("the model has no input {i}"))?,
+                    .ok_or_else(|| EngineError::Run(format!("the model has no input {i}")))?,
                 n => n,
             };
-            let shape = Shape::new(&t.shape).map_err(text)?;
-            let mut tensor = Tensor::new(ElementType::F32, &shape).map_err(text)?;
-            let dest = tensor.get_data_mut::<f32>().map_err(text)?;
+            let shape = Shape::new(&t.shape).map_err(EngineError::run)?;
+            let mut tensor = Tensor::new(ElementType::F32, &shape).map_err(EngineError::run)?;
+            let dest = tensor.get_data_mut::<f32>().map_err(EngineError::run)?;
             if dest.len() != t.data.len() {
-                return Err(format!(
+                return Err(EngineError::Run(format!(
                     "input {name}: {} values for shape {:?}",
                     t.data.len(),
                     t.shape
-                ));
+                )));
             }
             dest.copy_from_slice(t.data);
-            self.request.set_tensor(name, &tensor).map_err(text)?;
+            self.request
+                .set_tensor(name, &tensor)
+                .map_err(EngineError::run)?;
         }
-        self.request.infer().map_err(text)?;
+        self.request.infer().map_err(EngineError::run)?;
         outputs
             .iter()
             .map(|&want| {
@@ -133,15 +148,15 @@ impl EngineSession for OpenVinoSession {
                     "" => self.request.get_output_tensor_by_index(0),
                     n => self.request.get_tensor(n),
                 }
-                .map_err(text)?;
-                let shape = tensor.get_shape().map_err(text)?.get_dimensions().to_vec();
-                let data = tensor.get_data::<f32>().map_err(text)?.to_vec();
+                .map_err(EngineError::run)?;
+                let shape = tensor
+                    .get_shape()
+                    .map_err(EngineError::run)?
+                    .get_dimensions()
+                    .to_vec();
+                let data = tensor.get_data::<f32>().map_err(EngineError::run)?.to_vec();
                 Ok(TensorOut { shape, data })
             })
             .collect()
     }
-}
-
-fn text(e: impl std::fmt::Display) -> String {
-    e.to_string()
 }
