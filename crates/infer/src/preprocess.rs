@@ -168,6 +168,10 @@ fn modnet_size(w: u32, h: u32) -> (u32, u32) {
     (snap(rw), snap(rh))
 }
 
+fn rejected(why: &str) -> ModelRejected {
+    ModelRejected(why.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,8 +247,4 @@ mod tests {
         let m = Family::Modnet.mask(2, 1, &[0.2, 0.6]).unwrap();
         assert_eq!(m.data(), &[51, 153]);
     }
-}
-
-fn rejected(why: &str) -> ModelRejected {
-    ModelRejected(why.to_owned())
 }
