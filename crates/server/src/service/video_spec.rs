@@ -9,11 +9,10 @@ use serde_json::Value;
 /// A validated video job, as the worker reads it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VideoJobSpec {
-    /// The upload to process; `None` when the source is `source_url`.
-    pub video_id: Option<VideoId>,
-    /// A remote `video_url`, fetched by the worker (checked against private addresses again then).
-    #[serde(default)]
-    pub source_url: Option<String>,
+    /// The video to process. Stored as the fields `video_id` or `source_url`, as jobs
+    /// written by earlier versions have them.
+    #[serde(flatten)]
+    pub source: Source,
     pub output_format: VideoFormat,
     /// `None`: transparent.
     pub background: Option<[u8; 3]>,
@@ -75,10 +74,49 @@ fn colour(bg_type: &str, custom: Option<&Value>) -> Result<Option<[u8; 3]>, Stri
 }
 
 /// Where a job's video comes from.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "StoredSource", into = "StoredSource")]
 pub enum Source {
+    /// An upload of the account's.
     Upload(VideoId),
+    /// A remote `video_url`, fetched by the worker (checked against private addresses again
+    /// then).
     Remote(String),
+}
+
+/// [`Source`] as a job's spec stores it: one of the two fields.
+#[derive(Serialize, Deserialize)]
+struct StoredSource {
+    #[serde(default)]
+    video_id: Option<VideoId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source_url: Option<String>,
+}
+
+impl TryFrom<StoredSource> for Source {
+    type Error = &'static str;
+    fn try_from(s: StoredSource) -> Result<Self, Self::Error> {
+        match (s.video_id, s.source_url) {
+            (Some(id), _) => Ok(Self::Upload(id)),
+            (None, Some(url)) => Ok(Self::Remote(url)),
+            (None, None) => Err("the job names no video"),
+        }
+    }
+}
+
+impl From<Source> for StoredSource {
+    fn from(s: Source) -> Self {
+        match s {
+            Source::Upload(id) => Self {
+                video_id: Some(id),
+                source_url: None,
+            },
+            Source::Remote(url) => Self {
+                video_id: None,
+                source_url: Some(url),
+            },
+        }
+    }
 }
 
 /// `video_id`, or a `video_url` that is one of ours (`{public_url}/v1/uploads/{id}`), names an
@@ -117,10 +155,11 @@ pub fn flag(
     }
 }
 
-/// Parses the body's processing options; the caller fills in the source.
+/// Parses the body's processing options for the video `source` (from [`source`]).
 pub fn parse(
     body: &serde_json::Map<String, Value>,
     installed: &[String],
+    source: Source,
 ) -> Result<VideoJobSpec, String> {
     let s = |k: &str| body.get(k).and_then(Value::as_str).map(str::trim);
     let format = s("output_format").unwrap_or("webm");
@@ -146,8 +185,7 @@ pub fn parse(
         .filter(|u| !u.is_empty())
         .map(str::to_owned);
     Ok(VideoJobSpec {
-        video_id: None,
-        source_url: None,
+        source,
         output_format,
         background,
         bg_type,
@@ -170,7 +208,8 @@ mod tests {
     }
 
     fn run(v: Value) -> Result<VideoJobSpec, String> {
-        parse(v.as_object().unwrap(), &installed())
+        let id = "0190a4c0-0000-7000-8000-000000000000".parse().unwrap();
+        parse(v.as_object().unwrap(), &installed(), Source::Upload(id))
     }
 
     #[test]
@@ -232,5 +271,32 @@ mod tests {
         assert!(run(json!({"model": "turbo"}))
             .unwrap_err()
             .contains("model"));
+    }
+}
+
+#[cfg(test)]
+mod stored_source {
+    use serde_json::json;
+
+    use super::*;
+
+    /// Jobs written before the source was one field read back, and new ones store the same
+    /// fields, so a rolling upgrade reads both ways.
+    #[test]
+    fn the_source_keeps_its_stored_fields() {
+        let id: VideoId = "0190a4c0-0000-7000-8000-000000000000".parse().unwrap();
+        let up: StoredSource =
+            serde_json::from_value(json!({"video_id": id, "source_url": null})).unwrap();
+        assert_eq!(Source::try_from(up), Ok(Source::Upload(id)));
+        let remote = json!({"video_id": null, "source_url": "https://x.example/v.mp4"});
+        let remote: StoredSource = serde_json::from_value(remote).unwrap();
+        assert_eq!(
+            Source::try_from(remote),
+            Ok(Source::Remote("https://x.example/v.mp4".into()))
+        );
+        let none: StoredSource = serde_json::from_value(json!({})).unwrap();
+        assert!(Source::try_from(none).is_err());
+        let stored = serde_json::to_value(StoredSource::from(Source::Upload(id))).unwrap();
+        assert_eq!(stored, json!({"video_id": id}));
     }
 }

@@ -16,7 +16,7 @@ use crate::error::ErrorCode;
 use crate::service::render::segment_error;
 use crate::service::results::ResultInfo;
 use crate::service::state::AppState;
-use crate::service::video_spec::VideoJobSpec;
+use crate::service::video_spec::{Source, VideoJobSpec};
 use crate::service::{JobError, Timings};
 
 fn media_error(e: MediaError) -> JobError {
@@ -38,15 +38,9 @@ pub async fn run(
     let dir = tempfile::tempdir_in(state.upload_dir.path())
         .map_err(|e| JobError::retry(ErrorCode::IO, e))?;
     let input = dir.path().join("source");
-    let info = match (spec.video_id, &spec.source_url) {
-        (Some(id), _) => upload_to_file(state, job, id, &input).await?,
-        (None, Some(url)) => remote_to_file(state, job, worker, &spec.model, url, &input).await?,
-        (None, None) => {
-            return Err(JobError::abort(
-                ErrorCode::INVALID_JOB,
-                "the job names no video",
-            ))
-        }
+    let info = match &spec.source {
+        Source::Upload(id) => upload_to_file(state, job, *id, &input).await?,
+        Source::Remote(url) => remote_to_file(state, job, worker, &spec.model, url, &input).await?,
     };
     announce_start(state, job, &spec).await;
     let output = dir

@@ -59,12 +59,13 @@ pub async fn create_job(
     let draft = !video_spec::flag(&body, "auto_start", true).map_err(ApiError::BadRequest)?;
     let mut installed = state.segmenters.image_models();
     installed.extend(state.segmenters.video_models());
-    let mut spec = video_spec::parse(&body, &installed).map_err(ApiError::BadRequest)?;
+    let source = video_spec::source(&body, &state.public_url).map_err(ApiError::BadRequest)?;
+    let mut spec = video_spec::parse(&body, &installed, source).map_err(ApiError::BadRequest)?;
     if let Some(url) = &spec.webhook_url {
         crate::net::fetch::check_url(url, &state.config.fetch.allow_hosts)
             .map_err(|e| ApiError::BadRequest(format!("webhook_url: {e}")))?;
     }
-    let (input_key, cost) = resolve_source(&state, &caller, &body, &mut spec).await?;
+    let (input_key, cost) = resolve_source(&state, &caller, &spec).await?;
     spec.request_id = request_id.0;
     let id = JobId::new();
     let work = NewWork {
@@ -107,12 +108,10 @@ pub async fn create_job(
 async fn resolve_source(
     state: &AppState,
     caller: &Caller,
-    body: &Map<String, Value>,
-    spec: &mut VideoJobSpec,
+    spec: &VideoJobSpec,
 ) -> Result<(Option<BlobKey>, i64), ApiError> {
-    let source = video_spec::source(body, &state.public_url).map_err(ApiError::BadRequest)?;
-    Ok(match source {
-        Source::Upload(video_id) => {
+    Ok(match &spec.source {
+        &Source::Upload(video_id) => {
             let upload = state
                 .repo
                 .get_upload(caller.0.account, video_id)
@@ -121,14 +120,12 @@ async fn resolve_source(
                 .ok_or(ApiError::NotFound)?;
             let info: VideoInfo = serde_json::from_value(upload.info.clone())
                 .or_internal("stored probe unreadable")?;
-            spec.video_id = Some(video_id);
             let cost = state.config.video.credits(&spec.model, info.duration_secs);
             (Some(upload.blob), cost)
         }
         Source::Remote(url) => {
-            crate::net::fetch::check_url(&url, &state.config.fetch.allow_hosts)
+            crate::net::fetch::check_url(url, &state.config.fetch.allow_hosts)
                 .map_err(|e| ApiError::BadRequest(format!("video_url: {e}")))?;
-            spec.source_url = Some(url);
             // Unknown until the worker has probed the download; charged then.
             (None, 0)
         }

@@ -244,13 +244,13 @@ mod tests {
         let s = serde_json::to_value(VideoJobCreate::schema()).unwrap();
         let body = s["example"].as_object().unwrap();
         let installed = ["u2net", "u2netp"].map(String::from);
-        let spec = video_spec::parse(body, &installed).unwrap();
+        let source = video_spec::source(body, "http://cutout.example").unwrap();
+        assert!(matches!(source, video_spec::Source::Remote(_)));
+        let spec = video_spec::parse(body, &installed, source).unwrap();
         assert_eq!(
             (spec.engine.as_str(), spec.background),
             ("u2netp", Some([0, 255, 0]))
         );
-        let source = video_spec::source(body, "http://cutout.example").unwrap();
-        assert!(matches!(source, video_spec::Source::Remote(_)));
         assert_eq!(video_spec::flag(body, "auto_start", true), Ok(true));
     }
 }
