@@ -11,11 +11,10 @@ use axum::routing::get;
 use axum::Router;
 
 use utoipa::openapi::path::{Operation, PathItem};
-use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
-    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, Response,
-    SecurityRequirement, Server,
+    ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder, RefOr, Response, SecurityRequirement,
+    Server,
 };
 use utoipa::OpenApi as _;
 
@@ -77,12 +76,18 @@ pub fn document() -> &'static str {
 /// Each family's document, with the dialect its errors use.
 fn families() -> [(OpenApi, Option<Dialect>); 6] {
     [
-        (super::image_jobs::Doc::openapi(), Some(Dialect::ImageJobs)),
+        (
+            super::image_jobs::Doc::openapi(),
+            Some(super::image_jobs::DIALECT),
+        ),
         (super::system::Doc::openapi(), None),
         (Doc::openapi(), None),
-        (super::assets::Doc::openapi(), Some(Dialect::Structured)),
-        (super::video::Doc::openapi(), Some(Dialect::Structured)),
-        (super::removebg::Doc::openapi(), Some(Dialect::RemoveBg)),
+        (super::assets::Doc::openapi(), Some(super::assets::DIALECT)),
+        (super::video::Doc::openapi(), Some(super::video::DIALECT)),
+        (
+            super::removebg::Doc::openapi(),
+            Some(super::removebg::DIALECT),
+        ),
     ]
 }
 
@@ -118,7 +123,7 @@ fn base() -> OpenApi {
             ),
         )
         .schema_from::<crate::http::doc::StructuredError>()
-        .schema_from::<crate::http::doc::RemoveBgErrors>()
+        .schema_from::<super::removebg::error::RemoveBgErrors>()
         .build();
     let either_key = ["ApiKeyHeader", "BearerAuth"]
         .map(|scheme| SecurityRequirement::new(scheme, Vec::<String>::new()));
@@ -247,26 +252,9 @@ fn internal(dialect: Dialect) -> RefOr<Response> {
     )
 }
 
-/// The image family's shared response `name`, or the structured shape with `description`.
+/// The shared response `name` as `dialect` documents it.
 fn shared(dialect: Dialect, name: &str, description: &str) -> RefOr<Response> {
-    match dialect {
-        Dialect::ImageJobs => Ref::from_response_name(name).into(),
-        Dialect::Structured => schema_response(description, "StructuredError"),
-        Dialect::RemoveBg => schema_response(description, "RemoveBgErrors"),
-    }
-}
-
-fn schema_response(description: &str, schema: &str) -> RefOr<Response> {
-    ResponseBuilder::new()
-        .description(description)
-        .content(
-            "application/json",
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name(schema)))
-                .build(),
-        )
-        .build()
-        .into()
+    dialect.doc_response(name, description)
 }
 
 #[cfg(test)]

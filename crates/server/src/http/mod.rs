@@ -14,5 +14,5 @@ pub mod request_id;
 
 pub use auth::Caller;
 pub use extract::{Idempotency, JsonBody};
-pub use render::Dialect;
+pub use render::{Dialect, ErrorDialect, Structured};
 pub use request_id::RequestId;

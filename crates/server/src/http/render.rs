@@ -1,119 +1,54 @@
 //! The one place an [`ApiError`] becomes a response: its status, and the JSON shape of the API
 //! family (dialect) that answers, with the request id and `Retry-After` where they apply.
 
-use super::doc::{ImageErrorBody, RemoveBgErrors, StructuredError, StructuredErrorDetail};
+use super::doc::{StructuredError, StructuredErrorDetail};
 use super::request_id::RequestId;
 use crate::error::ApiError;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use utoipa::openapi::RefOr;
 
-/// Which vendor's error shape a route answers in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dialect {
-    /// `{"error":"validation","details":{...}}`, `{"error":"not_found"}`, ...
-    ImageJobs,
-    /// `{"error":{"code","message","request_id"}}` (video and assets).
-    Structured,
-    /// remove.bg's `{"errors":[{"title","code","detail"}]}`, with its statuses: 403 for a
-    /// missing or bad key, 400 for any bad request (too large included).
-    RemoveBg,
+/// An API family's error shape: how an [`ApiError`] is answered on its routes and documented in
+/// its operations. Each family owns its dialect (`api/<family>/error.rs`); the structured shape
+/// two families share is [`Structured`] here.
+pub trait ErrorDialect: Send + Sync + 'static {
+    /// The status and JSON body for `err`; `request_id` for the bodies that carry one.
+    fn render(&self, err: &ApiError, request_id: Option<&str>) -> (StatusCode, Response);
+    /// How an error response shared by many operations (`name`: `NotFound`, `InternalError`,
+    /// ...) is documented in this shape.
+    fn doc_response(&self, name: &str, description: &str) -> RefOr<utoipa::openapi::Response>;
+}
+
+/// Which error shape a route group answers in.
+pub type Dialect = &'static dyn ErrorDialect;
+
+/// `{"error":{"code","message","request_id"}}`: the video and asset families' shape.
+#[derive(Clone, Copy, Debug)]
+pub struct Structured;
+
+impl ErrorDialect for Structured {
+    fn render(&self, err: &ApiError, request_id: Option<&str>) -> (StatusCode, Response) {
+        let body = StructuredError {
+            error: StructuredErrorDetail {
+                code: err.code(),
+                message: err.message(),
+                request_id: request_id.map(str::to_owned),
+            },
+        };
+        (err.status(), axum::Json(body).into_response())
+    }
+
+    fn doc_response(&self, _name: &str, description: &str) -> RefOr<utoipa::openapi::Response> {
+        super::doc::schema_response(description, "StructuredError")
+    }
 }
 
 impl ApiError {
-    /// The image family's body; `request_id` is shown only for the opaque 500.
-    pub(crate) fn image_body(&self, request_id: Option<&str>) -> ImageErrorBody {
-        let (error, message, details) = match self {
-            Self::Validation(details) => ("validation", None, Some(details.clone())),
-            Self::InsufficientCredits => ("insufficient_credits", None, None),
-            Self::NotFound => ("not_found", None, None),
-            Self::Unauthorized(_) => ("unauthorized", Some(self.message()), None),
-            Self::BadRequest(_) => ("bad_request", Some(self.message()), None),
-            Self::Internal => ("internal_error", Some("internal error".into()), None),
-            other => (other.code().as_str(), Some(other.message()), None),
-        };
-        let request_id = match self {
-            Self::Internal => request_id.map(str::to_owned),
-            _ => None,
-        };
-        ImageErrorBody {
-            error,
-            message,
-            details,
-            request_id,
-        }
-    }
-
-    /// The assets and video families' body.
-    pub(crate) fn structured_body(&self, request_id: Option<&str>) -> StructuredError {
-        StructuredError {
-            error: StructuredErrorDetail {
-                code: self.code(),
-                message: self.message(),
-                request_id: request_id.map(str::to_owned),
-            },
-        }
-    }
-
-    /// remove.bg's body and status for this error.
-    pub(crate) fn removebg(&self, request_id: Option<&str>) -> (StatusCode, RemoveBgErrors) {
-        let (status, title, code) = match self {
-            Self::Unauthorized(_) => (StatusCode::FORBIDDEN, "Auth failed", "auth_failed"),
-            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden", "forbidden"),
-            Self::BadRequest(_) | Self::Validation(_) => (
-                StatusCode::BAD_REQUEST,
-                "Invalid parameter",
-                "invalid_parameter",
-            ),
-            Self::PayloadTooLarge(_) => {
-                (StatusCode::BAD_REQUEST, "File too large", "file_too_large")
-            }
-            Self::InsufficientCredits => (
-                StatusCode::PAYMENT_REQUIRED,
-                "Insufficient credits",
-                "insufficient_credits",
-            ),
-            Self::NotFound => (StatusCode::NOT_FOUND, "Not found", "not_found"),
-            Self::RateLimited { .. } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "Rate limit exceeded",
-                "rate_limit_exceeded",
-            ),
-            Self::Unavailable { .. } => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Service unavailable",
-                "unavailable",
-            ),
-            Self::Internal => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Internal error",
-                "internal_error",
-            ),
-        };
-        let detail = match self {
-            Self::Internal => request_id.map(|id| format!("request id {id}")),
-            other => Some(other.message()),
-        };
-        (status, RemoveBgErrors::one(title, code, detail))
-    }
-
     /// The response in `dialect`'s shape, with `Retry-After` where it applies.
     pub fn into_response_for(self, dialect: Dialect, request_id: Option<&str>) -> Response {
-        let (status, body) = match dialect {
-            Dialect::ImageJobs => (
-                self.status(),
-                axum::Json(self.image_body(request_id)).into_response(),
-            ),
-            Dialect::Structured => (
-                self.status(),
-                axum::Json(self.structured_body(request_id)).into_response(),
-            ),
-            Dialect::RemoveBg => {
-                let (status, body) = self.removebg(request_id);
-                (status, axum::Json(body).into_response())
-            }
-        };
+        let (status, body) = dialect.render(&self, request_id);
         let mut resp = (status, body).into_response();
         let retry = match self {
             Self::RateLimited { retry_after_secs } => Some(retry_after_secs),
@@ -132,10 +67,11 @@ impl ApiError {
 
 /// Handlers return `ApiError` directly. The error travels in the response's extensions so the
 /// route group's middleware ([`render_errors`]) can render it in that group's dialect
-/// with the request id; the body here is the image dialect, used only without that middleware.
+/// with the request id; the body here is the structured shape, used only without that
+/// middleware.
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut resp = self.clone().into_response_for(Dialect::ImageJobs, None);
+        let mut resp = self.clone().into_response_for(&Structured, None);
         resp.extensions_mut().insert(self);
         resp
     }
@@ -161,8 +97,6 @@ pub async fn render_errors(dialect: Dialect, req: Request, next: Next) -> Respon
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
 
     async fn body(r: Response) -> serde_json::Value {
@@ -171,33 +105,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn image_dialect_matches_the_contract() {
-        let r = ApiError::field("mode", "must be one of background, clipping, params")
-            .into_response_for(Dialect::ImageJobs, None);
-        assert_eq!(r.status(), 422);
-        assert_eq!(
-            body(r).await["details"]["mode"][0],
-            "must be one of background, clipping, params"
-        );
-        let r = ApiError::InsufficientCredits.into_response_for(Dialect::ImageJobs, None);
-        assert_eq!(
-            (r.status().as_u16(), body(r).await),
-            (402, json!({"error": "insufficient_credits"}))
-        );
-        let r =
-            ApiError::Unauthorized("API key missing").into_response_for(Dialect::ImageJobs, None);
-        assert_eq!(
-            body(r).await,
-            json!({"error": "unauthorized", "message": "API key missing"})
-        );
-    }
-
-    #[tokio::test]
     async fn structured_dialect_carries_code_and_request_id() {
         let r = ApiError::RateLimited {
             retry_after_secs: 3,
         }
-        .into_response_for(Dialect::Structured, Some("req-1"));
+        .into_response_for(&Structured, Some("req-1"));
         assert_eq!(r.status(), 429);
         assert_eq!(r.headers()["retry-after"], "3");
         let b = body(r).await;

@@ -12,7 +12,7 @@ use crate::service::state::AppState;
 /// What a completed image job stores as its result.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ResultInfo {
-    pub blob: String,
+    pub blob: BlobKey,
     pub mime: String,
     pub format: String,
     pub width: u32,
@@ -42,10 +42,10 @@ pub fn result_key(job: &Job, format: OutputFormat, published: bool) -> Result<Bl
 /// do not flow through the API node; otherwise this server serves them.
 pub fn result_url(state: &AppState, job: &Job) -> Option<String> {
     let info: ResultInfo = serde_json::from_value(job.result.clone()?).ok()?;
-    let key = BlobKey::parse(&info.blob).ok()?;
+    let key = &info.blob;
     if info.published {
         let configured = !state.config.storage.public_base_url.is_empty();
-        return match state.blobs.public_url(&key) {
+        return match state.blobs.public_url(key) {
             Some(url) if !configured => Some(url),
             _ => Some(format!("{}/{}", state.public_base(), info.blob)),
         };
@@ -53,7 +53,7 @@ pub fn result_url(state: &AppState, job: &Job) -> Option<String> {
     let ttl = state.config.security.signed_url_ttl_secs;
     if let Some(url) = state
         .blobs
-        .presigned_get(&key, std::time::Duration::from_secs(ttl))
+        .presigned_get(key, std::time::Duration::from_secs(ttl))
     {
         return Some(url);
     }

@@ -59,7 +59,7 @@ async fn is_orphan(
     }
     // A completed job's published result is the one its record names.
     let info: Option<ResultInfo> = job.result.and_then(|r| serde_json::from_value(r).ok());
-    Ok(info.is_some_and(|i| i.blob != key.as_str()))
+    Ok(info.is_some_and(|i| i.blob != *key))
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ pub async fn run(
         .map_err(|e| JobError::retry(ErrorCode::STORAGE, e))?;
     timings.store_ms = t.elapsed().as_millis() as u64;
     Ok(ResultInfo {
-        blob: blob.to_string(),
+        blob,
         mime: out.format.mime().into(),
         format: out.format.extension().into(),
         width: out.width,

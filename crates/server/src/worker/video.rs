@@ -98,7 +98,7 @@ pub async fn run(
         .await
         .map_err(|e| JobError::retry(ErrorCode::STORAGE, e))?;
     let info = ResultInfo {
-        blob: blob.to_string(),
+        blob,
         mime: spec.output_format.mime().into(),
         format: spec.output_format.extension().into(),
         width: summary.width,

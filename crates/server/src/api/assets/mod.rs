@@ -37,7 +37,7 @@ use crate::service::state::AppState;
 )]
 pub struct Doc;
 
-pub const DIALECT: Dialect = Dialect::Structured;
+pub const DIALECT: Dialect = &crate::http::Structured;
 
 pub fn router(state: &AppState) -> Router<AppState> {
     let upload_limit =

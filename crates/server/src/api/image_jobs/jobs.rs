@@ -8,12 +8,12 @@ use cutout_store::{now_ms, BlobKey, Job, JobId, JobKind};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::error::{
+    BadRequest, Forbidden, InternalError, NotFound, RateLimited, Unauthorized, ValidationError,
+};
 use crate::error::ApiError;
 use crate::error::OrInternal;
 use crate::http::auth::Caller;
-use crate::http::doc::{
-    BadRequest, Forbidden, InternalError, NotFound, RateLimited, Unauthorized, ValidationError,
-};
 use crate::http::extract::QueryParams;
 use crate::service::results::ResultInfo;
 use crate::service::signing::SignatureError;
@@ -197,6 +197,7 @@ pub async fn public_file(
         return Err(ApiError::NotFound);
     }
     let mime = mime_for(&key);
+    let key = BlobKey::parse(&key).map_err(|_| ApiError::NotFound)?;
     serve_blob(&state, &key, mime, "public, max-age=31536000, immutable").await
 }
 
@@ -213,14 +214,13 @@ fn mime_for(key: &str) -> &'static str {
 
 async fn serve_blob(
     state: &AppState,
-    key: &str,
+    key: &BlobKey,
     mime: &str,
     cache: &'static str,
 ) -> Result<Response, ApiError> {
-    let key = BlobKey::parse(key).map_err(|_| ApiError::NotFound)?;
     let bytes = state
         .blobs
-        .get(&key)
+        .get(key)
         .await
         .or_internal("reading a result failed")?
         .ok_or(ApiError::NotFound)?;

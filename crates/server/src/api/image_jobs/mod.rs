@@ -1,7 +1,8 @@
 //! The image jobs family (`../shared/contracts/image-jobs-upload.txt`): uploads become charged,
 //! queued jobs; status, detail, presets, the account, and result delivery (signed links and
-//! published files). Errors use the vendor's flat shape ([`Dialect::ImageJobs`]).
+//! published files). Errors use the vendor's flat shape ([`error::ImageJobs`]).
 
+pub mod error;
 mod jobs;
 mod params;
 mod types;
@@ -32,18 +33,18 @@ use crate::service::state::AppState;
         jobs::public_file,
     ),
     components(
-        schemas(crate::http::doc::ImageErrorBody),
+        schemas(error::ImageErrorBody),
         responses(
-            crate::http::doc::BadRequest,
-            crate::http::doc::Unauthorized,
-            crate::http::doc::InsufficientCredits,
-            crate::http::doc::Forbidden,
-            crate::http::doc::NotFound,
-            crate::http::doc::PayloadTooLarge,
-            crate::http::doc::ValidationError,
-            crate::http::doc::RateLimited,
-            crate::http::doc::InternalError,
-            crate::http::doc::Unavailable,
+            error::BadRequest,
+            error::Unauthorized,
+            error::InsufficientCredits,
+            error::Forbidden,
+            error::NotFound,
+            error::PayloadTooLarge,
+            error::ValidationError,
+            error::RateLimited,
+            error::InternalError,
+            error::Unavailable,
         ),
     ),
     tags(
@@ -55,7 +56,7 @@ use crate::service::state::AppState;
 )]
 pub struct Doc;
 
-pub const DIALECT: Dialect = Dialect::ImageJobs;
+pub const DIALECT: Dialect = &error::ImageJobs;
 
 /// Routes that need an API key.
 pub fn router(state: &AppState) -> Router<AppState> {

@@ -15,10 +15,10 @@ use crate::http::Idempotency;
 use crate::service::spec::{self, Mode, OPTION_FIELDS};
 use crate::service::state::AppState;
 
-use super::types::{PresetCreate, PresetList, PresetPut, PresetView};
-use crate::http::doc::{
+use super::error::{
     BadRequest, Forbidden, InternalError, NotFound, RateLimited, Unauthorized, ValidationError,
 };
+use super::types::{PresetCreate, PresetList, PresetPut, PresetView};
 
 fn check_name(name: &str) -> Result<(), ApiError> {
     let ok = (1..=64).contains(&name.len())

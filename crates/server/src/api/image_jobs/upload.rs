@@ -20,11 +20,11 @@ use crate::service::payload::JobPayload;
 use crate::service::spec::{self, Mode, OPTION_FIELDS};
 use crate::service::state::AppState;
 
-use super::types::{UploadAccepted, UploadJsonRequest, UploadMultipartRequest};
-use crate::http::doc::{
+use super::error::{
     BadRequest, Forbidden, InsufficientCredits, InternalError, PayloadTooLarge, RateLimited,
     Unauthorized, Unavailable, ValidationError,
 };
+use super::types::{UploadAccepted, UploadJsonRequest, UploadMultipartRequest};
 
 /// The raw request: fields as JSON values, and the uploaded file if any.
 struct Raw {

@@ -12,6 +12,7 @@ use cutout_core::CutoutError;
 use cutout_store::Scope;
 use serde_json::{Map, Value};
 
+use super::error::RemoveBgErrors;
 use super::output::{answer, finish};
 use super::params::{self, Backdrop, Kind, RemoveBgRequest, SizeClass};
 use super::types::{
@@ -20,7 +21,6 @@ use super::types::{
 };
 use crate::error::{ApiError, ErrorCode, OrInternal};
 use crate::http::auth::Caller;
-use crate::http::doc::RemoveBgErrors;
 use crate::http::form::{Form, FormSpec};
 use crate::service::inline::{self, Charge, InlineError};
 use crate::service::render::{cut_out_then, decode_limits, fetch};
@@ -241,13 +241,12 @@ async fn read_request(state: &AppState, req: Request) -> Result<Input, Refusal> 
         };
         let form = Form::read(state, req, &spec)
             .await
-            .map_err(|e| Refusal(e.into_response_for(crate::http::Dialect::RemoveBg, None)))?;
+            .map_err(|e| Refusal(e.into_response_for(super::DIALECT, None)))?;
         let read = |u: &crate::http::form::Upload| std::fs::read(&u.temp).map(Bytes::from);
         let other = |name: &str| form.others.iter().find(|(n, _)| n == name).map(|(_, u)| u);
         let internal = |e: std::io::Error| {
             Refusal(
-                ApiError::internal("reading an upload", &e)
-                    .into_response_for(crate::http::Dialect::RemoveBg, None),
+                ApiError::internal("reading an upload", &e).into_response_for(super::DIALECT, None),
             )
         };
         let mut fields = form.fields.clone();

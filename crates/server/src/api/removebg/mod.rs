@@ -3,6 +3,7 @@
 //! and `{"errors":[{"title","code","detail"}]}` body, so its SDKs and wrappers work by changing
 //! the base URL and key. Runs on the same inference slots as the add-on.
 
+pub mod error;
 mod handlers;
 mod output;
 mod params;
@@ -25,7 +26,7 @@ use crate::service::state::AppState;
 )]
 pub struct Doc;
 
-pub const DIALECT: Dialect = Dialect::RemoveBg;
+pub const DIALECT: Dialect = &error::RemoveBg;
 
 pub fn router(state: &AppState) -> Router<AppState> {
     // Two files (the photo and a background), or base64 (4/3 larger).

@@ -35,7 +35,7 @@ use crate::service::state::AppState;
 )]
 pub struct Doc;
 
-pub const DIALECT: Dialect = Dialect::Structured;
+pub const DIALECT: Dialect = &crate::http::Structured;
 
 pub fn router(state: &AppState) -> Router<AppState> {
     let video_limit = DefaultBodyLimit::max(state.config.video.max_bytes as usize + (1 << 20));
