@@ -36,12 +36,20 @@ TOML
 key=$("$BIN_DIR/cutout" keys create --name fuzz --credits 1000000 --config "$work/cutout.toml" | sed -n 's/^key: *//p')
 "$BIN_DIR/cutout" serve --config "$work/cutout.toml" 2>"$work/serve.log" &
 pid=$!
+# The server logs its port once it listens; until then grep finds nothing, which must not end
+# the script under `set -e -o pipefail`.
+port=""
 for _ in $(seq 100); do
-    port=$(grep -o '"port":[0-9]*' "$work/serve.log" | head -1 | cut -d: -f2)
+    port=$(grep -o '"port":[0-9]*' "$work/serve.log" | head -1 | cut -d: -f2 || true)
     [ -n "$port" ] && break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
 done
-[ -n "${port:-}" ] || { cat "$work/serve.log" >&2; exit 1; }
+[ -n "$port" ] || {
+    echo "cutout serve did not start listening; its log:" >&2
+    cat "$work/serve.log" >&2
+    exit 1
+}
 log "schemathesis against http://127.0.0.1:$port/openapi.json"
 "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
     --header "X-API-Key: $key" \
