@@ -12,9 +12,9 @@
 //! needs are written on those two impls only; `sqlx::Any` was the alternative, but it lacks
 //! SQLite's `BEGIN IMMEDIATE` and PostgreSQL's `LISTEN`, which we would have kept beside it.
 //!
-//! Adding a column to `jobs` now takes: the two migrations, [`schema::JOBS`], the record field
-//! and its line in [`rows::job`], and the `INSERT` in `statements::insert_job` if the API sets
-//! it at creation.
+//! Adding a column to `jobs` takes five edits: the two migrations, [`schema::JOBS`], the `Job`
+//! field and its line in [`rows::job`]; when the API sets it at creation, also the `NewJob`
+//! field and its bind in `statements::insert_job`.
 
 mod accounts;
 mod assets;
