@@ -19,6 +19,17 @@ pub enum JobState {
     Failed,
 }
 
+/// A stored state's spelling back into its variant.
+impl std::str::FromStr for JobState {
+    type Err = crate::UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s).ok_or_else(|| crate::UnknownName {
+            what: "job state",
+            value: s.to_owned(),
+        })
+    }
+}
+
 impl JobState {
     pub const ALL: [JobState; 5] = [
         Self::Draft,

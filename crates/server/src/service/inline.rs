@@ -10,6 +10,7 @@ use cutout_store::{AccountId, StoreError};
 use super::credits;
 use super::state::AppState;
 use super::JobError;
+use crate::error::ApiError;
 
 /// Why an inline call was not answered with a cut-out.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +26,22 @@ pub enum InlineError {
     /// The render failed; the charge was refunded.
     #[error("{0}")]
     Render(JobError),
+}
+
+impl InlineError {
+    /// The render's own failure, for the family to answer in its words; every other refusal
+    /// is the same for every family.
+    pub fn into_render(self) -> Result<JobError, ApiError> {
+        match self {
+            Self::Render(e) => Ok(e),
+            Self::Busy => Err(ApiError::Unavailable {
+                reason: "every inference slot is busy, retry later",
+                retry_after_secs: 2,
+            }),
+            Self::InsufficientCredits => Err(ApiError::InsufficientCredits),
+            Self::Store(e) => Err(ApiError::internal("charging failed", &e)),
+        }
+    }
 }
 
 /// The call's price and how long it may wait for a slot (`None`: as long as the request's own

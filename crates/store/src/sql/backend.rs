@@ -12,27 +12,26 @@ use crate::{StoreError, WorkNotices};
 
 type R<T> = Result<T, StoreError>;
 
-/// One connection (or one open transaction) of a backend, and its dialect. The dialect's
-/// defaults are an engine whose write transactions run one at a time in one process (SQLite):
-/// nothing to lock, nobody to notify. A backend overrides what it needs.
+/// One connection (or one open transaction) of a backend, and its dialect (each driver's
+/// values, and their defaults, are `driver::Driver`'s).
 #[async_trait]
 pub(crate) trait Conn: Send {
     /// Appended to a `SELECT` whose answer a transaction then acts on (is the job still this
     /// worker's? still a draft?): where writers run concurrently the rows are locked until
     /// commit, so writers on other nodes wait for that decision.
-    const ROW_LOCK: &'static str = "";
+    const ROW_LOCK: &'static str;
     /// Appended to the queue's `SELECT`s so many workers claim different rows at once.
-    const SKIP_LOCKED: &'static str = "";
+    const SKIP_LOCKED: &'static str;
     /// Run before counting the queue's depth in a transaction that may add to it, so the bound
     /// is exact across nodes.
-    const QUEUE_BOUND_LOCK: Option<&'static str> = None;
+    const QUEUE_BOUND_LOCK: Option<&'static str>;
     /// Run in a transaction that queues work, to wake idle workers in other processes on commit.
-    const NOTIFY_WORK: Option<&'static str> = None;
+    const NOTIFY_WORK: Option<&'static str>;
     /// Put before `VALUES` when inserting rows with their ids into an identity column.
-    const KEEP_IDS: &'static str = "";
+    const KEEP_IDS: &'static str;
     /// Moves `{table}`'s id generator past the ids a copy inserted (where it does not follow
     /// by itself).
-    const RESET_ID_SEQUENCE: Option<&'static str> = None;
+    const RESET_ID_SEQUENCE: Option<&'static str>;
 
     /// Runs a statement; the number of rows it changed.
     async fn execute(&mut self, q: Query) -> R<u64>;

@@ -17,7 +17,8 @@ use crate::{StoreError, WorkNotices};
 type R<T> = Result<T, StoreError>;
 
 /// What one sqlx driver adds to the shared code. The dialect constants mean what [`Conn`]'s
-/// say, with the same defaults.
+/// say. The defaults are an engine whose write transactions run one at a time in one process
+/// (SQLite): nothing to lock, nobody to notify; a driver overrides what it needs.
 #[async_trait]
 pub(crate) trait Driver: Database {
     /// The statement that opens a write transaction, where it is not plain `BEGIN`.

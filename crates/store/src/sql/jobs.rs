@@ -91,19 +91,12 @@ impl<B: Backend> JobRepo for SqlRepo<B> {
             .map(|r| {
                 Ok(JobEvent {
                     at: r.get("at")?,
-                    from: r
-                        .get::<Option<String>>("from_state")?
-                        .map(|s| state(&s))
-                        .transpose()?,
-                    to: state(&r.get::<String>("to_state")?)?,
+                    from: r.parsed_opt("from_state")?,
+                    to: r.parsed("to_state")?,
                     actor: r.get("actor")?,
                     cause: r.get("cause")?,
                 })
             })
             .collect()
     }
-}
-
-fn state(s: &str) -> R<JobState> {
-    JobState::parse(s).ok_or_else(|| StoreError::Corrupt(format!("job state {s:?}")))
 }

@@ -15,11 +15,7 @@ pub(crate) fn job(row: &Row) -> R<Job> {
         mode: row.get("mode")?,
         spec: row.json("spec")?,
         input_key: row.get("input_key")?,
-        state: {
-            let state: String = row.get("state")?;
-            JobState::parse(&state)
-                .ok_or_else(|| StoreError::Corrupt(format!("job state {state:?}")))?
-        },
+        state: row.parsed("state")?,
         status: row.parsed("status")?,
         progress: row.get::<i64>("progress")?.clamp(0, 100) as u8,
         attempts: row.get::<i64>("attempts")? as u32,

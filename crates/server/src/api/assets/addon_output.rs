@@ -16,7 +16,7 @@ use crate::error::OrInternal;
 use crate::http::auth::Caller;
 use crate::service::assets::SaveJob;
 use crate::service::assets::{Png, SaveError, SaveTarget, Saved};
-use crate::service::inline::{self, Charge, InlineError};
+use crate::service::inline::{self, Charge};
 use crate::service::jobs::{self, NewWork, QueueBound};
 use crate::service::payload::JobPayload;
 use crate::service::spec::ProcessingRequest;
@@ -44,13 +44,7 @@ pub(super) async fn charged_render(
             height: out.height,
             bytes: out.bytes.into(),
         }),
-        Err(InlineError::Busy) => Err(ApiError::Unavailable {
-            reason: "every inference slot is busy, retry later",
-            retry_after_secs: 2,
-        }),
-        Err(InlineError::InsufficientCredits) => Err(ApiError::InsufficientCredits),
-        Err(InlineError::Store(e)) => Err(ApiError::internal("charging failed", &e)),
-        Err(InlineError::Render(e)) => Err(render_error(e)),
+        Err(refused) => Err(render_error(refused.into_render()?)),
     }
 }
 

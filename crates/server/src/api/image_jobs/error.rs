@@ -95,7 +95,7 @@ fn image_error(description: &str, sample: ApiError) -> RefOr<Response> {
     r.build().into()
 }
 
-/// The image family's reusable error responses, referenced as `response = http::doc::NotFound`.
+/// The image family's reusable error responses, referenced as `response = NotFound`.
 macro_rules! image_error_responses {
     ($($name:ident: $sample:expr, $description:literal;)*) => {
         $(

@@ -60,10 +60,7 @@ impl ErrorDialect for RemoveBg {
 }
 
 /// remove.bg's body and status for this error.
-pub(crate) fn removebg_body(
-    err: &ApiError,
-    request_id: Option<&str>,
-) -> (StatusCode, RemoveBgErrors) {
+fn removebg_body(err: &ApiError, request_id: Option<&str>) -> (StatusCode, RemoveBgErrors) {
     let (status, title, code) = match err {
         ApiError::Unauthorized(_) => (StatusCode::FORBIDDEN, "Auth failed", "auth_failed"),
         ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden", "forbidden"),

@@ -22,7 +22,7 @@ use super::types::{
 use crate::error::{ApiError, ErrorCode, OrInternal};
 use crate::http::auth::Caller;
 use crate::http::form::{Form, FormSpec};
-use crate::service::inline::{self, Charge, InlineError};
+use crate::service::inline::{self, Charge};
 use crate::service::render::{cut_out_then, decode_limits, fetch};
 use crate::service::state::AppState;
 use crate::service::JobError;
@@ -156,13 +156,7 @@ async fn run(
     };
     match inline::charged_render(state, charge, render).await {
         Ok(f) => Ok(answer(f, kind, cost, wants_json)),
-        Err(InlineError::Busy) => Err(ApiError::Unavailable {
-            reason: "every inference slot is busy, retry later",
-            retry_after_secs: 2,
-        }),
-        Err(InlineError::InsufficientCredits) => Err(ApiError::InsufficientCredits),
-        Err(InlineError::Store(e)) => Err(ApiError::internal("charging failed", &e)),
-        Err(InlineError::Render(e)) => failure(e),
+        Err(refused) => failure(refused.into_render()?),
     }
 }
 
